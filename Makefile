@@ -1,0 +1,31 @@
+# The two commands of the README:  make preview ENV=dev  ·  make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ENV    ?= dev
+
+.PHONY: preview test lint train clean
+.DEFAULT_GOAL := preview
+
+# (Re)create the virtualenv when it is missing or requirements.txt changed.
+$(VENV)/.installed: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing requirements.txt into $(VENV)…"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+preview: $(VENV)/.installed ## Offline preview of one environment (no AWS credentials): make preview ENV=prod
+	@$(BIN)/python -m gitops.preview --env $(ENV)
+
+test: $(VENV)/.installed lint ## The whole test suite (what CI runs)
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+train: $(VENV)/.installed ## Reproduce the reference model's weights from scikit-learn's iris data
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-train.txt
+	$(BIN)/python tools/train_reference_model.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

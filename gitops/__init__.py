@@ -1,0 +1,1 @@
+"""What the workflows call: environments, the offline preview, and (later) comments and smoke arguments."""

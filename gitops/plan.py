@@ -1,0 +1,87 @@
+"""Plan an environment offline: run the shared program under Pulumi's mock runtime and return what it would deploy.
+
+The same code path as `pulumi preview` up to the engine: the environment's stack file becomes the program's
+config, the program's own `read_env_config` validates it, and `build` registers the resources.
+"""
+
+import contextvars
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, read_stack_config
+from .plan_mocks import PlanMocks, PlanMonitor, Registration, Secret
+
+if str(PROGRAM_DIR) not in sys.path:
+    sys.path.insert(0, str(PROGRAM_DIR))
+
+import pulumi  # noqa: E402
+from ml_edge.config import EnvConfig  # noqa: E402
+from ml_edge.stack import build  # noqa: E402
+from ml_edge.stack_config import InvalidStackConfig, read_env_config  # noqa: E402
+from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
+from pulumi.runtime.sync_await import _sync_await  # noqa: E402
+
+PROJECT = "ml-edge"
+
+
+@dataclass(frozen=True)
+class PlannedResource(Registration):
+    @property
+    def is_component(self) -> bool:
+        return not self.custom
+
+
+@dataclass
+class Plan:
+    environment: str
+    config: EnvConfig
+    resources: list[PlannedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, kind: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == kind]
+
+    def one(self, kind: str) -> PlannedResource:
+        found = self.of_type(kind)
+        if len(found) != 1:
+            raise LookupError(f"expected one {kind}, planned {len(found)}")
+        return found[0]
+
+    def children(self, parent_urn: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.parent == parent_urn]
+
+    @property
+    def roots(self) -> list[PlannedResource]:
+        urns = {r.urn for r in self.resources}
+        return [r for r in self.resources if r.parent not in urns]
+
+
+def plan_environment(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Plan:
+    """Raise EnvironmentNotFound for a missing folder, InvalidStackConfig for a bad config."""
+    stack_config = read_stack_config(environment, environments_dir)
+    # a fresh context per plan: Pulumi keeps its settings, config and root stack in context variables
+    return contextvars.Context().run(_plan, stack_config)
+
+
+def _plan(stack_config) -> Plan:
+    region = stack_config.values.get("aws:region", "us-east-1")
+    monitor = PlanMonitor(PlanMocks(region))
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_config.environment, preview=True,
+                             monitor=monitor)
+    pulumi.runtime.set_all_config(dict(stack_config.values), list(stack_config.secret_keys))
+    config = read_env_config()
+    resolved: dict[str, Any] = {}
+
+    async def resolve(outputs: dict[str, pulumi.Output]) -> None:
+        for name, output in outputs.items():
+            value = await output.future()
+            resolved[name] = Secret(value) if await output.is_secret() else value
+
+    _sync_await(run_pulumi_func(lambda: _sync_await(resolve(build(config)))))
+    resources = [PlannedResource(**vars(r)) for r in monitor.registrations]
+    return Plan(stack_config.environment, config, resources, resolved)
+
+
+__all__ = ["Plan", "PlannedResource", "Secret", "InvalidStackConfig", "plan_environment"]

@@ -1,0 +1,165 @@
+"""Pulumi's mock runtime, set up to record what a program plans.
+
+`PlanMonitor` keeps every registered resource's inputs exactly as the engine would receive them (camelCase,
+nested secrets marked with `Secret`); `PlanMocks` answers with plausible, deterministic cloud values (ids, ARNs,
+URLs) so that everything derived from them can be planned too.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the program marked secret. Its repr never shows the value."""
+
+    value: Any = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+    __str__ = __repr__
+
+
+class Unknown:
+    """A value only the cloud can tell (never produced by PlanMocks, kept for completeness)."""
+
+    def __repr__(self) -> str:
+        return "[unknown]"
+
+
+@dataclass(frozen=True)
+class Registration:
+    urn: str
+    id: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict
+
+
+class PlanMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(Registration(
+                urn=response.urn, id=response.id, type=request.type, name=request.name, parent=request.parent,
+                custom=request.custom, inputs=plain(request.object),
+            ))
+        return response
+
+
+def plain(value: Any) -> Any:
+    """Protobuf property values → Python, keeping secrets marked where they are (the SDK lifts them upwards)."""
+    if isinstance(value, struct_pb2.Struct):
+        signature = value[rpc._special_sig_key] if rpc._special_sig_key in value else None
+        if signature == rpc._special_secret_sig:
+            return Secret(plain(value["value"]))
+        if signature == rpc._special_archive_sig:
+            return {"archive": sorted(value["assets"].keys()) if "assets" in value else value.get("path")}
+        if signature == rpc._special_asset_sig:
+            return {"asset": value["path"] if "path" in value else "(inline)"}
+        if signature == rpc._special_resource_sig:
+            return value["urn"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, struct_pb2.ListValue):
+        return [plain(item) for item in value]
+    if value == rpc.UNKNOWN:
+        return Unknown()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class PlanMocks(Mocks):
+    """Deterministic stand-ins for what AWS would return."""
+
+    def __init__(self, region: str):
+        self.region = region
+
+    def call(self, args: MockCallArgs):
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview", "userId": "PREVIEW"}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region}
+        return {}
+
+    def new_resource(self, args: MockResourceArgs):
+        inputs = dict(args.inputs)
+        region = _unwrap(inputs.get("region")) or self.region
+        token = _token(args.typ, args.name)
+        arn = f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{region}:{ACCOUNT_ID}:{args.name}"
+        state: dict[str, Any] = {"arn": arn, **inputs}
+        resource_id = f"{args.name}-id"
+        kind = args.typ
+        if kind == "aws:apigateway/restApi:RestApi":
+            resource_id = token[:10]
+            state.update(rootResourceId=token[10:20],
+                         executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{resource_id}",
+                         arn=f"arn:aws:apigateway:{region}::/restapis/{resource_id}")
+        elif kind == "aws:apigateway/stage:Stage":
+            api, stage = _unwrap(inputs["restApi"]), _unwrap(inputs["stageName"])
+            state.update(invokeUrl=f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+                         arn=f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
+                         executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}")
+        elif kind == "aws:apigateway/deployment:Deployment":
+            resource_id = token[:6]
+        elif kind == "aws:lambda/function:Function":
+            name = f"{args.name}-{token[:7]}"
+            arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+            state.update(name=name, arn=arn,
+                         invokeArn=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations")
+            resource_id = name
+        elif kind == "aws:iam/role:Role":
+            name = f"{args.name}-{token[:7]}"
+            state.update(name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}")
+            resource_id = name
+        elif kind == "aws:cloudwatch/logGroup:LogGroup":
+            state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{_unwrap(inputs.get('name'))}"
+            resource_id = _unwrap(inputs.get("name")) or resource_id
+        elif kind == "aws:wafv2/webAcl:WebAcl":
+            scope = "global" if _unwrap(inputs.get("scope")) == "CLOUDFRONT" else "regional"
+            state["arn"] = f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:{scope}/webacl/{args.name}/{_uuid(token)}"
+            resource_id = _uuid(token)
+        elif kind == "aws:cloudfront/distribution:Distribution":
+            resource_id = "E" + token[:13].upper()
+            state.update(domainName=f"d{token[:13]}.cloudfront.net", hostedZoneId="Z2FDTNDATAQYW2",
+                         arn=f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{resource_id}")
+        elif kind == "aws:cloudfront/cachePolicy:CachePolicy":
+            resource_id = _uuid(token)
+        elif kind == "random:index/randomPassword:RandomPassword":
+            # looks like a real generated value, so guardrails judge it as they would the real one
+            state["result"] = hashlib.sha256(f"preview:{args.name}".encode()).hexdigest()[: int(inputs["length"])]
+            state["bcryptHash"] = "$2a$10$preview"
+        return resource_id, state
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return value["value"]
+    return value
+
+
+def _token(kind: str, name: str) -> str:
+    digest = hashlib.sha256(f"{kind}::{name}".encode()).hexdigest()
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[int(digest[i:i + 2], 16) % len(alphabet)] for i in range(0, 64, 2))
+
+
+def _uuid(token: str) -> str:
+    h = hashlib.sha256(token.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"

@@ -1,0 +1,279 @@
+"""The offline preview as text: planned resources grouped by component, with what a reviewer checks.
+
+Every value goes through `show`, which prints secrets as [secret]; `mask` then removes any secret value that
+could still have slipped into the text.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .plan import Plan, PlannedResource
+from .plan_mocks import Secret
+
+INDENT = "  "
+COMPONENT_ORDER = ["ml-edge:index:Edge", "ml-edge:index:ModelApi", "ml-edge:index:OriginSecret"]
+
+
+def render_plan(plan: Plan) -> str:
+    cfg = plan.config
+    lines = [f"ml-edge offline preview · environment {plan.environment} · region {cfg.region} · "
+             f"{sum(r.custom for r in plan.resources)} resources to create", ""]
+    for root in sorted(plan.roots, key=lambda r: COMPONENT_ORDER.index(r.type) if r.type in COMPONENT_ORDER else 9):
+        lines += _component(plan, root, 0)
+        lines.append("")
+    lines.append("Stack outputs")
+    width = max(map(len, plan.outputs), default=0)
+    lines += [f"{INDENT}{name:<{width}}  {show(value)}" for name, value in plan.outputs.items()]
+    return mask("\n".join(lines), plan)
+
+
+def _component(plan: Plan, resource: PlannedResource, depth: int) -> list[str]:
+    pad = INDENT * depth
+    if not resource.custom:
+        lines = [f"{pad}{short_type(resource.type)}  {resource.name}"]
+        for child in sorted(plan.children(resource.urn), key=_reading_order):
+            lines += _component(plan, child, depth + 1)
+        return lines
+    lines = [f"{pad}+ {short_type(resource.type):<34} {resource.name}"]
+    summarise = SUMMARIES.get(resource.type)
+    if summarise:
+        lines += [f"{pad}{INDENT * 2}{line}" for line in summarise(resource.inputs, plan)]
+    return lines
+
+
+READING_ORDER = [
+    "aws:apigateway/restApi:RestApi", "aws:apigateway/deployment:Deployment", "aws:apigateway/stage:Stage",
+    "aws:apigateway/methodSettings:MethodSettings", "aws:wafv2/webAcl:WebAcl",
+    "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:cloudwatch/logGroup:LogGroup",
+    "aws:apigateway/account:Account", "aws:lambda/function:Function", "aws:lambda/permission:Permission",
+    "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:cloudfront/cachePolicy:CachePolicy",
+    "aws:cloudfront/distribution:Distribution",
+]
+
+
+def _reading_order(resource: PlannedResource) -> tuple:
+    """Resources first (the component's main resource on top), then sub-components; stable for PR diffs."""
+    rank = READING_ORDER.index(resource.type) if resource.type in READING_ORDER else len(READING_ORDER)
+    return (not resource.custom, rank, resource.name)
+
+
+def short_type(kind: str) -> str:
+    """aws:apigateway/restApi:RestApi → apigateway:RestApi; random:index/x:X → random:X; ml-edge:index:Edge → Edge"""
+    package, module, name = kind.split(":")
+    if package == "ml-edge":
+        return name
+    module = module.split("/")[0]
+    return f"{package}:{name}" if module == "index" else f"{module}:{name}"
+
+
+def show(value: Any) -> str:
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def mask(text: str, plan: Plan) -> str:
+    for secret in sorted(_secret_texts(plan), key=len, reverse=True):
+        text = text.replace(secret, "[secret]")
+    return text
+
+
+def _secret_texts(plan: Plan) -> set[str]:
+    found: set[str] = set()
+
+    def walk(value: Any, secret: bool) -> None:
+        if isinstance(value, Secret):
+            walk(value.value, True)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item, secret)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, secret)
+        elif secret and isinstance(value, (str, int, float)) and len(str(value)) >= 6:
+            found.add(str(value))
+
+    for resource in plan.resources:
+        walk(resource.inputs, False)
+    walk(plan.outputs, False)
+    return found
+
+
+# --- what each resource type shows -------------------------------------------------------------------------------
+
+def _rest_api(inputs: dict, plan: Plan) -> list[str]:
+    body = inputs.get("body")
+    document = json.loads(body) if isinstance(body, str) else {}
+    lines = [f"endpoint {show(inputs.get('endpointConfiguration', {}).get('types'))}"]
+    for path, methods in document.get("paths", {}).items():
+        for method, operation in methods.items():
+            lines.append(f"{method.upper():<5} {path:<32} {_integration(operation['x-amazon-apigateway-integration'])}")
+    responses = document.get("x-amazon-apigateway-gateway-responses", {})
+    lines.append("API Gateway errors as JSON: " + ", ".join(
+        f"{kind} {spec['statusCode']}" for kind, spec in responses.items() if "statusCode" in spec))
+    return lines
+
+
+def _integration(integration: dict) -> str:
+    kind = integration.get("type")
+    timeout = f" · timeout {integration['timeoutInMillis']} ms" if "timeoutInMillis" in integration else ""
+    if kind == "mock":
+        template = integration["responses"]["default"]["responseTemplates"]["application/json"]
+        answer = json.loads(template)
+        if "models" in answer:
+            return "static catalog (mock): " + ", ".join(f"{m['name']} ({m['backend']})" for m in answer["models"])
+        return f"static (mock): {json.dumps(answer)}"
+    if kind == "aws_proxy":
+        return "reference model (Lambda, AWS_PROXY)" + timeout
+    if kind == "aws":
+        endpoint = integration["uri"].split("/endpoints/")[-1].split("/")[0]
+        return f"SageMaker endpoint {endpoint} (AWS integration, own IAM role)" + timeout
+    if kind == "http_proxy":
+        return f"HTTP model server {integration['uri']} (HTTP_PROXY)" + timeout
+    return str(kind)
+
+
+def _stage(inputs: dict, plan: Plan) -> list[str]:
+    logs = inputs.get("accessLogSettings", {}).get("destinationArn", "none")
+    return [f"stage {inputs.get('stageName')} · access logs {logs.split(':log-group:')[-1]} · "
+            f"X-Ray tracing {show(inputs.get('xrayTracingEnabled', False))}"]
+
+
+def _method_settings(inputs: dict, plan: Plan) -> list[str]:
+    s = inputs.get("settings", {})
+    return [f"{inputs.get('methodPath')}: throttling {s.get('throttlingRateLimit')} req/s, burst "
+            f"{s.get('throttlingBurstLimit')} · metrics {show(s.get('metricsEnabled', False))} · "
+            f"execution logs {s.get('loggingLevel', 'OFF')}"]
+
+
+def _web_acl(inputs: dict, plan: Plan) -> list[str]:
+    default = "allow" if "allow" in inputs.get("defaultAction", {}) else "block"
+    lines = [f"scope {inputs.get('scope')}{' in ' + inputs['region'] if 'region' in inputs else ''} · "
+             f"default {default}"]
+    for rule in inputs.get("rules", []):
+        statement = rule.get("statement", {})
+        action = next(iter(rule["action"])) if "action" in rule else "the group's own actions"
+        if "byteMatchStatement" in statement:
+            match = statement["byteMatchStatement"]
+            what = f"header {match['fieldToMatch']['singleHeader']['name']} equals {show(match['searchString'])}"
+        elif "rateBasedStatement" in statement:
+            what = f"more than {statement['rateBasedStatement']['limit']} requests per IP in 5 minutes"
+        elif "managedRuleGroupStatement" in statement:
+            what = f"AWS managed rule group {statement['managedRuleGroupStatement']['name']}"
+        else:
+            what = ", ".join(statement)
+        lines.append(f"rule {rule['priority']} {rule['name']}: {what} → {action}")
+    return lines
+
+
+def _function(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('runtime')} {show(inputs.get('architectures', []))} · {inputs.get('memorySize')} MB · "
+            f"timeout {inputs.get('timeout')} s · handler {inputs.get('handler')} · "
+            f"tracing {inputs.get('tracingConfig', {}).get('mode', 'PassThrough')}"]
+
+
+def _permission(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('principal')} may call {inputs.get('action')} from {inputs.get('sourceArn')}"]
+
+
+def _role(inputs: dict, plan: Plan) -> list[str]:
+    policy = json.loads(inputs.get("assumeRolePolicy", "{}"))
+    principals = [s["Principal"]["Service"] for s in policy.get("Statement", [])]
+    return [f"assumed by {show(principals)}"]
+
+
+def _role_policy(inputs: dict, plan: Plan) -> list[str]:
+    policy = json.loads(inputs.get("policy", "{}"))
+    return [f"allow {show(s['Action'])} on {show(s['Resource'])}" for s in policy.get("Statement", [])]
+
+
+def _log_group(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('name')} · kept {inputs.get('retentionInDays')} days"]
+
+
+def _cache_policy(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('comment')}: TTL min {inputs.get('minTtl')} / default {inputs.get('defaultTtl')} / "
+            f"max {inputs.get('maxTtl')} s · cache key: path only (no headers, cookies or query strings)"]
+
+
+MANAGED_POLICIES = {
+    "4135ea2d-6df8-44a3-9df3-4b5a84be39ad": "not cached (Managed-CachingDisabled)",
+    "b689b0a8-53d0-40ab-baf2-68738e2966ac": "Managed-AllViewerExceptHostHeader",
+    "67f7725c-6f97-4210-82d7-5512b31e9d03": "Managed-SecurityHeadersPolicy",
+}
+
+
+def _distribution(inputs: dict, plan: Plan) -> list[str]:
+    certificate = inputs.get("viewerCertificate", {})
+    viewer_tls = (f"ACM certificate, {certificate.get('sslSupportMethod')}, minimum "
+                  f"{certificate.get('minimumProtocolVersion')}" if certificate.get("acmCertificateArn")
+                  else "CloudFront default certificate (viewer TLS fixed by CloudFront)")
+    lines = [
+        f"aliases {show(inputs.get('aliases') or ['none'])} · {inputs.get('priceClass')} · "
+        f"{inputs.get('httpVersion')} · IPv6 {show(inputs.get('isIpv6Enabled', False))}",
+        f"viewer certificate: {viewer_tls}",
+        f"WAF web ACL: {inputs.get('webAclId', 'none')}",
+    ]
+    for origin in inputs.get("origins", []):
+        custom = origin.get("customOriginConfig", {})
+        headers = ", ".join(f"{h['name']}: {show(h['value'])}" for h in origin.get("customHeaders", []))
+        lines.append(f"origin {origin['originId']} → https://{origin['domainName']}{origin.get('originPath', '')} · "
+                     f"{custom.get('originProtocolPolicy')} · {show(custom.get('originSslProtocols'))} · "
+                     f"adds {headers or 'no headers'}")
+    lines.append("behaviours (first match wins, default last):")
+    behaviours = [*inputs.get("orderedCacheBehaviors", []), {**inputs.get("defaultCacheBehavior", {}),
+                                                             "pathPattern": "default (*)"}]
+    width = max(len(b["pathPattern"]) for b in behaviours)
+    for b in behaviours:
+        methods = "all methods" if "POST" in b.get("allowedMethods", []) else show(b.get("allowedMethods"))
+        lines.append(f"{INDENT}{b['pathPattern']:<{width}}  {methods:<17} {b.get('viewerProtocolPolicy')} · "
+                     f"{_cache(b.get('cachePolicyId'), plan)} · origin request "
+                     f"{MANAGED_POLICIES.get(b.get('originRequestPolicyId'), b.get('originRequestPolicyId'))}")
+    headers_policy = {b.get("responseHeadersPolicyId") for b in behaviours}
+    lines.append("response headers: " + ", ".join(MANAGED_POLICIES.get(h, str(h)) for h in headers_policy))
+    return lines
+
+
+def _cache(policy_id: str, plan: Plan) -> str:
+    if policy_id in MANAGED_POLICIES:
+        return MANAGED_POLICIES[policy_id]
+    policy = next((r for r in plan.resources if r.id == policy_id), None)
+    if policy is None:
+        return f"cache policy {policy_id}"
+    i = policy.inputs
+    return f"cached {i.get('minTtl')}/{i.get('defaultTtl')}/{i.get('maxTtl')} s"
+
+
+def _random_password(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('length')} characters, generated at deploy, kept encrypted in the stack state"]
+
+
+def _stage_association(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('webAclArn', '').split('/webacl/')[-1].split('/')[0]} → {inputs.get('resourceArn')}"]
+
+
+SUMMARIES: dict[str, Callable[[dict, Plan], list[str]]] = {
+    "aws:apigateway/restApi:RestApi": _rest_api,
+    "aws:apigateway/stage:Stage": _stage,
+    "aws:apigateway/methodSettings:MethodSettings": _method_settings,
+    "aws:apigateway/deployment:Deployment": lambda i, p: [f"triggers {show(i.get('triggers'))}"],
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:wafv2/webAclAssociation:WebAclAssociation": _stage_association,
+    "aws:lambda/function:Function": _function,
+    "aws:lambda/permission:Permission": _permission,
+    "aws:iam/role:Role": _role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda i, p: [f"attach {i.get('policyArn')}"],
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudfront/cachePolicy:CachePolicy": _cache_policy,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "random:index/randomPassword:RandomPassword": _random_password,
+}

@@ -1,0 +1,149 @@
+"""ModelApi: the REGIONAL API Gateway REST API, its stage, and the guard that admits only CloudFront.
+
+inputs   EnvConfig, the origin secret
+creates  backends · RestApi (OpenAPI body) · Deployment (re-created when the body changes) · Stage with access
+         logs and tracing · stage-wide throttling · a REGIONAL WAF web ACL that answers 403 to any request
+         without the origin secret header
+outputs  rest_api_id, stage_name, invoke_url
+"""
+
+import hashlib
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from . import backends
+from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
+from .openapi import openapi_document
+from .origin_secret import OriginSecret
+
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "method": "$context.httpMethod",
+    "path": "$context.path", "status": "$context.status", "responseLength": "$context.responseLength",
+    "latencyMs": "$context.responseLatency", "integrationLatencyMs": "$context.integrationLatency",
+    "wafStatus": "$context.waf.status", "error": "$context.error.message",
+})
+PUSH_TO_CLOUDWATCH = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+class ModelApi(pulumi.ComponentResource):
+    rest_api_id: pulumi.Output[str]
+    stage_name: pulumi.Output[str]
+    invoke_url: pulumi.Output[str]
+
+    def __init__(self, name: str, cfg: EnvConfig, origin_secret: OriginSecret,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-edge:index:ModelApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        integrations, references = self._backends(name, cfg)
+        body = pulumi.Output.from_input(integrations).apply(
+            lambda resolved: json.dumps(openapi_document(cfg, resolved), indent=2, sort_keys=True))
+        self.rest_api = aws.apigateway.RestApi(
+            name,
+            body=body,
+            endpoint_configuration={"types": "REGIONAL"},
+            fail_on_warnings=True,
+            description=f"ml-edge {cfg.environment}: ML models behind CloudFront",
+            opts=child,
+        )
+        permissions = [backend.allow_api(self.rest_api.execution_arn) for backend in references]
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=self.rest_api.id,
+            triggers={"openapi-sha256": body.apply(lambda text: hashlib.sha256(text.encode()).hexdigest())},
+            description="Re-created whenever the OpenAPI body changes",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=permissions),
+        )
+        access_logs = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=f"/ml-edge/{cfg.environment}/api-access",
+                                              retention_in_days=cfg.log_retention_days, opts=child)
+        account = self._account_logging_role(name) if cfg.manage_api_gateway_account else []
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=self.rest_api.id,
+            deployment=deployment.id,
+            stage_name=cfg.stage_name,
+            access_log_settings={"destination_arn": access_logs.arn, "format": ACCESS_LOG_FORMAT},
+            xray_tracing_enabled=cfg.tracing,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=account),
+        )
+        aws.apigateway.MethodSettings(
+            f"{name}-throttling",
+            rest_api=self.rest_api.id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings={
+                "throttling_rate_limit": cfg.throttling.rate_limit,
+                "throttling_burst_limit": cfg.throttling.burst_limit,
+                "metrics_enabled": True,
+                "logging_level": "ERROR",
+                "data_trace_enabled": False,  # request bodies may hold personal data
+            },
+            opts=child,
+        )
+        self._origin_guard(name, origin_secret)
+
+        self.rest_api_id = self.rest_api.id
+        self.stage_name = self.stage.stage_name
+        self.invoke_url = self.stage.invoke_url
+        self.register_outputs({"rest_api_id": self.rest_api_id, "invoke_url": self.invoke_url})
+
+    def _backends(self, name: str, cfg: EnvConfig):
+        integrations: dict[str, pulumi.Output[dict] | dict] = {}
+        references = []
+        sagemaker_models = [m for m in cfg.models if isinstance(m, SageMakerModel)]
+        sagemaker = (backends.SageMakerAccess(f"{name}-sagemaker", sagemaker_models, cfg,
+                                              opts=pulumi.ResourceOptions(parent=self))
+                     if sagemaker_models else None)
+        for model in cfg.models:
+            if isinstance(model, ReferenceModel):
+                backend = backends.ReferenceBackend(f"{name}-{model.name}", model, cfg,
+                                                    opts=pulumi.ResourceOptions(parent=self))
+                references.append(backend)
+                integrations[model.name] = backend.integration()
+            elif isinstance(model, SageMakerModel):
+                integrations[model.name] = sagemaker.integration(model)
+            elif isinstance(model, HttpModel):
+                integrations[model.name] = backends.http_integration(model)
+        return integrations, references
+
+    def _account_logging_role(self, name: str) -> list[pulumi.Resource]:
+        """API Gateway writes logs only once the account (per region) names a CloudWatch role."""
+        role = aws.iam.Role(f"{name}-cloudwatch-role",
+                            assume_role_policy=backends.assume_role_policy("apigateway.amazonaws.com"),
+                            description="API Gateway pushes access and execution logs to CloudWatch",
+                            opts=pulumi.ResourceOptions(parent=self))
+        push = aws.iam.RolePolicyAttachment(f"{name}-cloudwatch-push", role=role.name, policy_arn=PUSH_TO_CLOUDWATCH,
+                                            opts=pulumi.ResourceOptions(parent=self))
+        return [aws.apigateway.Account(f"{name}-account", cloudwatch_role_arn=role.arn,
+                                       opts=pulumi.ResourceOptions(parent=self, depends_on=[push]))]
+
+    def _origin_guard(self, name: str, origin_secret: OriginSecret) -> None:
+        """A REGIONAL web ACL on the stage: requests carrying the origin secret pass, all others get a JSON 403."""
+        visibility = {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True}
+        acl = aws.wafv2.WebAcl(
+            f"{name}-origin-guard",
+            scope="REGIONAL",
+            description="Admits only requests that came through the ml-edge CloudFront distribution",
+            default_action={"block": {"custom_response": {"response_code": 403,
+                                                           "custom_response_body_key": "forbidden"}}},
+            custom_response_bodies=[{"key": "forbidden", "content": '{"message": "Forbidden"}',
+                                     "content_type": "APPLICATION_JSON"}],
+            rules=[{
+                "name": "origin-secret-header",
+                "priority": 0,
+                "action": {"allow": {}},
+                "statement": {"byte_match_statement": {
+                    "field_to_match": {"single_header": {"name": origin_secret.header.lower()}},
+                    "positional_constraint": "EXACTLY",
+                    "search_string": origin_secret.value,
+                    "text_transformations": [{"priority": 0, "type": "NONE"}],
+                }},
+                "visibility_config": {**visibility, "metric_name": f"{name}-origin-secret"},
+            }],
+            visibility_config={**visibility, "metric_name": f"{name}-origin-guard"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.wafv2.WebAclAssociation(f"{name}-origin-guard", resource_arn=self.stage.arn, web_acl_arn=acl.arn,
+                                    opts=pulumi.ResourceOptions(parent=self))

@@ -1,0 +1,158 @@
+"""Model backends: each turns one configured model into an API Gateway integration for its predict route.
+
+reference  the iris classifier in ./reference_model, as a Lambda function (AWS_PROXY integration)
+sagemaker  an existing SageMaker endpoint (AWS integration, an IAM role allowed to invoke only these endpoints)
+http       an existing HTTPS model server (HTTP_PROXY integration; it must answer in the API's contract)
+"""
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
+
+REFERENCE_DIR = Path(__file__).with_name("reference_model")
+REFERENCE_FILES = ("__init__.py", "handler.py", "model.py", "weights.json")
+LAMBDA_RUNTIME = "python3.12"
+
+# SageMaker answers in whatever shape its container speaks; the common {"predictions": [...]} is mapped onto the
+# API's contract, and its errors onto JSON 400/502.
+SAGEMAKER_CLIENT_ERROR = ('{"message": "the model rejected the request (SageMaker answered 4xx); '
+                          'compare the instances with the example in GET /models"}')
+
+
+def assume_role_policy(service: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    })
+
+
+class ReferenceBackend(pulumi.ComponentResource):
+    """The reference model as a Lambda function with its own log group and execution role."""
+
+    def __init__(self, name: str, model: ReferenceModel, cfg: EnvConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-edge:backends:ReferenceModel", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.model = model
+        self.name = name
+        role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+                            description=f"Runs the {model.name} reference model", opts=child)
+        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/ml-edge/{cfg.environment}/models/{model.name}",
+                                            retention_in_days=cfg.log_retention_days, opts=child)
+        logs_policy = aws.iam.RolePolicy(f"{name}-logs", role=role.id, policy=log_group.arn.apply(_write_logs_policy),
+                                         opts=child)
+        self.function = aws.lambda_.Function(
+            name,
+            runtime=LAMBDA_RUNTIME,
+            architectures=["arm64"],
+            handler="reference_model.handler.handler",
+            code=pulumi.AssetArchive({
+                f"reference_model/{file}": pulumi.FileAsset(str(REFERENCE_DIR / file)) for file in REFERENCE_FILES
+            }),
+            role=role.arn,
+            memory_size=model.memory_mb,
+            timeout=max(1, model.timeout_ms // 1000),
+            environment={"variables": {"MODEL_NAME": model.name, "MAX_INSTANCES": str(cfg.max_instances)}},
+            logging_config={"log_format": "JSON", "log_group": log_group.name},
+            tracing_config={"mode": "Active" if cfg.tracing else "PassThrough"},
+            description=f"ml-edge {cfg.environment}: reference model {model.name}",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_policy]),
+        )
+        if cfg.tracing:
+            aws.iam.RolePolicyAttachment(f"{name}-xray", role=role.name,
+                                         policy_arn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", opts=child)
+        self.register_outputs({})
+
+    def integration(self) -> pulumi.Output[dict]:
+        return self.function.invoke_arn.apply(lambda uri: {
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": uri,
+            "passthroughBehavior": "when_no_match",
+            "timeoutInMillis": self.model.timeout_ms,
+        })
+
+    def allow_api(self, execution_arn: pulumi.Output[str]) -> aws.lambda_.Permission:
+        """Let only this API's predict route invoke the function."""
+        return aws.lambda_.Permission(
+            f"{self.name}-invoke",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=execution_arn.apply(lambda arn: f"{arn}/*/POST/models/{self.model.name}/predict"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _write_logs_policy(log_group_arn: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                       "Resource": f"{log_group_arn}:*"}],
+    })
+
+
+class SageMakerAccess(pulumi.ComponentResource):
+    """One IAM role API Gateway assumes to call the environment's SageMaker endpoints, and nothing else."""
+
+    def __init__(self, name: str, models: list[SageMakerModel], cfg: EnvConfig,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-edge:backends:SageMakerAccess", name, None, opts)
+        self.region = cfg.region
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        endpoint_arns = pulumi.Output.all(partition.partition, identity.account_id).apply(lambda args: [
+            f"arn:{args[0]}:sagemaker:{cfg.region}:{args[1]}:endpoint/{m.endpoint_name.lower()}" for m in models
+        ])
+        self.role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
+                                 description="API Gateway invokes the ml-edge SageMaker endpoints",
+                                 opts=pulumi.ResourceOptions(parent=self))
+        aws.iam.RolePolicy(f"{name}-invoke", role=self.role.id,
+                           policy=endpoint_arns.apply(lambda arns: json.dumps({
+                               "Version": "2012-10-17",
+                               "Statement": [{"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint",
+                                              "Resource": arns}],
+                           })),
+                           opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+    def integration(self, model: SageMakerModel) -> pulumi.Output[dict]:
+        return self.role.arn.apply(lambda role_arn: sagemaker_integration(model, self.region, role_arn))
+
+
+def sagemaker_integration(model: SageMakerModel, region: str, role_arn: str) -> dict:
+    name = json.dumps(model.name)
+    return {
+        "type": "aws",
+        "httpMethod": "POST",
+        "uri": f"arn:aws:apigateway:{region}:runtime.sagemaker:path/endpoints/{model.endpoint_name}/invocations",
+        "credentials": role_arn,
+        "passthroughBehavior": "never",
+        "timeoutInMillis": model.timeout_ms,
+        "requestParameters": {
+            "integration.request.header.Content-Type": "'application/json'",
+            "integration.request.header.Accept": "'application/json'",
+        },
+        "requestTemplates": {"application/json": "$input.body"},
+        "responses": {
+            "default": {"statusCode": "200", "responseTemplates": {
+                "application/json": '{"model": ' + name + ', "predictions": $input.json(\'$.predictions\')}'}},
+            "4\\d{2}": {"statusCode": "400", "responseTemplates": {"application/json": SAGEMAKER_CLIENT_ERROR}},
+            "5\\d{2}": {"statusCode": "502", "responseTemplates": {
+                "application/json": '{"message": "the model backend failed"}'}},
+        },
+    }
+
+
+def http_integration(model: HttpModel) -> dict:
+    return {
+        "type": "http_proxy",
+        "httpMethod": "POST",
+        "uri": model.url,
+        "connectionType": "INTERNET",
+        "passthroughBehavior": "when_no_match",
+        "timeoutInMillis": model.timeout_ms,
+    }

@@ -1,0 +1,341 @@
+"""The environment's stack config, read once into a typed, validated object.
+
+`load_config` takes the raw stack config (the `ml-edge:*` keys and `aws:region`, as the Pulumi engine hands
+them to the program: scalars as strings, objects and lists as JSON) and returns an `EnvConfig`, or raises
+`ConfigError` listing every problem at once, each naming the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import types
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "ml-edge"
+REGION_KEY = "aws:region"
+
+MAX_TTL_SECONDS = 31_536_000  # CloudFront's own ceiling (one year)
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)  # the values CloudWatch Logs accepts
+REFERENCE_EXAMPLE = {"instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}
+REFERENCE_FEATURES = 4
+
+
+class ConfigError(ValueError):
+    """The stack config is invalid; `problems` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack config:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False, frozen=True)
+
+
+class Ttl(_Strict):
+    """Seconds CloudFront keeps a cacheable response: min ≤ default ≤ max ≤ one year."""
+
+    min_ttl: int = Field(0, ge=0, le=MAX_TTL_SECONDS)
+    default_ttl: int = Field(ge=0, le=MAX_TTL_SECONDS)
+    max_ttl: int = Field(ge=0, le=MAX_TTL_SECONDS)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Ttl:
+        if not self.min_ttl <= self.default_ttl <= self.max_ttl:
+            raise ValueError(f"TTLs must satisfy minTtl ≤ defaultTtl ≤ maxTtl, got {self.min_ttl} / "
+                             f"{self.default_ttl} / {self.max_ttl}")
+        return self
+
+
+class CacheConfig(_Strict):
+    """TTLs of the two cacheable GET routes. Inference (POST) is never cached."""
+
+    health: Ttl = Ttl(minTtl=0, defaultTtl=5, maxTtl=10)
+    catalog: Ttl = Ttl(minTtl=0, defaultTtl=60, maxTtl=300)
+
+
+class Throttling(_Strict):
+    """Stage-wide API Gateway throttling (steady requests per second, and burst)."""
+
+    rate_limit: float = Field(10.0, gt=0, le=10_000)
+    burst_limit: int = Field(20, ge=1, le=5_000)
+
+
+class CustomDomain(_Strict):
+    """An alias for the distribution, with its ACM certificate (which CloudFront requires in us-east-1)."""
+
+    domain_name: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    certificate_arn: str = Field(pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+
+
+class Waf(_Strict):
+    """A WAF web ACL in front of the distribution: IP reputation, known bad inputs and a per-IP rate rule."""
+
+    enabled: bool = False
+    rate_limit: int = Field(2_000, ge=10, le=2_000_000_000)  # requests per IP per 5 minutes
+
+
+Example = dict[str, list[Any]]
+
+
+class _ModelBase(_Strict):
+    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+    description: str = Field("", max_length=200)
+    timeout_ms: int = Field(10_000, ge=50, le=29_000)  # API Gateway's integration timeout range
+    example: Example | None = None
+
+    @field_validator("example")
+    @classmethod
+    def _example_shape(cls, value: Example | None) -> Example | None:
+        if value is None:
+            return value
+        if set(value) != {"instances"} or not value["instances"]:
+            raise ValueError('an example is a request body: {"instances": [...]} with at least one instance')
+        return value
+
+
+class ReferenceModel(_ModelBase):
+    """The iris classifier shipped in this repository, served by a Lambda function."""
+
+    backend: Literal["reference"]
+    memory_mb: int = Field(256, ge=128, le=10_240)
+
+    @field_validator("example")
+    @classmethod
+    def _iris_instances(cls, value: Example | None) -> Example | None:
+        for index, instance in enumerate((value or {}).get("instances", [])):
+            if not (isinstance(instance, list) and len(instance) == REFERENCE_FEATURES
+                    and all(_is_number(x) for x in instance)):
+                raise ValueError(f"instances[{index}] must be a list of {REFERENCE_FEATURES} finite numbers "
+                                 f"(sepal length, sepal width, petal length, petal width in cm)")
+        return value
+
+    @property
+    def catalog_example(self) -> Example:
+        return self.example or REFERENCE_EXAMPLE
+
+
+class SageMakerModel(_ModelBase):
+    """An existing SageMaker endpoint, called through API Gateway's AWS integration with its own IAM role."""
+
+    backend: Literal["sagemaker"]
+    endpoint_name: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    example: Example
+
+    @property
+    def catalog_example(self) -> Example:
+        return self.example
+
+
+class HttpModel(_ModelBase):
+    """An existing HTTPS model server (KServe, Triton, TorchServe…), reached through an HTTP_PROXY integration."""
+
+    backend: Literal["http"]
+    url: str
+    example: Example
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an absolute https:// URL")
+        if parts.username or parts.password:
+            raise ValueError("must not carry credentials (user:password@)")
+        if parts.fragment:
+            raise ValueError("must not have a #fragment")
+        return value
+
+    @property
+    def catalog_example(self) -> Example:
+        return self.example
+
+
+Model = Annotated[ReferenceModel | SageMakerModel | HttpModel, Field(discriminator="backend")]
+BACKENDS = {"reference": ReferenceModel, "sagemaker": SageMakerModel, "http": HttpModel}
+
+
+class EnvConfig(_Strict):
+    """Everything one environment deploys. Field defaults are the documented defaults (see README)."""
+
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+    models: list[Model] = Field(min_length=1, max_length=25)
+    stage_name: str = Field("v1", pattern=r"^[A-Za-z0-9_]{1,64}$")
+    throttling: Throttling = Throttling()
+    cache: CacheConfig = CacheConfig()
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    custom_domain: CustomDomain | None = None
+    waf: Waf = Waf()
+    log_retention_days: int = 14
+    tracing: bool = True
+    max_instances: int = Field(100, ge=1, le=1_000)
+    manage_api_gateway_account: bool = True
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _unique_names(cls, models: list) -> list:
+        names = [m.name for m in models]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"model names must be unique; repeated: {', '.join(duplicates)}")
+        return models
+
+    @model_validator(mode="after")
+    def _examples_fit(self) -> EnvConfig:
+        for model in self.models:
+            size = len(model.catalog_example["instances"])
+            if size > self.max_instances:
+                raise ValueError(f"models: the example of {model.name!r} has {size} instances but maxInstances is "
+                                 f"{self.max_instances}")
+        return self
+
+    def model(self, name: str):
+        return next(m for m in self.models if m.name == name)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --- reading the raw stack config --------------------------------------------------------------------------------
+
+def load_config(raw: Mapping[str, Any], environment: str, secret_keys: frozenset[str] = frozenset()) -> EnvConfig:
+    """Validate the raw stack config of `environment`; raise ConfigError naming every bad key."""
+    problems: list[str] = []
+    data: dict[str, Any] = {"environment": environment}
+    for key, value in raw.items():
+        namespace, _, name = key.partition(":")
+        if key == REGION_KEY:
+            data["region"] = value
+        elif namespace == NAMESPACE:
+            data[name] = _decode(value)
+        elif namespace not in _PROVIDER_NAMESPACES:
+            problems.append(f"{key}: unknown namespace {namespace!r}; this program reads '{NAMESPACE}:*' keys")
+    if "region" not in data:
+        problems.append(f"{REGION_KEY}: required (the AWS region of the API, for example eu-west-1)")
+        data["region"] = "us-east-1"  # placeholder so the remaining keys are still checked
+    try:
+        config = EnvConfig.model_validate(data)
+    except ValidationError as error:
+        problems += [_describe(e, secret_keys) for e in error.errors()]
+    else:
+        if not problems:
+            return config
+    raise ConfigError(problems)
+
+
+_PROVIDER_NAMESPACES = {"aws", "pulumi", "random"}
+
+
+def _decode(value: Any) -> Any:
+    """Objects and lists reach the program as JSON text; scalars as plain text ("30", "true")."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _describe(error: dict, secret_keys: frozenset[str]) -> str:
+    loc = _without_union_tags(error["loc"])
+    key = _key_path(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key(key, loc, _allowed_keys(error["loc"][:-1]))
+    if kind == "missing":
+        return f"{key}: required"
+    backends = ", ".join(repr(b) for b in BACKENDS)
+    if kind == "union_tag_not_found":
+        return f"{key}.backend: required; allowed: {backends}"
+    if kind == "union_tag_invalid":
+        return f"{key}.backend: unknown backend {error['ctx']['tag']!r}; allowed: {backends}"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        message = f"does not match {error['ctx']['pattern']}"
+    if "got " in message:  # the message already quotes the offending values
+        return f"{key}: {message}"
+    shown = "[secret]" if _top_key(loc) in secret_keys else _short(error.get("input"))
+    return f"{key}: {message} (got {shown})"
+
+
+def _without_union_tags(loc: tuple) -> tuple:
+    # pydantic puts the discriminator's value into the location (models.1.sagemaker.endpointName)
+    return tuple(part for i, part in enumerate(loc) if not (part in BACKENDS and i > 0 and isinstance(loc[i - 1], int)))
+
+
+def _top_key(loc: tuple) -> str:
+    return REGION_KEY if loc and loc[0] == "region" else f"{NAMESPACE}:{loc[0]}" if loc else NAMESPACE
+
+
+def _key_path(loc: tuple) -> str:
+    if not loc:
+        return NAMESPACE
+    path = _top_key(loc)
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _unknown_key(key: str, loc: tuple, allowed: list[str]) -> str:
+    prefix = f"{NAMESPACE}:" if len(loc) == 1 else ""
+    guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean '{prefix}{guess[0]}'?)" if guess else ""
+    return f"{key}: unknown key{hint}; allowed here: {', '.join(allowed)}"
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """The aliases accepted at `loc`, a pydantic error location inside EnvConfig."""
+    model: Any = EnvConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(model, tuple) and part in BACKENDS:
+            model = BACKENDS[part]
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+    if model is None:
+        return []
+    if isinstance(model, tuple):  # a model of any backend: list the keys they share and their own
+        return sorted({(f.alias or n) for m in model for n, f in m.model_fields.items()})
+    return [f.alias or n for n, f in model.model_fields.items() if n != "environment" and n != "region"]
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType) and all(isinstance(a, type) and issubclass(a, BaseModel) for a in args):
+        return tuple(args) if len(args) > 1 else args[0]
+    for arg in args:
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+

@@ -1,0 +1,135 @@
+"""Edge: the CloudFront distribution in front of the regional API.
+
+inputs   EnvConfig, the API's id and stage, the origin secret
+creates  cache policies for /health and /models (TTLs from config) · (optional) a WAF web ACL in us-east-1 ·
+         the distribution: HTTPS only, HTTP/2 and 3, the API as an https-only TLSv1.2 origin carrying the secret
+         header, the viewer's Host header never forwarded, inference (POST) never cached, security headers (HSTS)
+outputs  distribution_id, domain_name, url (the custom domain when one is configured)
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import EnvConfig, Ttl
+from .origin_secret import OriginSecret
+
+# AWS managed policies (IDs are the same in every account)
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+
+ORIGIN_ID = "api"
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+READ_METHODS = ["GET", "HEAD", "OPTIONS"]
+CACHED_METHODS = ["GET", "HEAD"]
+VIEWER_TLS_WITH_CUSTOM_CERT = "TLSv1.2_2021"
+WAF_REGION = "us-east-1"  # CloudFront web ACLs live in us-east-1
+
+
+class Edge(pulumi.ComponentResource):
+    distribution_id: pulumi.Output[str]
+    domain_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, cfg: EnvConfig, rest_api_id: pulumi.Input[str], stage_name: pulumi.Input[str],
+                 origin_secret: OriginSecret, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-edge:index:Edge", name, None, opts)
+        health = self._cache_policy(f"{name}-health", cfg.cache.health, "GET /health")
+        catalog = self._cache_policy(f"{name}-catalog", cfg.cache.catalog, "GET /models")
+        web_acl = self._web_acl(name, cfg) if cfg.waf.enabled else None
+
+        def behaviour(path: str | None, cache_policy_id: pulumi.Input[str], methods: list[str]) -> dict:
+            return {
+                **({"path_pattern": path} if path else {}),
+                "target_origin_id": ORIGIN_ID,
+                "viewer_protocol_policy": "redirect-to-https",
+                "allowed_methods": methods,
+                "cached_methods": CACHED_METHODS,
+                "cache_policy_id": cache_policy_id,
+                "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
+                "response_headers_policy_id": SECURITY_HEADERS,
+                "compress": True,
+            }
+
+        domain = cfg.custom_domain
+        self.distribution = aws.cloudfront.Distribution(
+            name,
+            comment=f"ml-edge {cfg.environment}",
+            enabled=True,
+            http_version="http2and3",
+            is_ipv6_enabled=True,
+            price_class=cfg.price_class,
+            aliases=[domain.domain_name] if domain else None,
+            origins=[{
+                "origin_id": ORIGIN_ID,
+                "domain_name": pulumi.Output.concat(rest_api_id, f".execute-api.{cfg.region}.amazonaws.com"),
+                "origin_path": pulumi.Output.concat("/", stage_name),
+                "custom_origin_config": {
+                    "http_port": 80,
+                    "https_port": 443,
+                    "origin_protocol_policy": "https-only",
+                    "origin_ssl_protocols": ["TLSv1.2"],
+                },
+                "custom_headers": [{"name": origin_secret.header, "value": origin_secret.value}],
+            }],
+            default_cache_behavior=behaviour(None, CACHING_DISABLED, ALL_METHODS),
+            ordered_cache_behaviors=[
+                behaviour("/health", health.id, READ_METHODS),
+                behaviour("/models", catalog.id, READ_METHODS),
+                behaviour("/models/*/predict", CACHING_DISABLED, ALL_METHODS),
+            ],
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate=(
+                {"acm_certificate_arn": domain.certificate_arn, "ssl_support_method": "sni-only",
+                 "minimum_protocol_version": VIEWER_TLS_WITH_CUSTOM_CERT}
+                if domain else {"cloudfront_default_certificate": True}
+            ),
+            web_acl_id=web_acl.arn if web_acl else None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.distribution_id = self.distribution.id
+        self.domain_name = self.distribution.domain_name
+        self.url = (pulumi.Output.from_input(f"https://{domain.domain_name}") if domain
+                    else pulumi.Output.concat("https://", self.distribution.domain_name))
+        self.register_outputs({"distribution_id": self.distribution_id, "url": self.url})
+
+    def _cache_policy(self, name: str, ttl: Ttl, route: str) -> aws.cloudfront.CachePolicy:
+        nothing = {"cookies_config": {"cookie_behavior": "none"}, "headers_config": {"header_behavior": "none"},
+                   "query_strings_config": {"query_string_behavior": "none"}}
+        return aws.cloudfront.CachePolicy(
+            name,
+            comment=f"ml-edge {route}",
+            min_ttl=ttl.min_ttl,
+            default_ttl=ttl.default_ttl,
+            max_ttl=ttl.max_ttl,
+            parameters_in_cache_key_and_forwarded_to_origin={
+                **nothing, "enable_accept_encoding_gzip": True, "enable_accept_encoding_brotli": True,
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _web_acl(self, name: str, cfg: EnvConfig) -> aws.wafv2.WebAcl:
+        def visibility(metric: str) -> dict:
+            return {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True, "metric_name": metric}
+
+        def managed(priority: int, group: str) -> dict:
+            return {"name": group, "priority": priority, "override_action": {"none": {}},
+                    "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+                    "visibility_config": visibility(f"{name}-{group}")}
+
+        return aws.wafv2.WebAcl(
+            f"{name}-waf",
+            scope="CLOUDFRONT",
+            region=WAF_REGION,
+            description=f"ml-edge {cfg.environment}: rate limit and AWS managed protections",
+            default_action={"allow": {}},
+            rules=[
+                {"name": "rate-limit-per-ip", "priority": 0, "action": {"block": {}},
+                 "statement": {"rate_based_statement": {"limit": cfg.waf.rate_limit, "aggregate_key_type": "IP"}},
+                 "visibility_config": visibility(f"{name}-rate-limit")},
+                managed(1, "AWSManagedRulesAmazonIpReputationList"),
+                managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
+            ],
+            visibility_config=visibility(f"{name}-waf"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

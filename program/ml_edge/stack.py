@@ -1,0 +1,26 @@
+"""One environment: config in, components, stack outputs out (their names are a contract, see DESIGN.md)."""
+
+import pulumi
+
+from .api import ModelApi
+from .config import EnvConfig
+from .edge import Edge
+from .origin_secret import OriginSecret
+
+OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
+
+
+def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
+    prefix = f"ml-edge-{cfg.environment}"
+    secret = OriginSecret(f"{prefix}-origin-secret")
+    api = ModelApi(f"{prefix}-api", cfg, secret)
+    edge = Edge(f"{prefix}-edge", cfg, api.rest_api_id, api.stage_name, secret)
+    return {
+        "edgeUrl": edge.url,
+        "originUrl": api.invoke_url,
+        "distributionId": edge.distribution_id,
+        "apiId": api.rest_api_id,
+        "stage": api.stage_name,
+        "models": pulumi.Output.from_input([m.name for m in cfg.models]),
+        "environment": pulumi.Output.from_input(cfg.environment),
+    }
