@@ -17,11 +17,12 @@ if str(PROGRAM_DIR) not in sys.path:
     sys.path.insert(0, str(PROGRAM_DIR))
 
 import pulumi  # noqa: E402
+from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
+from pulumi.runtime.sync_await import _sync_await  # noqa: E402
+
 from ml_edge.config import EnvConfig  # noqa: E402
 from ml_edge.stack import build  # noqa: E402
 from ml_edge.stack_config import InvalidStackConfig, read_env_config  # noqa: E402
-from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
-from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 PROJECT = "ml-edge"
 
