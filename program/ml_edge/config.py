@@ -199,11 +199,12 @@ class EnvConfig(_Strict):
 
     @model_validator(mode="after")
     def _examples_fit(self) -> EnvConfig:
-        for model in self.models:
+        # a whole-config check: the message starts with the key it is about (see _describe)
+        for index, model in enumerate(self.models):
             size = len(model.catalog_example["instances"])
             if size > self.max_instances:
-                raise ValueError(f"models: the example of {model.name!r} has {size} instances but maxInstances is "
-                                 f"{self.max_instances}")
+                raise ValueError(f"models[{index}].example: {size} instances, more than maxInstances "
+                                 f"({self.max_instances}); the catalog's example must be a valid request")
         return self
 
     def model(self, name: str):
@@ -268,6 +269,8 @@ def _describe(error: dict, secret_keys: frozenset[str]) -> str:
     if kind == "union_tag_invalid":
         return f"{key}.backend: unknown backend {error['ctx']['tag']!r}; allowed: {backends}"
     message = error["msg"].removeprefix("Value error, ")
+    if not loc:  # a whole-config check names its own key
+        return f"{NAMESPACE}:{message}"
     if kind == "string_pattern_mismatch":
         message = f"does not match {error['ctx']['pattern']}"
     if "got " in message:  # the message already quotes the offending values

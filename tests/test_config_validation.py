@@ -1,0 +1,162 @@
+"""A bad environment config exits 2 before anything is planned, naming the key, the bad value and what is allowed."""
+
+import copy
+
+import pytest
+import yaml
+
+from gitops import preview
+from gitops.environments import ENVIRONMENTS_DIR
+from gitops.plan import InvalidStackConfig, plan_environment
+
+BASE = yaml.safe_load((ENVIRONMENTS_DIR / "dev" / "Pulumi.dev.yaml").read_text())["config"]
+SAGEMAKER = {"name": "churn", "backend": "sagemaker", "endpointName": "churn-xgb", "example": {"instances": [[1, 2]]}}
+HTTP = {"name": "sentiment", "backend": "http", "url": "https://models.example.com/v1/models/s:predict",
+        "example": {"instances": ["great"]}}
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+
+
+def with_model(model: dict):
+    return lambda c: c["ml-edge:models"].append(model)
+
+
+def set_key(key: str, value):
+    return lambda c: c.__setitem__(key, value)
+
+
+def set_in(key: str, path: list, value):
+    def change(c):
+        target = c[key]
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+    return change
+
+
+def drop(key: str):
+    return lambda c: c.pop(key)
+
+
+# (what is wrong, change to the dev config, text the error must contain)
+BAD_CONFIGS = [
+    ("unknown backend", set_in("ml-edge:models", [0, "backend"], "lambda"),
+     "ml-edge:models[0].backend: unknown backend 'lambda'; allowed: 'reference', 'sagemaker', 'http'"),
+    ("sagemaker without endpoint", with_model({k: v for k, v in SAGEMAKER.items() if k != "endpointName"}),
+     "ml-edge:models[1].endpointName: required"),
+    ("sagemaker endpoint name malformed", with_model({**SAGEMAKER, "endpointName": "churn_xgb!"}),
+     "ml-edge:models[1].endpointName: does not match"),
+    ("sagemaker without example", with_model({k: v for k, v in SAGEMAKER.items() if k != "example"}),
+     "ml-edge:models[1].example: required"),
+    ("http URL not https", with_model({**HTTP, "url": "http://models.example.com/predict"}),
+     "ml-edge:models[1].url: must be an absolute https:// URL (got 'http://models.example.com/predict')"),
+    ("http URL not a URL", with_model({**HTTP, "url": "models.example.com"}),
+     "ml-edge:models[1].url: must be an absolute https:// URL"),
+    ("http URL with credentials", with_model({**HTTP, "url": "https://user:pw@models.example.com/predict"}),
+     "ml-edge:models[1].url: must not carry credentials"),
+    ("http without url", with_model({k: v for k, v in HTTP.items() if k != "url"}), "ml-edge:models[1].url: required"),
+    ("key of another backend", with_model({**HTTP, "memoryMb": 512}),
+     "ml-edge:models[1].memoryMb: unknown key; allowed here: name, description, timeoutMs, example, backend, url"),
+    ("negative TTL", set_in("ml-edge:cache", ["health", "minTtl"], -1),
+     "ml-edge:cache.health.minTtl: Input should be greater than or equal to 0 (got -1)"),
+    ("inverted TTLs", set_in("ml-edge:cache", ["catalog"], {"minTtl": 0, "defaultTtl": 90, "maxTtl": 60}),
+     "ml-edge:cache.catalog: TTLs must satisfy minTtl ≤ defaultTtl ≤ maxTtl, got 0 / 90 / 60"),
+    ("TTL above CloudFront's year", set_in("ml-edge:cache", ["catalog", "maxTtl"], 40_000_000),
+     "ml-edge:cache.catalog.maxTtl: Input should be less than or equal to 31536000"),
+    ("duplicate model names", with_model({"name": "iris", "backend": "reference"}),
+     "ml-edge:models: model names must be unique; repeated: iris"),
+    ("malformed model name", set_in("ml-edge:models", [0, "name"], "Iris_v2"),
+     "ml-edge:models[0].name: does not match"),
+    ("no models", set_key("ml-edge:models", []), "ml-edge:models: List should have at least 1 item"),
+    ("models not a list", set_key("ml-edge:models", {"name": "iris"}), "ml-edge:models: Input should be a valid list"),
+    ("unknown top-level key", set_key("ml-edge:modles", []),
+     "ml-edge:modles: unknown key (did you mean 'ml-edge:models'?)"),
+    ("unknown nested key", set_in("ml-edge:throttling", ["rateLimt"], 5),
+     "ml-edge:throttling.rateLimt: unknown key (did you mean 'rateLimit'?); allowed here: rateLimit, burstLimit"),
+    ("unknown namespace", set_key("ml_edge:priceClass", "PriceClass_100"),
+     "ml_edge:priceClass: unknown namespace 'ml_edge'"),
+    ("rate limit not a number", set_in("ml-edge:throttling", ["rateLimit"], "fast"),
+     "ml-edge:throttling.rateLimit: Input should be a valid number"),
+    ("burst limit fractional", set_in("ml-edge:throttling", ["burstLimit"], 2.5),
+     "ml-edge:throttling.burstLimit: Input should be a valid integer, got a number with a fractional part"),
+    ("price class unknown", set_key("ml-edge:priceClass", "PriceClass_50"),
+     "ml-edge:priceClass: Input should be 'PriceClass_100', 'PriceClass_200' or 'PriceClass_All' "
+     "(got 'PriceClass_50')"),
+    ("log retention CloudWatch refuses", set_key("ml-edge:logRetentionDays", 31),
+     "ml-edge:logRetentionDays: must be one of 1, 3, 5, 7, 14, 30"),
+    ("region missing", drop("aws:region"), "aws:region: required"),
+    ("region malformed", set_key("aws:region", "europe"), "aws:region: does not match"),
+    ("certificate outside us-east-1",
+     set_key("ml-edge:customDomain", {"domainName": "api.example.com", "certificateArn": CERT.replace("us-east-1",
+                                                                                                       "eu-west-1")}),
+     "ml-edge:customDomain.certificateArn: does not match ^arn:aws:acm:us-east-1:"),
+    ("custom domain without certificate", set_key("ml-edge:customDomain", {"domainName": "api.example.com"}),
+     "ml-edge:customDomain.certificateArn: required"),
+    ("custom domain malformed", set_key("ml-edge:customDomain", {"domainName": "API!", "certificateArn": CERT}),
+     "ml-edge:customDomain.domainName: does not match"),
+    ("WAF rate limit below AWS's minimum", set_key("ml-edge:waf", {"enabled": True, "rateLimit": 5}),
+     "ml-edge:waf.rateLimit: Input should be greater than or equal to 10 (got 5)"),
+    ("WAF enabled not a boolean", set_key("ml-edge:waf", {"enabled": "maybe"}),
+     "ml-edge:waf.enabled: Input should be a valid boolean"),
+    ("stage name with a slash", set_key("ml-edge:stageName", "v1/beta"), "ml-edge:stageName: does not match"),
+    ("reference example of the wrong shape", set_in("ml-edge:models", [0, "example"], {"instances": [[1, 2, 3]]}),
+     "ml-edge:models[0].example: instances[0] must be a list of 4 finite numbers"),
+    ("example that is not a request", set_in("ml-edge:models", [0, "example"], {"rows": [[1, 2, 3, 4]]}),
+     'ml-edge:models[0].example: an example is a request body: {"instances": [...]}'),
+    ("example larger than maxInstances", set_key("ml-edge:maxInstances", 1),
+     "ml-edge:models[0].example: 2 instances, more than maxInstances (1)"),
+    ("integration timeout above API Gateway's", set_in("ml-edge:models", [0, "timeoutMs"], 30_000),
+     "ml-edge:models[0].timeoutMs: Input should be less than or equal to 29000"),
+    ("memory not a number", set_in("ml-edge:models", [0, "memoryMb"], "lots"),
+     "ml-edge:models[0].memoryMb: Input should be a valid integer"),
+]
+
+
+def write_env(tmp_path, change) -> None:
+    config = copy.deepcopy(BASE)
+    change(config)
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    (folder / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+
+
+@pytest.mark.parametrize(("change", "expected"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_exits_2_naming_the_key(tmp_path, capsys, change, expected):
+    write_env(tmp_path, change)
+    status = preview.main(["--env", "dev", "--environments-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert expected in captured.err
+    assert captured.out == "", "nothing is planned when the config is invalid"
+
+
+def test_there_are_at_least_twenty_distinct_bad_inputs():
+    assert len({c[0] for c in BAD_CONFIGS}) >= 20
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    def several(config):
+        config["ml-edge:priceClass"] = "cheap"
+        config["ml-edge:logRetentionDays"] = 2
+        config["ml-edge:models"][0]["backend"] = "lambda"
+    write_env(tmp_path, several)
+    with pytest.raises(InvalidStackConfig) as error:
+        plan_environment("dev", tmp_path)
+    keys = [p.split(":")[0] + ":" + p.split(":")[1] for p in error.value.problems]
+    assert keys == ["ml-edge:models[0].backend", "ml-edge:priceClass", "ml-edge:logRetentionDays"]
+
+
+def test_unknown_environment_exits_2_listing_the_known_ones(capsys):
+    assert preview.main(["--env", "qa"]) == 2
+    assert "known environments: dev, prod, staging" in capsys.readouterr().err
+
+
+def test_stack_file_that_is_not_yaml_exits_2(tmp_path, capsys):
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "Pulumi.dev.yaml").write_text("config: [unclosed\n")
+    assert preview.main(["--env", "dev", "--environments-dir", str(tmp_path)]) == 2
+    assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_scalars_arrive_as_text_like_the_engine_sends_them(tmp_path):
+    write_env(tmp_path, set_key("ml-edge:tracing", "false"))
+    assert plan_environment("dev", tmp_path).config.tracing is False
