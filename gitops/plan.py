@@ -1,10 +1,12 @@
 """Plan an environment offline: run the shared program under Pulumi's mock runtime and return what it would deploy.
 
 The same code path as `pulumi preview` up to the engine: the environment's stack file becomes the program's
-config, the program's own `read_env_config` validates it, and `build` registers the resources.
+config and the program's own entry point (program/__main__.py) runs: it validates the config, registers the
+resources and exports the stack outputs.
 """
 
 import contextvars
+import runpy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +19,11 @@ if str(PROGRAM_DIR) not in sys.path:
     sys.path.insert(0, str(PROGRAM_DIR))
 
 import pulumi  # noqa: E402
+from pulumi.runtime.settings import get_root_resource  # noqa: E402
 from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
 from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 from ml_edge.config import EnvConfig  # noqa: E402
-from ml_edge.stack import build  # noqa: E402
 from ml_edge.stack_config import InvalidStackConfig, read_env_config  # noqa: E402
 
 PROJECT = "ml-edge"
@@ -72,15 +74,20 @@ def _plan(stack_config) -> Plan:
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack_config.environment, preview=True,
                              monitor=monitor)
     pulumi.runtime.set_all_config(dict(stack_config.values), list(stack_config.secret_keys))
-    config = read_env_config()
+    config = read_env_config()  # the entry point validates again; reading first keeps the typed config
     resolved: dict[str, Any] = {}
 
-    async def resolve(outputs: dict[str, pulumi.Output]) -> None:
-        for name, output in outputs.items():
-            value = await output.future()
-            resolved[name] = Secret(value) if await output.is_secret() else value
+    async def resolve(outputs: dict[str, Any]) -> None:
+        for name, value in outputs.items():
+            output = pulumi.Output.from_input(value)
+            plain = await output.future()
+            resolved[name] = Secret(plain) if await output.is_secret() else plain
 
-    _sync_await(run_pulumi_func(lambda: _sync_await(resolve(build(config)))))
+    def run_entry_point() -> None:
+        runpy.run_path(str(PROGRAM_DIR / "__main__.py"), run_name="__main__")
+        _sync_await(resolve(get_root_resource().outputs))  # what `pulumi.export` recorded
+
+    _sync_await(run_pulumi_func(run_entry_point))
     resources = [PlannedResource(**vars(r)) for r in monitor.registrations]
     return Plan(stack_config.environment, config, resources, resolved)
 

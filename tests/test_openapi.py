@@ -1,0 +1,129 @@
+"""The API contract as planned: routes, validation, JSON errors, and catalog examples that are valid requests."""
+
+import json
+import re
+
+import jsonschema
+import pytest
+
+from conftest import openapi
+from ml_edge.config import load_config
+from ml_edge.openapi import NOT_FOUND_MESSAGE, openapi_document, vtl_literal
+
+SAMPLE_CONTEXT = {  # what API Gateway substitutes into gateway response templates
+    "$context.error.messageString": '"Missing Authentication Token"',
+    "$context.error.validationErrorString": "[object has missing required properties ([\\\"instances\\\"])]",
+}
+
+
+def mock_answer(document: dict, path: str) -> dict:
+    integration = document["paths"][path]["get"]["x-amazon-apigateway-integration"]
+    assert integration["type"] == "mock"
+    return json.loads(integration["responses"]["default"]["responseTemplates"]["application/json"])
+
+
+def request_schema(document: dict, path: str) -> dict:
+    ref = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def test_health_answers_ok_with_the_environment(plan):
+    assert mock_answer(openapi(plan), "/health") == {"status": "ok", "environment": plan.environment}
+
+
+def test_catalog_lists_every_model_with_its_backend_and_example(plan):
+    models = mock_answer(openapi(plan), "/models")["models"]
+    assert [(m["name"], m["backend"]) for m in models] == [(m.name, m.backend) for m in plan.config.models]
+    assert all(m["example"]["instances"] for m in models)
+
+
+def test_every_catalog_example_is_a_valid_request_for_its_model(plan):
+    document = openapi(plan)
+    for model in mock_answer(document, "/models")["models"]:
+        jsonschema.validate(model["example"], request_schema(document, f"/models/{model['name']}/predict"))
+
+
+def test_the_iris_schema_rejects_a_wrong_instance(plan):
+    schema = request_schema(openapi(plan), "/models/iris/predict")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"instances": [[1, 2, 3]]}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"instances": [[1, 2, 3, 4]] * (plan.config.max_instances + 1)}, schema)
+
+
+def test_every_predict_route_validates_its_body(plan):
+    document = openapi(plan)
+    assert document["x-amazon-apigateway-request-validators"]["body"]["validateRequestBody"] is True
+    for model in plan.config.models:
+        operation = document["paths"][f"/models/{model.name}/predict"]["post"]
+        assert operation["x-amazon-apigateway-request-validator"] == "body"
+        assert operation["requestBody"]["required"] is True
+
+
+def test_unknown_paths_and_models_get_a_json_404_not_the_default_403(plan):
+    responses = openapi(plan)["x-amazon-apigateway-gateway-responses"]
+    for kind in ("MISSING_AUTHENTICATION_TOKEN", "RESOURCE_NOT_FOUND"):
+        assert responses[kind]["statusCode"] == "404"
+        assert json.loads(responses[kind]["responseTemplates"]["application/json"]) == {"message": NOT_FOUND_MESSAGE}
+
+
+def test_malformed_bodies_get_a_json_400_naming_the_problem(plan):
+    bad_body = openapi(plan)["x-amazon-apigateway-gateway-responses"]["BAD_REQUEST_BODY"]
+    assert bad_body["statusCode"] == "400"
+    assert "$context.error.validationErrorString" in bad_body["responseTemplates"]["application/json"]
+
+
+def test_every_gateway_response_is_json_and_not_cached(plan):
+    for kind, response in openapi(plan)["x-amazon-apigateway-gateway-responses"].items():
+        template = response["responseTemplates"]["application/json"]
+        for variable, sample in SAMPLE_CONTEXT.items():
+            template = template.replace(variable, sample)
+        assert "message" in json.loads(template), kind
+        assert response["responseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
+
+
+def test_integrations_match_each_backend(plan):
+    document = openapi(plan)
+    for model in plan.config.models:
+        integration = document["paths"][f"/models/{model.name}/predict"]["post"]["x-amazon-apigateway-integration"]
+        if model.backend == "reference":
+            assert integration["type"] == "aws_proxy"
+            assert re.fullmatch(r"arn:aws:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/"
+                                r"arn:aws:lambda:.+:function:.+/invocations", integration["uri"])
+        elif model.backend == "sagemaker":
+            assert integration["type"] == "aws"
+            assert integration["uri"] == (f"arn:aws:apigateway:{plan.config.region}:runtime.sagemaker:path/endpoints/"
+                                          f"{model.endpoint_name}/invocations")
+            assert integration["credentials"].startswith("arn:aws:iam::123456789012:role/")
+            assert set(integration["responses"]) == {"default", "4\\d{2}", "5\\d{2}"}
+        else:
+            assert integration["type"] == "http_proxy"
+            assert integration["uri"] == model.url
+        assert integration["httpMethod"] == "POST"
+        assert integration["timeoutInMillis"] == model.timeout_ms
+
+
+def test_sagemaker_answers_are_mapped_onto_the_contract():
+    cfg = load_config({"aws:region": "eu-west-1", "ml-edge:models": json.dumps([
+        {"name": "churn", "backend": "sagemaker", "endpointName": "churn-xgb", "example": {"instances": [[1]]}}])},
+        "dev")
+    from ml_edge.backends import sagemaker_integration
+    integration = sagemaker_integration(cfg.models[0], "eu-west-1", "arn:aws:iam::123456789012:role/r")
+    template = integration["responses"]["default"]["responseTemplates"]["application/json"]
+    filled = template.replace("$input.json('$.predictions')", "[0.91]")
+    assert json.loads(filled) == {"model": "churn", "predictions": [0.91]}
+    assert integration["responses"]["5\\d{2}"]["statusCode"] == "502"
+    assert json.loads(integration["responses"]["4\\d{2}"]["responseTemplates"]["application/json"])["message"]
+
+
+def test_catalog_text_cannot_be_read_as_velocity_template_syntax():
+    literal = vtl_literal({"description": "costs $5 #1 ${x}"})
+    assert "$" not in literal and "#" not in literal
+    assert json.loads(literal) == {"description": "costs $5 #1 ${x}"}
+
+
+def test_a_description_with_template_characters_reaches_the_catalog_intact():
+    cfg = load_config({"aws:region": "eu-west-1", "ml-edge:models": json.dumps([
+        {"name": "iris", "backend": "reference", "description": "#1 model, $0 to call"}])}, "dev")
+    document = openapi_document(cfg, {"iris": {"type": "aws_proxy"}})
+    assert mock_answer(document, "/models")["models"][0]["description"] == "#1 model, $0 to call"
