@@ -96,14 +96,16 @@ class Edge(pulumi.ComponentResource):
     def _cache_policy(self, name: str, ttl: Ttl, route: str) -> aws.cloudfront.CachePolicy:
         nothing = {"cookies_config": {"cookie_behavior": "none"}, "headers_config": {"header_behavior": "none"},
                    "query_strings_config": {"query_string_behavior": "none"}}
+        compress = ttl.max_ttl > 0
         return aws.cloudfront.CachePolicy(
             name,
             comment=f"ml-edge {route}",
             min_ttl=ttl.min_ttl,
             default_ttl=ttl.default_ttl,
             max_ttl=ttl.max_ttl,
+            # CloudFront rejects compression settings in the cache key of a policy that never caches (maxTtl 0)
             parameters_in_cache_key_and_forwarded_to_origin={
-                **nothing, "enable_accept_encoding_gzip": True, "enable_accept_encoding_brotli": True,
+                **nothing, "enable_accept_encoding_gzip": compress, "enable_accept_encoding_brotli": compress,
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
