@@ -32,6 +32,11 @@ def stack_file(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> P
     return environments_dir / environment / f"Pulumi.{environment}.yaml"
 
 
+def policy_config_file(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Path:
+    """The policy pack config: `pulumi preview --policy-pack policies --policy-pack-config <this file>`."""
+    return environments_dir / environment / "policy.json"
+
+
 def read_stack_config(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> StackConfig:
     path = stack_file(environment, environments_dir)
     if not path.is_file():

@@ -44,6 +44,8 @@ class Registration:
     parent: str
     custom: bool
     inputs: dict
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: dict = field(default_factory=dict)  # property → URNs its value came from
 
 
 class PlanMonitor(MockMonitor):
@@ -56,7 +58,8 @@ class PlanMonitor(MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(Registration(
                 urn=response.urn, id=response.id, type=request.type, name=request.name, parent=request.parent,
-                custom=request.custom, inputs=plain(request.object),
+                custom=request.custom, inputs=plain(request.object), dependencies=tuple(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             ))
         return response
 

@@ -1,7 +1,8 @@
-"""`make preview ENV=<env>`: plan an environment offline and print the plan.
+"""`make preview ENV=<env>`: plan an environment offline, evaluate the guardrails on the plan, print both.
 
-Exit status: 0 planned · 2 the environment's config is invalid (or the environment does not exist) ·
-3 the program itself failed (a bug: the traceback is printed).
+Exit status: 0 no mandatory violation · 1 a mandatory policy is violated · 2 the environment's config (stack
+config or policy.json) is invalid, or the environment does not exist · 3 the program or the policy pack failed
+(a bug: the traceback is printed).
 """
 
 import argparse
@@ -10,11 +11,13 @@ import time
 import traceback
 from pathlib import Path
 
-from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound
+from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound, policy_config_file
 from .plan import InvalidStackConfig, plan_environment
-from .render import render_plan
+from .policy_check import PolicyConfigError, PolicyPackProcess, evaluate
+from .render import mask, render_plan
+from .render_policies import render_policies
 
-OK, INVALID_CONFIG, PROGRAM_FAILED = 0, 2, 3
+OK, BLOCKED, INVALID_CONFIG, FAILED = 0, 1, 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,22 +27,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    print(f"planning {args.env} offline (Pulumi mock runtime, no AWS credentials)…", file=sys.stderr)
-    try:
-        plan = plan_environment(args.env, args.environments_dir)
-    except EnvironmentNotFound as error:
-        print(f"error: {error}", file=sys.stderr)
-        return INVALID_CONFIG
-    except InvalidStackConfig as error:
-        print(f"error: environments/{args.env}: {error}", file=sys.stderr)
-        return INVALID_CONFIG
-    except Exception:  # noqa: BLE001 - report a program bug as such, never as a config or policy result
-        traceback.print_exc()
-        print("error: the program failed while planning (a bug, not a config problem)", file=sys.stderr)
-        return PROGRAM_FAILED
+    print(f"planning {args.env} offline (Pulumi mock runtime, no AWS credentials) and starting the policy pack…",
+          file=sys.stderr)
+    with PolicyPackProcess() as pack:  # starts now, so it loads while the program plans
+        try:
+            plan = plan_environment(args.env, args.environments_dir)
+            report = evaluate(plan, policy_config_file(args.env, args.environments_dir), pack)
+        except (EnvironmentNotFound, InvalidStackConfig, PolicyConfigError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return INVALID_CONFIG
+        except Exception:  # noqa: BLE001 - report a bug as such, never as a config or policy result
+            traceback.print_exc()
+            print("error: planning or policy evaluation failed (a bug, not a config problem)", file=sys.stderr)
+            return FAILED
     print(render_plan(plan))
-    print(f"\nplanned in {time.perf_counter() - started:.2f} s", file=sys.stderr)
-    return OK
+    print()
+    print(mask(render_policies(report), plan))
+    print(f"\npreview took {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    return BLOCKED if report.blocked else OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,13 @@
+"""The ml-edge-guardrails policy pack. Only builds the pack: PolicyPack(...) starts the analyzer server and never
+returns, so everything else (the rules, their tests) lives in the importable `guardrails` package."""
+
+from pulumi_policy import PolicyPack
+
+from guardrails import PACK_NAME, POLICIES
+
+PolicyPack(
+    name=PACK_NAME,
+    description="Blocks an ml-edge plan that would serve plain HTTP, cache too long, expose the origin or "
+                "deploy an edge-optimized API. Limits come from environments/<env>/policy.json.",
+    policies=[rule.to_policy() for rule in POLICIES],
+)

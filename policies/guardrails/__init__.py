@@ -1,0 +1,33 @@
+"""The ml-edge-guardrails rules, one per module. Mandatory rules block a plan; advisory ones warn unless an
+environment's policy.json makes them mandatory (prod does)."""
+
+from . import (
+    api_requires_secret,
+    edge_waf,
+    https_redirect,
+    no_legacy_forwarding,
+    origin_https,
+    origin_secret_header,
+    regional_endpoint,
+    security_headers,
+    stage_observability,
+    ttl_limits,
+    viewer_tls,
+)
+from .rule import Rule
+
+PACK_NAME = "ml-edge-guardrails"
+
+POLICIES: list[Rule] = [
+    https_redirect.RULE,
+    origin_https.RULE,
+    ttl_limits.RULE,
+    origin_secret_header.RULE,
+    api_requires_secret.RULE,
+    regional_endpoint.RULE,
+    edge_waf.RULE,
+    viewer_tls.RULE,
+    security_headers.RULE,
+    stage_observability.RULE,
+    no_legacy_forwarding.RULE,
+]

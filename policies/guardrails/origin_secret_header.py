@@ -1,0 +1,65 @@
+"""Every origin that is an API Gateway endpoint carries the secret header, with a real (long, generated) value.
+
+Policies see secret values in plain text: findings describe the value (its length) and never contain it.
+"""
+
+import re
+
+from pulumi_policy import EnforcementLevel
+
+from .aws import DISTRIBUTION
+from .rule import UNKNOWN, Finding, Resource, Rule
+
+EXECUTE_API_HOST = re.compile(r"\.execute-api\.[a-z0-9-]+\.amazonaws\.com$")
+PLACEHOLDER_WORDS = ["changeme", "change-me", "placeholder", "example", "secret", "password", "dummy", "todo",
+                     "replace", "default", "test", "xxxx", "1234", "abcd"]
+
+
+def scan(distribution: Resource, config: dict):
+    header, min_length = config["headerName"], config["minLength"]
+    for index, origin in enumerate(distribution.props.get("origins") or []):
+        domain = origin.get("domainName")
+        # an API's host is computed from its id, unknown until the API exists: treat unknown hosts as APIs
+        if "customOriginConfig" not in origin or not (domain is UNKNOWN or EXECUTE_API_HOST.search(str(domain))):
+            continue
+        where = f"origins[{index}] ({origin.get('originId')}).customHeaders"
+        headers = [h for h in origin.get("customHeaders") or [] if str(h.get("name", "")).lower() == header.lower()]
+        if not headers:
+            names = [str(h.get("name")) for h in origin.get("customHeaders") or []]
+            yield Finding(where, f"[{', '.join(names)}] (no {header})", f"a {header} header carrying the origin secret")
+            continue
+        value = headers[0].get("value")
+        if value is UNKNOWN:
+            continue  # generated at deploy time; the check runs again when the value is known
+        where = f"{where}[{header}].value"
+        if not isinstance(value, str) or len(value) < min_length:
+            length = len(value) if isinstance(value, str) else 0
+            yield Finding(where, f"a secret of {length} characters", f"at least {min_length} characters")
+        elif _looks_like_a_placeholder(value, config["placeholders"]):
+            yield Finding(where, "a secret that looks like a placeholder",
+                          "a generated random value (the program's RandomPassword)")
+
+
+def _looks_like_a_placeholder(value: str, words: list[str]) -> bool:
+    lowered = value.lower()
+    return any(word in lowered for word in words) or len(set(value)) < 8
+
+
+RULE = Rule(
+    name="origin-secret-header",
+    description="Every CloudFront origin that points at an API Gateway endpoint sends the secret origin header, "
+                "with a value of at least the configured length that is not a known placeholder.",
+    remediation="Keep the origin's custom_headers entry for the secret header (program/ml_edge/edge.py) and let "
+                "the program generate its value (origin_secret.py); never put a literal value in config or code.",
+    config={
+        "headerName": {"type": "string", "default": "X-Origin-Verify",
+                       "description": "The header CloudFront adds and the API checks."},
+        "minLength": {"type": "integer", "minimum": 16, "default": 32,
+                      "description": "Shortest acceptable secret, in characters."},
+        "placeholders": {"type": "array", "items": {"type": "string"}, "default": PLACEHOLDER_WORDS,
+                         "description": "Fragments that mark a value as a placeholder (compared lower-case)."},
+    },
+    enforcement=EnforcementLevel.MANDATORY,
+    resource_types=(DISTRIBUTION,),
+    scan=scan,
+)
