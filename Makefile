@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 
-.PHONY: preview test lint train clean
+.PHONY: preview test lint train bench clean
 .DEFAULT_GOAL := preview
 
 # (Re)create the virtualenv when it is missing or requirements.txt changed.
@@ -26,6 +26,9 @@ lint: $(VENV)/.installed
 train: $(VENV)/.installed ## Reproduce the reference model's weights from scikit-learn's iris data
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-train.txt
 	$(BIN)/python tools/train_reference_model.py
+
+bench: $(VENV)/.installed ## Time the offline preview per environment against the import floor
+	@$(BIN)/python tools/bench_preview.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -47,6 +47,7 @@ class PolicyOutcome:
     level: str
     remediation: str
     violations: list[str] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)  # URNs of resources the policy does not apply to
 
     @property
     def result(self) -> str:
@@ -204,12 +205,13 @@ def evaluate(plan: Plan, config_file: Path, pack: PolicyPackProcess) -> PolicyRe
     stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
         stack=plan.environment, project="ml-edge", dry_run=True))
 
-    diagnostics = []
+    diagnostics, not_applicable = [], []
     for resource in plan.resources:
         response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
             type=resource.type, urn=resource.urn, name=resource.name, properties=_struct(resource.inputs),
             options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.parent)))
         diagnostics += response.diagnostics
+        not_applicable += [(n.policy_name, resource.urn) for n in response.not_applicable]
     stack = analyzer_pb2.AnalyzeStackRequest(resources=[
         analyzer_pb2.AnalyzerResource(
             type=r.type, urn=r.urn, name=r.name, properties=_struct(r.inputs), parent=r.parent,
@@ -228,6 +230,8 @@ def evaluate(plan: Plan, config_file: Path, pack: PolicyPackProcess) -> PolicyRe
         outcome.level = LEVEL_NAMES[diagnostic.enforcementLevel]
         # the SDK prefixes each message with the policy's description, which the report shows once
         outcome.violations.append(diagnostic.message.removeprefix(f"{diagnostic.description}\n"))
+    for policy, urn in not_applicable:
+        outcomes[policy].not_applicable.append(urn)
     return PolicyReport(info.name, info.version, config_file, list(outcomes.values()))
 
 

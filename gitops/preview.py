@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"planning {args.env} offline (Pulumi mock runtime, no AWS credentials) and starting the policy pack…",
           file=sys.stderr)
+    plan = None
     with PolicyPackProcess() as pack:  # starts now, so it loads while the program plans
         try:
             plan = plan_environment(args.env, args.environments_dir)
@@ -37,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return INVALID_CONFIG
         except Exception:  # noqa: BLE001 - report a bug as such, never as a config or policy result
-            traceback.print_exc()
+            details = traceback.format_exc()
+            print(mask(details, plan) if plan else details, file=sys.stderr, end="")
             print("error: planning or policy evaluation failed (a bug, not a config problem)", file=sys.stderr)
             return FAILED
     print(render_plan(plan))

@@ -29,3 +29,22 @@ def distribution(plan: Plan) -> dict:
 def behaviours(plan: Plan) -> list[dict]:
     inputs = distribution(plan)
     return [*inputs["orderedCacheBehaviors"], inputs["defaultCacheBehavior"]]
+
+
+@pytest.fixture(scope="session")
+def pack():
+    from gitops.policy_check import PolicyPackProcess
+    with PolicyPackProcess() as process:
+        yield process
+
+
+def unwrap_secrets(value):
+    """Policies see secret values in plain text: what the engine hands the analyzer."""
+    from gitops.plan_mocks import Secret
+    if isinstance(value, Secret):
+        return unwrap_secrets(value.value)
+    if isinstance(value, dict):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value

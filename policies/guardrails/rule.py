@@ -70,7 +70,7 @@ class Rule:
 
     def settings(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         """The rule's config: schema defaults, overlaid with what the pack config gives."""
-        return {**{k: v["default"] for k, v in self.config.items()}, **(given or {})}
+        return {**{k: v["default"] for k, v in self.config.items()}, **plain(dict(given or {}))}
 
     def findings(self, resource: Resource, given: Mapping[str, Any] | None = None) -> list[Finding]:
         if self.scan is None or resource.type not in self.resource_types:
@@ -89,7 +89,7 @@ class Rule:
 
     def _validate_resource(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type not in self.resource_types:
-            return
+            args.not_applicable(f"applies to {', '.join(self.resource_types)} only")
         resource = Resource(args.resource_type, args.name, args.urn, plain(args.props))
         for finding in self.findings(resource, args.get_config()):
             report(redact(finding.message(resource), resource))
@@ -106,9 +106,12 @@ class Rule:
 
 
 def plain(value: Any) -> Any:
-    """The analyzer's unknown-checking proxies → plain dicts and lists, unknown values → UNKNOWN."""
+    """The analyzer's unknown-checking proxies → plain dicts and lists, unknown values → UNKNOWN, and whole
+    numbers back to int (protobuf carries every number as a float)."""
     if isinstance(value, str):
         return UNKNOWN if _is_unknown(value) else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, Mapping):
         return {key: _get(value, key) for key in value}
     if isinstance(value, Sequence):
