@@ -1,0 +1,36 @@
+"""The README's guardrails table says what the pack and each environment's policy.json really do."""
+
+import re
+from pathlib import Path
+
+import pytest
+from google.protobuf import empty_pb2
+
+from gitops.environments import environment_names, policy_config_file
+from gitops.policy_check import read_pack_config, reconcile
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROW = re.compile(r"^\| `([a-z0-9-]+)` \| [^|]+ \| (\w+) \| (\w+) \| (\w+) \|", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def levels(pack) -> dict[str, dict[str, str]]:
+    info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+    by_env = {}
+    for env in environment_names():
+        path = policy_config_file(env)
+        by_env[env] = {name: level for name, (level, _) in reconcile(info, read_pack_config(path), path).items()}
+    return by_env
+
+
+def test_the_readme_lists_every_policy_with_its_level_per_environment(levels):
+    documented = {name: dict(zip(("dev", "staging", "prod"), row, strict=True)) for name, *row in ROW.findall(README)}
+    actual = {name: {env: levels[env][name] for env in ("dev", "staging", "prod")} for name in levels["dev"]}
+    assert documented == actual
+
+
+def test_the_readme_documents_every_config_key():
+    from ml_edge.config import EnvConfig
+    for name, field in EnvConfig.model_fields.items():
+        if name not in ("environment", "region"):
+            assert f"`ml-edge:{field.alias}" in README, field.alias
