@@ -7,15 +7,23 @@ ENV    ?= dev
 .PHONY: preview test lint train bench clean
 .DEFAULT_GOAL := preview
 
+# `make preview` exits with the preview's own status: 0 passed, 1 blocked by a mandatory guardrail, 2 invalid
+# config. GNU make turns any failed recipe into its own status 2, except in question mode (-q), where a '+'
+# recipe line still runs and its status 1 passes through. So a preview-only run is a question-mode run, and the
+# recipes it needs are '+' lines.
+ifeq ($(filter-out preview,$(MAKECMDGOALS)),)
+MAKEFLAGS += -q
+endif
+
 # (Re)create the virtualenv when it is missing or requirements.txt changed.
 $(VENV)/.installed: requirements.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing requirements.txt into $(VENV)…"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@touch $@
+	+@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	+@echo "installing requirements.txt into $(VENV)…"
+	+@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	+@touch $@
 
 preview: $(VENV)/.installed ## Offline preview of one environment (no AWS credentials): make preview ENV=prod
-	@$(BIN)/python -m gitops.preview --env $(ENV)
+	+@$(BIN)/python -m gitops.preview --env $(ENV) $(PREVIEW_ARGS)
 
 test: $(VENV)/.installed lint ## The whole test suite (what CI runs)
 	$(BIN)/python -m pytest

@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound, policy_config_file
+from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound, policy_config_file, stack_file
 from .plan import InvalidStackConfig, plan_environment
 from .policy_check import PolicyConfigError, PolicyPackProcess, evaluate
 from .render import mask, render_plan
@@ -35,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             plan = plan_environment(args.env, args.environments_dir)
             report = evaluate(plan, policy_config_file(args.env, args.environments_dir), pack)
-        except (EnvironmentNotFound, InvalidStackConfig, PolicyConfigError) as error:
+        except InvalidStackConfig as error:
+            print(f"error: {stack_file(args.env, args.environments_dir)}: {error}", file=sys.stderr)
+            return INVALID_CONFIG
+        except (EnvironmentNotFound, PolicyConfigError) as error:
             print(f"error: {error}", file=sys.stderr)
             return INVALID_CONFIG
         except Exception:  # noqa: BLE001 - report a bug as such, never as a config or policy result
