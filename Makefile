@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 
-.PHONY: preview test lint train bench clean
+.PHONY: preview test lint smoke train bench clean
 .DEFAULT_GOAL := preview
 
 # `make preview` exits with the preview's own status: 0 passed, 1 blocked by a mandatory guardrail, 2 invalid
@@ -27,6 +27,9 @@ preview: $(VENV)/.installed ## Offline preview of one environment (no AWS creden
 
 test: $(VENV)/.installed lint ## The whole test suite (what CI runs)
 	$(BIN)/python -m pytest
+
+smoke: $(VENV)/.installed ## Edge smoke suite against a deployed environment: make smoke ENV=dev
+	@$(BIN)/python -m gitops.smoke_run --env $(ENV) $(SMOKE_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,0 +1,78 @@
+"""`make smoke ENV=<env>`: run the edge smoke suite against a deployed environment.
+
+The URLs come from `pulumi stack output --json` when the Pulumi CLI is available, from EDGE_URL / ORIGIN_URL
+otherwise; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, ROOT
+
+NO_URLS = 2
+
+
+class NoUrls(LookupError):
+    pass
+
+
+def stack_urls(stack: str) -> tuple[str, str] | None:
+    """edgeUrl and originUrl of a stack, or None when the Pulumi CLI is missing or cannot tell."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        return None
+    result = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=PROGRAM_DIR,
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        print(f"pulumi stack output --stack {stack} failed: {result.stderr.strip()[:300]}", file=sys.stderr)
+        return None
+    outputs = json.loads(result.stdout or "{}")
+    if outputs.get("edgeUrl") and outputs.get("originUrl"):
+        return outputs["edgeUrl"], outputs["originUrl"]
+    print(f"stack {stack} has no edgeUrl/originUrl outputs (not deployed yet?)", file=sys.stderr)
+    return None
+
+
+def resolve_urls(env: str, stack: str) -> tuple[str, str, str]:
+    found = stack_urls(stack)
+    if found:
+        return (*found, f"pulumi stack output of {stack}")
+    edge, origin = os.environ.get("EDGE_URL"), os.environ.get("ORIGIN_URL")
+    if edge and origin:
+        return edge, origin, "EDGE_URL and ORIGIN_URL"
+    raise NoUrls(f"no URLs to test for {env}: the Pulumi CLI is not available or has no outputs for stack "
+                 f"{stack}, and EDGE_URL / ORIGIN_URL are not both set. Either log in to Pulumi "
+                 f"(pulumi login; the stack must be deployed) or run: EDGE_URL=https://… ORIGIN_URL=https://… "
+                 f"make smoke ENV={env}")
+
+
+def smoke_command(env: str, edge: str, origin: str, extra: list[str],
+                  environments_dir: Path = ENVIRONMENTS_DIR) -> list[str]:
+    command = [sys.executable, "-m", "pytest", "smoke", f"--edge-url={edge}", f"--origin-url={origin}"]
+    budgets = environments_dir / env / "smoke.json"
+    if budgets.is_file():
+        command.append(f"--budgets={budgets}")
+    return command + extra
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make smoke", description=__doc__)
+    parser.add_argument("--env", default="dev")
+    parser.add_argument("--stack", help="Pulumi stack name (default: the environment name)")
+    args, extra = parser.parse_known_args(argv)
+    try:
+        edge, origin, source = resolve_urls(args.env, args.stack or args.env)
+    except NoUrls as error:
+        print(f"error: {error}", file=sys.stderr)
+        return NO_URLS
+    print(f"smoke-testing {args.env}: edge {edge}, origin {origin} (from {source})", file=sys.stderr)
+    return subprocess.run(smoke_command(args.env, edge, origin, extra), cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The smoke results as people read them: a Markdown table (check, result, detail, latency), printed at the end
+of the run and appended to the file named by GITHUB_STEP_SUMMARY when that variable is set."""
+
+import os
+
+RESULT = {"passed": "✅ pass", "failed": "❌ fail", "skipped": "⏭ skip"}
+
+
+class SmokeResults:
+    """A pytest plugin: tests describe themselves with record_property("check" | "detail" | "latency", …)."""
+
+    def __init__(self, edge_url: str | None):
+        self.edge_url = edge_url or "(no edge URL)"
+        self.rows: list[dict] = []
+
+    def pytest_runtest_logreport(self, report):
+        if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+            return
+        properties = dict(report.user_properties)
+        self.rows.append({
+            "check": properties.get("check") or report.nodeid.split("::")[-1],
+            "result": RESULT[report.outcome],
+            "detail": first_line(report) if report.failed else properties.get("detail", ""),
+            "latency": properties.get("latency", ""),
+        })
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.rows:
+            return
+        table = self.table()
+        terminalreporter.write_line("")
+        for line in table.splitlines():
+            terminalreporter.write_line(line)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(table + "\n")
+
+    def table(self) -> str:
+        failed, total = sum(row["result"] == RESULT["failed"] for row in self.rows), len(self.rows)
+        verdict = f"❌ {failed} of {total} checks failed" if failed else f"✅ all {total} checks passed"
+        lines = [f"### Edge smoke · {self.edge_url} · {verdict}", "",
+                 "| check | result | detail | latency |", "| --- | --- | --- | --- |"]
+        for row in self.rows:
+            cells = (row["check"], row["result"], row["detail"], row["latency"])
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def first_line(report) -> str:
+    crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+    message = crash.message if crash is not None else str(report.longrepr or "")
+    for prefix in ("AssertionError: ", "Failed: "):
+        message = message.removeprefix(prefix)
+    return message.splitlines()[0][:400] if message else ""
+
+
+def _cell(value) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")

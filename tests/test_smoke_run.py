@@ -1,0 +1,85 @@
+"""`make smoke ENV=<env>`: URLs from `pulumi stack output --json`, else from EDGE_URL / ORIGIN_URL, else a clear
+error; per-environment latency budgets."""
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from standin import StandIn
+
+from gitops import smoke_run
+from gitops.environments import ENVIRONMENTS_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def no_pulumi(monkeypatch):
+    monkeypatch.setattr(smoke_run.shutil, "which", lambda name: None)
+    monkeypatch.delenv("EDGE_URL", raising=False)
+    monkeypatch.delenv("ORIGIN_URL", raising=False)
+
+
+def fake_pulumi(tmp_path: Path, outputs: dict, status: int = 0) -> Path:
+    script = tmp_path / "bin" / "pulumi"
+    script.parent.mkdir()
+    script.write_text(f"#!/bin/sh\necho '{json.dumps(outputs)}'\necho \"$@\" > {tmp_path}/args\nexit {status}\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script.parent
+
+
+def test_without_pulumi_or_urls_it_says_what_to_do(no_pulumi, capsys):
+    assert smoke_run.main(["--env", "staging"]) == 2
+    err = capsys.readouterr().err
+    assert "no URLs to test for staging" in err
+    assert "EDGE_URL=https://… ORIGIN_URL=https://… make smoke ENV=staging" in err
+
+
+def test_urls_come_from_the_environment_variables(no_pulumi, monkeypatch):
+    monkeypatch.setenv("EDGE_URL", "https://d1.cloudfront.net")
+    monkeypatch.setenv("ORIGIN_URL", "https://a.execute-api.eu-west-1.amazonaws.com/v1")
+    assert smoke_run.resolve_urls("dev", "dev") == ("https://d1.cloudfront.net",
+                                                    "https://a.execute-api.eu-west-1.amazonaws.com/v1",
+                                                    "EDGE_URL and ORIGIN_URL")
+
+
+def test_urls_come_from_the_stack_outputs_when_pulumi_is_there(tmp_path, monkeypatch):
+    bin_dir = fake_pulumi(tmp_path, {"edgeUrl": "https://api.example.com", "originUrl": "https://o.example.com/v1"})
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    edge, origin, source = smoke_run.resolve_urls("prod", "acme/prod")
+    assert (edge, origin, source) == ("https://api.example.com", "https://o.example.com/v1",
+                                      "pulumi stack output of acme/prod")
+    assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--stack", "acme/prod"]
+
+
+def test_a_failing_pulumi_falls_back_to_the_environment_variables(tmp_path, monkeypatch):
+    bin_dir = fake_pulumi(tmp_path, {}, status=255)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("EDGE_URL", "https://e.example.com")
+    monkeypatch.setenv("ORIGIN_URL", "https://o.example.com/v1")
+    assert smoke_run.resolve_urls("dev", "dev")[2] == "EDGE_URL and ORIGIN_URL"
+
+
+def test_each_environment_has_latency_budgets_and_prod_is_strictest():
+    budgets = {env: json.loads((ENVIRONMENTS_DIR / env / "smoke.json").read_text())
+               for env in ("dev", "staging", "prod")}
+    for kind in ("catalog", "predict"):
+        assert budgets["prod"][kind]["p95"] <= budgets["staging"][kind]["p95"] <= budgets["dev"][kind]["p95"]
+    command = smoke_run.smoke_command("prod", "https://e", "https://o", ["--junitxml=x.xml"])
+    assert command[-2:] == [f"--budgets={ENVIRONMENTS_DIR / 'prod' / 'smoke.json'}", "--junitxml=x.xml"]
+
+
+def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
+    with StandIn() as standin:
+        standin.write_ca_bundle(tmp_path / "ca.pem")
+        env = {**os.environ, "EDGE_URL": standin.edge_url, "ORIGIN_URL": standin.origin_url,
+               "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"), "PATH": "/usr/bin:/bin"}
+        env.pop("GITHUB_STEP_SUMMARY", None)
+        result = subprocess.run(["make", "-s", "smoke", "ENV=dev", "SMOKE_ARGS=-p no:cacheprovider --samples=3"],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f"smoke-testing dev: edge {standin.edge_url}" in result.stderr
+    assert "✅ all 12 checks passed" in result.stdout

@@ -1,0 +1,151 @@
+"""The real smoke suite, run as CI runs it, against a local stand-in of a deployed environment.
+
+The healthy stand-in passes every check; each injected fault fails its own check (and only that one), with a
+message saying what was expected and what came back.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from standin import FAULTS, StandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGETS = {"catalog": {"p50": 300, "p95": 400}, "predict": {"p50": 300, "p95": 400}}
+
+ALL_CHECKS = {
+    "test_plain_http_redirects_to_https", "test_tls_verifies_and_health_is_ok",
+    "test_catalog_is_served_from_the_edge_cache", "test_model_answers_its_example[iris]",
+    "test_model_answers_its_example[sentiment]",
+    'test_malformed_body_gets_400_naming_the_problem[{"instances": "not-a-list"}-instances that are not a list]',
+    "test_malformed_body_gets_400_naming_the_problem[{not json-a body that is not JSON]",
+    "test_unknown_model_gets_404", "test_answers_are_json_with_hsts", "test_origin_refuses_callers_without_the_secret",
+    "test_catalog_latency_within_budget", "test_inference_latency_within_budget",
+}
+PREDICTS = {"test_model_answers_its_example[iris]", "test_model_answers_its_example[sentiment]"}
+MALFORMED = {c for c in ALL_CHECKS if c.startswith("test_malformed_body")}
+
+
+@dataclass
+class SmokeRun:
+    status: int
+    failed: dict[str, str]  # check → failure message
+    passed: set[str]
+    output: str
+    summary: str
+
+
+def run_smoke(tmp_path: Path, standin: StandIn, *extra: str, env: dict | None = None) -> SmokeRun:
+    ca, junit, summary, budgets = (tmp_path / n for n in ("ca.pem", "junit.xml", "summary.md", "budgets.json"))
+    standin.write_ca_bundle(ca)
+    budgets.write_text(json.dumps(BUDGETS))
+    environment = {k: v for k, v in os.environ.items() if k not in ("SMOKE_API_KEY", "GITHUB_STEP_SUMMARY")}
+    environment.update({"REQUESTS_CA_BUNDLE": str(ca), "GITHUB_STEP_SUMMARY": str(summary),
+                        "EDGE_URL": standin.edge_url, "ORIGIN_URL": standin.origin_url, **(env or {})})
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "smoke", "-p", "no:cacheprovider", f"--junitxml={junit}",
+         f"--budgets={budgets}", "--samples=5", *extra],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    failed, passed = {}, set()
+    if junit.exists():
+        for case in ElementTree.parse(junit).iter("testcase"):
+            problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+            if problem is None:
+                passed.add(case.get("name"))
+            else:
+                failed[case.get("name")] = problem.get("message", "")
+    return SmokeRun(result.returncode, failed, passed, result.stdout + result.stderr,
+                    summary.read_text() if summary.exists() else "")
+
+
+def test_the_healthy_stand_in_passes_every_check(tmp_path):
+    with StandIn() as standin:
+        run = run_smoke(tmp_path, standin)
+    assert run.status == 0, run.output[-3000:]
+    assert run.passed == ALL_CHECKS
+
+
+# fault → (the checks it must fail, text the failure must contain), in FAULTS order
+EXPECTED = {
+    "no_redirect": ({"test_plain_http_redirects_to_https"}, "expected 301 with Location https://127.0.0.1:"),
+    "untrusted_certificate": ((ALL_CHECKS - PREDICTS - {"test_plain_http_redirects_to_https"})
+                              | {"test_model_answers_its_example[catalog-unavailable]"}, "certificate verify failed"),
+    "health_not_ok": ({"test_tls_verifies_and_health_is_ok"}, 'expected {"status": "ok", …} from GET /health; got 200'),
+    "uncached_catalog": ({"test_catalog_is_served_from_the_edge_cache"},
+                         "X-Cache: Hit from cloudfront (or RefreshHit) within 2 repeats of GET /models; got 200 OK; "
+                         "headers {'Content-Type': 'application/json', 'X-Cache': 'Miss from cloudfront'"),
+    "cached_post": (PREDICTS, "expected a POST never answered from the edge cache; got 200 OK"),
+    "wrong_prediction_count": (PREDICTS, "predictions, one per instance; got 200 OK"),
+    "wrong_model_name": (PREDICTS, 'expected "model": '),
+    "bad_input_5xx": (MALFORMED, "got 502 Bad Gateway"),
+    "unknown_model_403": ({"test_unknown_model_gets_404"}, "Missing Authentication Token"),
+    "missing_hsts": ({"test_answers_are_json_with_hsts"}, "expected a Strict-Transport-Security header from GET"),
+    "html_errors": (MALFORMED | {"test_unknown_model_gets_404"}, "as JSON (Content-Type application/json); got"),
+    "open_origin": ({"test_origin_refuses_callers_without_the_secret"},
+                    "expected 403 from the origin for GET /v1/health without the secret; got 200 OK"),
+    "slow": ({"test_catalog_latency_within_budget", "test_inference_latency_within_budget"},
+             "within budget (p50 ≤ 300 ms, p95 ≤ 400 ms); got p50 5"),
+}
+
+
+def test_every_fault_of_the_stand_in_has_a_scenario():
+    assert set(EXPECTED) == set(FAULTS) - {"warming_up"}  # warming_up is for the wait, below
+
+
+@pytest.mark.parametrize("fault", list(EXPECTED))
+def test_each_fault_fails_its_own_check(tmp_path, fault):
+    expected_failures, message = EXPECTED[fault]
+    # the slow fault only matters to the latency checks; running just those keeps the test fast
+    selection = ["-k", "latency", "--samples=3"] if fault == "slow" else []
+    with StandIn({fault}) as standin:
+        run = run_smoke(tmp_path, standin, *selection)
+    assert run.status == 1, run.output[-3000:]
+    assert set(run.failed) == expected_failures, run.output[-3000:]
+    assert all(message in text for text in run.failed.values()), run.failed
+
+
+def test_waiting_for_a_fresh_deploy_lets_a_warming_edge_pass(tmp_path):
+    with StandIn({"warming_up"}) as standin:
+        run = run_smoke(tmp_path, standin, "--wait-ready=10", "--wait-interval=0.5")
+    assert run.status == 0, run.output[-3000:]
+    assert "waiting for https://127.0.0.1:" in run.output
+
+
+def test_the_wait_gives_up_with_the_last_answer(tmp_path):
+    with StandIn({"warming_up"}) as standin:
+        run = run_smoke(tmp_path, standin, "--wait-ready=0.6", "--wait-interval=0.2")
+    assert run.status == 4  # a usage error: nothing was tested
+    assert "/health was not ready after 1 s (last: 503 Service Unavailable)" in run.output
+
+
+def test_results_table_goes_to_the_step_summary_and_the_terminal(tmp_path):
+    with StandIn({"missing_hsts"}) as standin:
+        run = run_smoke(tmp_path, standin)
+    assert run.summary.startswith(f"### Edge smoke · {standin.edge_url} · ❌ 1 of 12 checks failed")
+    assert "| check | result | detail | latency |" in run.summary
+    assert "| JSON and Strict-Transport-Security on every answer | ❌ fail | expected a Strict-Transport-Security" \
+           in run.summary
+    assert "| POST /models/iris/predict | ✅ pass | 2 instances → 2 predictions, not cached |" in run.summary
+    assert "| latency GET /models (cached) | ✅ pass | 5 requests; budget p50 300 ms, p95 400 ms | p50 " in run.summary
+    assert run.summary.strip() in run.output.replace("\r", "")
+
+
+def test_missing_urls_are_a_clear_usage_error(tmp_path):
+    with StandIn() as standin:
+        run = run_smoke(tmp_path, standin, env={"EDGE_URL": "", "ORIGIN_URL": ""})
+    assert run.status == 4
+    assert "the smoke suite needs --edge-url/EDGE_URL and --origin-url/ORIGIN_URL" in run.output
+
+
+def test_the_api_key_is_sent_to_the_edge_only(tmp_path):
+    with StandIn() as standin:
+        run = run_smoke(tmp_path, standin, env={"SMOKE_API_KEY": "consumer-key-1"})
+    assert run.status == 0, run.output[-3000:]
+    assert set(standin.api_keys_at_edge) == {"consumer-key-1"}
+    assert standin.api_keys_at_origin and set(standin.api_keys_at_origin) == {None}
+    assert "consumer-key-1" not in run.output + run.summary
