@@ -9,16 +9,12 @@ import argparse
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
-from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound, policy_config_file, stack_file
-from .plan import InvalidStackConfig, plan_environment
-from .policy_check import PolicyConfigError, PolicyPackProcess, evaluate
+from .environments import ENVIRONMENTS_DIR
+from .offline import FAILED, INVALID_CONFIG, run_offline_preview
 from .render import mask, render_plan
 from .render_policies import render_policies
-
-OK, BLOCKED, INVALID_CONFIG, FAILED = 0, 1, 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,27 +26,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"planning {args.env} offline (Pulumi mock runtime, no AWS credentials) and starting the policy pack…",
           file=sys.stderr)
-    plan = None
-    with PolicyPackProcess() as pack:  # starts now, so it loads while the program plans
-        try:
-            plan = plan_environment(args.env, args.environments_dir)
-            report = evaluate(plan, policy_config_file(args.env, args.environments_dir), pack)
-        except InvalidStackConfig as error:
-            print(f"error: {stack_file(args.env, args.environments_dir)}: {error}", file=sys.stderr)
-            return INVALID_CONFIG
-        except (EnvironmentNotFound, PolicyConfigError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return INVALID_CONFIG
-        except Exception:  # noqa: BLE001 - report a bug as such, never as a config or policy result
-            details = traceback.format_exc()
-            print(mask(details, plan) if plan else details, file=sys.stderr, end="")
+    result = run_offline_preview(args.env, args.environments_dir)
+    if result.status in (INVALID_CONFIG, FAILED):
+        print(result.error.rstrip("\n"), file=sys.stderr)
+        if result.status == FAILED:
             print("error: planning or policy evaluation failed (a bug, not a config problem)", file=sys.stderr)
-            return FAILED
-    print(render_plan(plan))
+        else:
+            print("error: the environment's config is invalid (see above)", file=sys.stderr)
+        return result.status
+    print(render_plan(result.plan))
     print()
-    print(mask(render_policies(report), plan))
+    print(mask(render_policies(result.report), result.plan))
     print(f"\npreview took {time.perf_counter() - started:.2f} s", file=sys.stderr)
-    return BLOCKED if report.blocked else OK
+    return result.status
 
 
 def run() -> None:

@@ -8,7 +8,7 @@ import pytest
 from google.protobuf import empty_pb2
 
 from conftest import distribution
-from gitops import preview
+from gitops import offline, preview
 from gitops.environments import ENVIRONMENTS_DIR, policy_config_file
 from gitops.plan_mocks import Secret, Unknown
 from gitops.policy_check import PolicyConfigError, evaluate, reconcile
@@ -213,7 +213,7 @@ def seeded(plan):
 def test_a_seeded_secret_never_reaches_the_table_or_the_plan_text(plans, pack, monkeypatch, capsys):
     plan = broken(seeded(plans["dev"]), DIST, lambda i: i["defaultCacheBehavior"].update(
         viewerProtocolPolicy="allow-all", forwardedValues={"headers": [SEEDED]}))
-    monkeypatch.setattr(preview, "plan_environment", lambda *args: plan)
+    monkeypatch.setattr(offline, "plan_environment", lambda *args: plan)
     assert preview.main(["--env", "dev"]) == 1
     captured = capsys.readouterr()
     assert SEEDED not in captured.out + captured.err
@@ -221,11 +221,11 @@ def test_a_seeded_secret_never_reaches_the_table_or_the_plan_text(plans, pack, m
 
 
 def test_a_seeded_secret_never_reaches_an_error_report(plans, monkeypatch, capsys):
-    monkeypatch.setattr(preview, "plan_environment", lambda *args: seeded(plans["dev"]))
+    monkeypatch.setattr(offline, "plan_environment", lambda *args: seeded(plans["dev"]))
 
     def crash(*args):
         raise RuntimeError(f"analyzer failed on value {SEEDED}")
-    monkeypatch.setattr(preview, "evaluate", crash)
+    monkeypatch.setattr(offline, "evaluate", crash)
     assert preview.main(["--env", "dev"]) == 3
     captured = capsys.readouterr()
     assert SEEDED not in captured.out + captured.err

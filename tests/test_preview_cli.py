@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import ENVIRONMENTS, distribution
-from gitops import preview
+from gitops import offline, preview
 from gitops.render import render_plan
 
 
@@ -48,7 +48,7 @@ def test_the_rendering_is_stable_between_runs(plans):
 def test_a_program_bug_exits_3_not_as_a_config_or_policy_result(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr(preview, "plan_environment", broken)
+    monkeypatch.setattr(offline, "plan_environment", broken)
     assert preview.main(["--env", "dev"]) == 3
     assert "a bug, not a config problem" in capsys.readouterr().err
 

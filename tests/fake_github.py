@@ -1,0 +1,77 @@
+"""An in-memory GitHub REST API behind a requests adapter: enough for comments, pull requests and issues."""
+
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+class FakeGitHub(BaseAdapter):
+    def __init__(self, pulls: dict[int, str] | None = None):
+        super().__init__()
+        self.pulls = pulls or {}  # number → head sha
+        self.comments: dict[int, list[dict]] = {}
+        self.issues: list[dict] = []
+        self.calls: list[str] = []
+        self.next_id = 1000
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.mount("https://api.github.test", self)
+        return session
+
+    def close(self):
+        pass
+
+    def send(self, request, **kwargs):
+        url = urlsplit(request.url)
+        path = url.path.removeprefix("/repos/acme/ml-edge")
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        body = json.loads(request.body) if request.body else {}
+        self.calls.append(f"{request.method} {path}")
+        status, payload = self.route(request.method, path, query, body)
+        response = requests.Response()
+        response.status_code, response._content, response.request = status, json.dumps(payload).encode(), request
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    def _id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def route(self, method, path, query, body):
+        if m := re.fullmatch(r"/pulls/(\d+)", path):
+            number = int(m.group(1))
+            return (200, {"number": number, "head": {"sha": self.pulls[number]}}) if number in self.pulls \
+                else (404, {"message": "Not Found"})
+        if m := re.fullmatch(r"/issues/(\d+)/comments", path):
+            thread = self.comments.setdefault(int(m.group(1)), [])
+            if method == "GET":
+                page, per_page = int(query.get("page", 1)), int(query.get("per_page", 30))
+                return 200, thread[(page - 1) * per_page: page * per_page]
+            thread.append({"id": self._id(), "body": body["body"], "user": BOT})
+            return 201, thread[-1]
+        if m := re.fullmatch(r"/issues/comments/(\d+)", path):
+            for thread in self.comments.values():
+                for comment in thread:
+                    if comment["id"] == int(m.group(1)):
+                        comment["body"] = body["body"]
+                        return 200, comment
+            return 404, {"message": "Not Found"}
+        if path == "/issues" and method == "GET":
+            open_issues = [i for i in self.issues if i["state"] == "open" and query.get("labels") in i["labels"]]
+            return 200, open_issues
+        if path == "/issues" and method == "POST":
+            issue = {"number": len(self.issues) + 1, "title": body["title"], "body": body["body"],
+                     "labels": body["labels"], "state": "open", "comments": []}
+            self.issues.append(issue)
+            return 201, issue
+        if m := re.fullmatch(r"/issues/(\d+)", path):
+            issue = self.issues[int(m.group(1)) - 1]
+            issue.update(state=body.get("state", issue["state"]))
+            return 200, issue
+        return 404, {"message": f"no route {method} {path}"}
