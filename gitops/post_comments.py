@@ -8,10 +8,11 @@ is the commit the previews ran on, the size limit, and our own marker (any marke
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
-from .comment import GITHUB_LIMIT, MARKER, marker
+from .comment_marker import GITHUB_LIMIT, MARKER, marker
 from .environments import environment_names
 from .github_api import GitHub
 
@@ -51,14 +52,28 @@ def post(github: GitHub, comments: list[tuple[int, str, str]], head_sha: str) ->
     return done
 
 
+def merged(artifacts: Path) -> Path:
+    """One folder of comments from the downloaded artefacts: a cloud preview's comment (it has the diff) wins
+    over the offline one of the same environment."""
+    folder = artifacts / "merged"
+    folder.mkdir(exist_ok=True)
+    for kind in ("offline", "cloud"):
+        for source in sorted(artifacts.glob(f"comment-{kind}-*")):
+            for file in source.glob("*.*"):
+                if file.suffix in (".md", ".json"):
+                    shutil.copyfile(file, folder / file.name)
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dir", type=Path, required=True, help="the downloaded comment artefacts")
+    parser.add_argument("--dir", type=Path, required=True,
+                        help="the downloaded artefacts: comment-offline-<env>/ and comment-cloud-<env>/ folders")
     parser.add_argument("--head-sha", default=os.environ.get("HEAD_SHA", ""), help="the previewed commit")
     parser.add_argument("--repo", default=os.environ.get("GITHUB_REPOSITORY", ""))
     args = parser.parse_args(argv)
     try:
-        comments = validated(args.dir, args.head_sha, environment_names())
+        comments = validated(merged(args.dir), args.head_sha, environment_names())
         for line in post(GitHub(args.repo), comments, args.head_sha):
             print(line)
     except Refused as error:

@@ -2,15 +2,23 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, ROOT, policy_config_file, stack_file
 
 POLICIES_DIR = ROOT / "policies"
 SUMMARY_LINE = re.compile(r"^\s*(?:\+-|-\+|[+~-])?\s*(\d+) to (create|update|replace|delete)\s*$")
 UNCHANGED = re.compile(r"(\d+) unchanged")
+
+
+def find_pulumi() -> str | None:
+    """The CLI on PATH, or where its installer puts it (~/.pulumi/bin) without touching PATH."""
+    installed = Path.home() / ".pulumi" / "bin" / "pulumi"
+    return shutil.which("pulumi") or (str(installed) if installed.is_file() else None)
 
 
 def stack_name(env: str) -> str:
@@ -27,16 +35,20 @@ def _policies(env: str) -> list[str]:
     return ["--policy-pack", str(POLICIES_DIR), "--policy-pack-config", str(policy_config_file(env))]
 
 
+def _pulumi() -> str:
+    return find_pulumi() or "pulumi"
+
+
 def preview_command(env: str) -> list[str]:
-    return ["pulumi", "preview", "--diff", *_common(env), *_policies(env)]
+    return [_pulumi(), "preview", "--diff", *_common(env), *_policies(env)]
 
 
 def up_command(env: str) -> list[str]:
-    return ["pulumi", "up", "--yes", "--diff", *_common(env), *_policies(env)]
+    return [_pulumi(), "up", "--yes", "--diff", *_common(env), *_policies(env)]
 
 
 def drift_command(env: str) -> list[str]:
-    return ["pulumi", "preview", "--refresh", "--expect-no-changes", "--diff", *_common(env)]
+    return [_pulumi(), "preview", "--refresh", "--expect-no-changes", "--diff", *_common(env)]
 
 
 @dataclass

@@ -7,12 +7,12 @@ otherwise; latency budgets from environments/<env>/smoke.json. Exit status is th
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, ROOT
+from .pulumi_cli import find_pulumi, stack_name
 
 NO_URLS = 2
 
@@ -23,7 +23,7 @@ class NoUrls(LookupError):
 
 def stack_urls(stack: str) -> tuple[str, str] | None:
     """edgeUrl and originUrl of a stack, or None when the Pulumi CLI is missing or cannot tell."""
-    pulumi = shutil.which("pulumi")
+    pulumi = find_pulumi()
     if pulumi is None:
         return None
     result = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=PROGRAM_DIR,
@@ -63,10 +63,10 @@ def smoke_command(env: str, edge: str, origin: str, extra: list[str],
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make smoke", description=__doc__)
     parser.add_argument("--env", default="dev")
-    parser.add_argument("--stack", help="Pulumi stack name (default: the environment name)")
+    parser.add_argument("--stack", help="Pulumi stack name (default: PULUMI_STACK_PREFIX + the environment name)")
     args, extra = parser.parse_known_args(argv)
     try:
-        edge, origin, source = resolve_urls(args.env, args.stack or args.env)
+        edge, origin, source = resolve_urls(args.env, args.stack or stack_name(args.env))
     except NoUrls as error:
         print(f"error: {error}", file=sys.stderr)
         return NO_URLS

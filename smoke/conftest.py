@@ -33,10 +33,12 @@ def pytest_addoption(parser):
     group.addoption("--budgets", type=Path, help="JSON latency budgets in ms: {catalog|predict: {p50, p95}}")
     group.addoption("--samples", type=int, default=10, help=f"requests per latency measurement (≤ {MAX_SAMPLES})")
     group.addoption("--request-timeout", type=float, default=15.0, help="seconds per request")
+    group.addoption("--results-file", type=Path, help="also write the results table (Markdown) to this file")
 
 
 def pytest_configure(config):
-    config.pluginmanager.register(SmokeResults(config.option.edge_url), "ml-edge-smoke-results")
+    config.pluginmanager.register(SmokeResults(config.option.edge_url, config.option.results_file),
+                                  "ml-edge-smoke-results")
     if config.option.help or config.option.collectonly:
         return
     missing = [flag for flag, value in (("--edge-url/EDGE_URL", config.option.edge_url),

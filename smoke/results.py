@@ -9,8 +9,9 @@ RESULT = {"passed": "✅ pass", "failed": "❌ fail", "skipped": "⏭ skip"}
 class SmokeResults:
     """A pytest plugin: tests describe themselves with record_property("check" | "detail" | "latency", …)."""
 
-    def __init__(self, edge_url: str | None):
+    def __init__(self, edge_url: str | None, results_file=None):
         self.edge_url = edge_url or "(no edge URL)"
+        self.results_file = results_file
         self.rows: list[dict] = []
 
     def pytest_runtest_logreport(self, report):
@@ -31,6 +32,8 @@ class SmokeResults:
         terminalreporter.write_line("")
         for line in table.splitlines():
             terminalreporter.write_line(line)
+        if self.results_file:
+            self.results_file.write_text(table, encoding="utf-8")
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             with open(summary, "a", encoding="utf-8") as handle:

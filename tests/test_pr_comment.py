@@ -125,7 +125,7 @@ def test_a_seeded_secret_never_appears(plans, pack):
 
 
 def test_the_comment_commands_are_the_documented_ones():
-    assert pulumi_cli.preview_command("prod")[:3] == ["pulumi", "preview", "--diff"]
+    assert pulumi_cli.preview_command("prod")[1:3] == ["preview", "--diff"]
     command = " ".join(pulumi_cli.preview_command("prod"))
     for part in ("--stack prod", "environments/prod/Pulumi.prod.yaml", "--policy-pack",
                  "environments/prod/policy.json"):

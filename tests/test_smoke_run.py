@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def no_pulumi(monkeypatch):
-    monkeypatch.setattr(smoke_run.shutil, "which", lambda name: None)
+    monkeypatch.setattr(smoke_run, "find_pulumi", lambda: None)
     monkeypatch.delenv("EDGE_URL", raising=False)
     monkeypatch.delenv("ORIGIN_URL", raising=False)
 

@@ -125,7 +125,8 @@ def test_the_wait_gives_up_with_the_last_answer(tmp_path):
 
 def test_results_table_goes_to_the_step_summary_and_the_terminal(tmp_path):
     with StandIn({"missing_hsts"}) as standin:
-        run = run_smoke(tmp_path, standin)
+        run = run_smoke(tmp_path, standin, f"--results-file={tmp_path / 'results.md'}")
+    assert (tmp_path / "results.md").read_text() == run.summary.rstrip("\n") + "\n"
     assert run.summary.startswith(f"### Edge smoke · {standin.edge_url} · ❌ 1 of 12 checks failed")
     assert "| check | result | detail | latency |" in run.summary
     assert "| JSON and Strict-Transport-Security on every answer | ❌ fail | expected a Strict-Transport-Security" \
