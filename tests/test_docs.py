@@ -34,3 +34,31 @@ def test_the_readme_documents_every_config_key():
     for name, field in EnvConfig.model_fields.items():
         if name not in ("environment", "region"):
             assert f"`ml-edge:{field.alias}" in README, field.alias
+
+
+def test_the_readme_examples_are_the_golden_files_the_tests_render():
+    examples = re.findall(r"<!-- example: (\S+) -->\n(.*?)<!-- end example -->", README, re.DOTALL)
+    assert len(examples) == 2
+    root = Path(__file__).resolve().parent.parent
+    for path, block in examples:
+        text = (root / path).read_text()
+        if block.startswith("````markdown\n"):
+            block = block.removeprefix("````markdown\n").removesuffix("````\n")
+        assert block == text, f"README example differs from {path}"
+
+
+def test_a_stack_file_keeps_its_secrets_provider_outside_config(tmp_path):
+    import shutil
+
+    from gitops.environments import ENVIRONMENTS_DIR, read_stack_config
+    shutil.copytree(ENVIRONMENTS_DIR / "dev", tmp_path / "dev")
+    stack = tmp_path / "dev" / "Pulumi.dev.yaml"
+    stack.write_text("secretsprovider: awskms://alias/ml-edge-pulumi?region=eu-west-1\n"
+                     "encryptedkey: AQICAHh0ZXN0a2V5\n" + stack.read_text())
+    assert read_stack_config("dev", tmp_path).values["aws:region"] == "eu-west-1"
+
+
+def test_the_bootstrap_script_parses():
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    assert subprocess.run(["bash", "-n", str(root / "tools" / "bootstrap.sh")]).returncode == 0

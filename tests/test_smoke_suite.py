@@ -150,3 +150,19 @@ def test_the_api_key_is_sent_to_the_edge_only(tmp_path):
     assert set(standin.api_keys_at_edge) == {"consumer-key-1"}
     assert standin.api_keys_at_origin and set(standin.api_keys_at_origin) == {None}
     assert "consumer-key-1" not in run.output + run.summary
+
+
+def test_golden_smoke_summary():
+    """The README's example summary is the real renderer's output for a fixture of results."""
+    sys.path.insert(0, str(ROOT / "smoke"))
+    try:
+        from results import RESULT, SmokeResults
+    finally:
+        sys.path.remove(str(ROOT / "smoke"))
+    fixture = json.loads((Path(__file__).parent / "data" / "smoke_rows.json").read_text())
+    results = SmokeResults(fixture["edge_url"])
+    results.rows = [{**row, "result": RESULT[row["result"]]} for row in fixture["rows"]]
+    golden = Path(__file__).parent / "golden" / "smoke_summary.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(results.table())
+    assert results.table() == golden.read_text()
