@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 
-.PHONY: preview test lint smoke train bench clean
+.PHONY: preview test lint smoke train bench golden clean
 .DEFAULT_GOAL := preview
 
 # `make preview` exits with the preview's own status: 0 passed, 1 blocked by a mandatory guardrail, 2 invalid
@@ -46,6 +46,9 @@ train: $(VENV)/.installed ## Reproduce the reference model's weights from scikit
 
 bench: $(VENV)/.installed ## Time the offline preview per environment against the import floor
 	@$(BIN)/python tools/bench_preview.py
+
+golden: $(VENV)/.installed ## Re-render golden files and README examples after an intended change
+	@$(BIN)/python tools/update_golden.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

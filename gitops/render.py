@@ -32,6 +32,9 @@ def _component(plan: Plan, resource: PlannedResource, depth: int) -> list[str]:
     pad = INDENT * depth
     if not resource.custom:
         lines = [f"{pad}{short_type(resource.type)}  {resource.name}"]
+        summarise = SUMMARIES.get(resource.type)
+        if summarise:
+            lines += [f"{pad}{INDENT * 2}{line}" for line in summarise(resource.inputs, plan)]
         for child in sorted(plan.children(resource.urn), key=_reading_order):
             lines += _component(plan, child, depth + 1)
         return lines
@@ -161,9 +164,13 @@ def _web_acl(inputs: dict, plan: Plan) -> list[str]:
     for rule in inputs.get("rules", []):
         statement = rule.get("statement", {})
         action = next(iter(rule["action"])) if "action" in rule else "the group's own actions"
-        if "byteMatchStatement" in statement:
-            match = statement["byteMatchStatement"]
-            what = f"header {match['fieldToMatch']['singleHeader']['name']} equals {show(match['searchString'])}"
+        matches = [s["byteMatchStatement"] for s in statement.get("orStatement", {}).get("statements", [])
+                   if "byteMatchStatement" in s] or ([statement["byteMatchStatement"]]
+                                                     if "byteMatchStatement" in statement else [])
+        if matches:
+            header = matches[0]["fieldToMatch"]["singleHeader"]["name"]
+            values = " or ".join(show(m["searchString"]) for m in matches)
+            what = f"header {header} equals {values}"
         elif "rateBasedStatement" in statement:
             what = f"more than {statement['rateBasedStatement']['limit']} requests per IP in 5 minutes"
         elif "managedRuleGroupStatement" in statement:
@@ -253,7 +260,17 @@ def _cache(policy_id: str, plan: Plan) -> str:
 
 
 def _random_password(inputs: dict, plan: Plan) -> list[str]:
-    return [f"{inputs.get('length')} characters, generated at deploy, kept encrypted in the stack state"]
+    generation = (inputs.get("keepers") or {}).get("generation")
+    return [f"{inputs.get('length')} characters, generated at deploy, kept encrypted in the stack state"
+            + (f" · generation {generation}" if generation else "")]
+
+
+def _origin_secret(inputs: dict, plan: Plan) -> list[str]:
+    accepted = ", ".join(inputs.get("accept", []))
+    if inputs.get("phase") == "rotating":
+        return [f"phase: ROTATING (step 1 of 2) · CloudFront sends {inputs.get('send')} · the API accepts "
+                f"{accepted}; next: accept only {inputs.get('send')}"]
+    return [f"phase: steady · CloudFront sends {inputs.get('send')} · the API accepts {accepted}"]
 
 
 def _stage_association(inputs: dict, plan: Plan) -> list[str]:
@@ -276,4 +293,5 @@ SUMMARIES: dict[str, Callable[[dict, Plan], list[str]]] = {
     "aws:cloudfront/cachePolicy:CachePolicy": _cache_policy,
     "aws:cloudfront/distribution:Distribution": _distribution,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "ml-edge:index:OriginSecret": _origin_secret,
 }

@@ -157,7 +157,10 @@ def test_api_rejects_requests_without_the_secret_before_any_backend(plan):
 
 
 def test_origin_secret_is_generated_in_the_program_and_stays_secret(plan):
-    password = plan.one("random:index/randomPassword:RandomPassword").inputs
+    generated = plan.of_type("random:index/randomPassword:RandomPassword")
+    passwords = {p.name.rsplit("-", 1)[-1]: p.inputs for p in generated}
+    assert set(passwords) == {"a", "b"}
+    password = passwords[plan.config.origin_secret.send]
     assert password["length"] >= 32 and password["special"] is False
     (header,) = origin(plan)["customHeaders"]
     assert isinstance(header["value"], Secret)

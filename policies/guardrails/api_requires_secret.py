@@ -33,6 +33,34 @@ def scan_stack(resources: list[Resource], config: dict):
                       resource=stage)
 
 
+def guarding_acls(resources: list[Resource]) -> list[Resource]:
+    """The REGIONAL web ACLs associated with a stage."""
+    stages = {r.urn for r in resources if r.type == STAGE}
+    acls = {r.urn: r for r in resources if r.type == WEB_ACL and r.props.get("scope") == "REGIONAL"}
+    return [acls[u] for a in resources if a.type == WEB_ACL_ASSOCIATION
+            and stages & set(a.property_dependencies.get("resourceArn", []))
+            for u in a.property_dependencies.get("webAclArn", []) if u in acls]
+
+
+def accepted_values(acl: Resource, header: str) -> list:
+    """The header values the web ACL's allow rules compare with (UNKNOWN where not yet known)."""
+    values: list = []
+
+    def collect(statement: dict) -> None:
+        for inner in (statement.get("orStatement") or {}).get("statements") or []:
+            collect(inner)
+        match = statement.get("byteMatchStatement")
+        if isinstance(match, dict):
+            name = ((match.get("fieldToMatch") or {}).get("singleHeader") or {}).get("name")
+            if str(name).lower() == header.lower():
+                values.append(match.get("searchString"))
+
+    for rule in acl.props.get("rules") or []:
+        if "allow" in (rule.get("action") or {}):
+            collect(rule.get("statement") or {})
+    return values
+
+
 def admits_only_the_secret(acl: Resource, header: str, min_length: int) -> bool:
     props = acl.props
     if props.get("scope") != "REGIONAL" or "block" not in (props.get("defaultAction") or {}):

@@ -82,7 +82,7 @@ class ModelApi(pulumi.ComponentResource):
             },
             opts=child,
         )
-        self._origin_guard(name, origin_secret)
+        self.origin_guard = self._origin_guard(name, origin_secret)
 
         self.rest_api_id = self.rest_api.id
         self.stage_name = self.stage.stage_name
@@ -119,9 +119,16 @@ class ModelApi(pulumi.ComponentResource):
         return [aws.apigateway.Account(f"{name}-account", cloudwatch_role_arn=role.arn,
                                        opts=pulumi.ResourceOptions(parent=self, depends_on=[push]))]
 
-    def _origin_guard(self, name: str, origin_secret: OriginSecret) -> None:
-        """A REGIONAL web ACL on the stage: requests carrying the origin secret pass, all others get a JSON 403."""
+    def _origin_guard(self, name: str, origin_secret: OriginSecret) -> aws.wafv2.WebAcl:
+        """A REGIONAL web ACL on the stage: requests carrying an accepted origin secret pass (either of two while
+        a secret is rotated), all others get a JSON 403."""
         visibility = {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True}
+        matches = [{"byte_match_statement": {
+            "field_to_match": {"single_header": {"name": origin_secret.header.lower()}},
+            "positional_constraint": "EXACTLY",
+            "search_string": value,
+            "text_transformations": [{"priority": 0, "type": "NONE"}],
+        }} for value in origin_secret.accepted]
         acl = aws.wafv2.WebAcl(
             f"{name}-origin-guard",
             scope="REGIONAL",
@@ -134,12 +141,7 @@ class ModelApi(pulumi.ComponentResource):
                 "name": "origin-secret-header",
                 "priority": 0,
                 "action": {"allow": {}},
-                "statement": {"byte_match_statement": {
-                    "field_to_match": {"single_header": {"name": origin_secret.header.lower()}},
-                    "positional_constraint": "EXACTLY",
-                    "search_string": origin_secret.value,
-                    "text_transformations": [{"priority": 0, "type": "NONE"}],
-                }},
+                "statement": matches[0] if len(matches) == 1 else {"or_statement": {"statements": matches}},
                 "visibility_config": {**visibility, "metric_name": f"{name}-origin-secret"},
             }],
             visibility_config={**visibility, "metric_name": f"{name}-origin-guard"},
@@ -147,3 +149,4 @@ class ModelApi(pulumi.ComponentResource):
         )
         aws.wafv2.WebAclAssociation(f"{name}-origin-guard", resource_arn=self.stage.arn, web_acl_arn=acl.arn,
                                     opts=pulumi.ResourceOptions(parent=self))
+        return acl

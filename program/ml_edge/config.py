@@ -84,6 +84,44 @@ class Waf(_Strict):
     rate_limit: int = Field(2_000, ge=10, le=2_000_000_000)  # requests per IP per 5 minutes
 
 
+class OriginSecretConfig(_Strict):
+    """Which of the two generated origin secrets CloudFront sends, and which the API accepts.
+
+    Steady: accept one value, send it. Rotating (a first pull request): accept both, send the new one. Then a
+    second pull request accepts only the new one. Bump a slot's generation to regenerate a value nobody accepts.
+    """
+
+    send: Literal["a", "b"] = "a"
+    accept: list[Literal["a", "b"]] = Field(default_factory=lambda: ["a"], min_length=1, max_length=2)
+    generation: dict[Literal["a", "b"], int] = Field(default_factory=lambda: {"a": 1, "b": 1})
+
+    @field_validator("accept")
+    @classmethod
+    def _distinct(cls, accept: list[str]) -> list[str]:
+        if len(set(accept)) != len(accept):
+            raise ValueError("list each value once")
+        return accept
+
+    @field_validator("generation")
+    @classmethod
+    def _positive(cls, generation: dict[str, int]) -> dict[str, int]:
+        if any(n < 1 for n in generation.values()):
+            raise ValueError("generations start at 1")
+        return {"a": 1, "b": 1, **generation}
+
+    @model_validator(mode="after")
+    def _sent_is_accepted(self) -> OriginSecretConfig:
+        if self.send not in self.accept:
+            raise ValueError(f"send is {self.send!r} but accept is {self.accept}: CloudFront would send a value the "
+                             f"API refuses. Rotate in two pull requests: first accept both and send the new one, "
+                             f"then accept only the new one")
+        return self
+
+    @property
+    def phase(self) -> str:
+        return "rotating" if len(self.accept) == 2 else "steady"
+
+
 Example = dict[str, list[Any]]
 
 
@@ -180,6 +218,7 @@ class EnvConfig(_Strict):
     tracing: bool = True
     max_instances: int = Field(100, ge=1, le=1_000)
     manage_api_gateway_account: bool = True
+    origin_secret: OriginSecretConfig = OriginSecretConfig()
 
     @field_validator("log_retention_days")
     @classmethod

@@ -1,6 +1,6 @@
 """Edge: the CloudFront distribution in front of the regional API.
 
-inputs   EnvConfig, the API's id and stage, the origin secret
+inputs   EnvConfig, the API's id and stage, the origin secret and the API's guard (updated before CloudFront)
 creates  cache policies for /health and /models (TTLs from config) · (optional) a WAF web ACL in us-east-1 ·
          the distribution: HTTPS only, HTTP/2 and 3, the API as an https-only TLSv1.2 origin carrying the secret
          header, the viewer's Host header never forwarded, inference (POST) never cached, security headers (HSTS)
@@ -32,7 +32,8 @@ class Edge(pulumi.ComponentResource):
     url: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: EnvConfig, rest_api_id: pulumi.Input[str], stage_name: pulumi.Input[str],
-                 origin_secret: OriginSecret, opts: pulumi.ResourceOptions | None = None):
+                 origin_secret: OriginSecret, origin_guard: pulumi.Resource,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-edge:index:Edge", name, None, opts)
         health = self._cache_policy(f"{name}-health", cfg.cache.health, "GET /health")
         catalog = self._cache_policy(f"{name}-catalog", cfg.cache.catalog, "GET /models")
@@ -70,7 +71,7 @@ class Edge(pulumi.ComponentResource):
                     "origin_protocol_policy": "https-only",
                     "origin_ssl_protocols": ["TLSv1.2"],
                 },
-                "custom_headers": [{"name": origin_secret.header, "value": origin_secret.value}],
+                "custom_headers": [{"name": origin_secret.header, "value": origin_secret.sent}],
             }],
             default_cache_behavior=behaviour(None, CACHING_DISABLED, ALL_METHODS),
             ordered_cache_behaviors=[
@@ -85,7 +86,8 @@ class Edge(pulumi.ComponentResource):
                 if domain else {"cloudfront_default_certificate": True}
             ),
             web_acl_id=web_acl.arn if web_acl else None,
-            opts=pulumi.ResourceOptions(parent=self),
+            # during a rotation CloudFront switches to the new secret only after the API's guard accepts it
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[origin_guard]),
         )
         self.distribution_id = self.distribution.id
         self.domain_name = self.distribution.domain_name

@@ -1,30 +1,42 @@
-"""The secret that proves a request came through CloudFront.
+"""The secret that proves a request came through CloudFront, rotatable without downtime.
 
-Generated inside the program (a random password kept encrypted in the stack state), so no secret lives in the
-repository. CloudFront adds it to every origin request as `HEADER`; the API's regional WAF rejects requests without
-it. `x-api-key` stays free for the API's consumers.
+Two values are generated inside the program (random passwords kept encrypted in the stack state; no secret lives
+in the repository): slots `a` and `b`. CloudFront sends the slot named by `ml-edge:originSecret.send` as the
+`HEADER`; the API's regional WAF accepts the slots in `accept` (both while a rotation is under way). `x-api-key`
+stays free for the API's consumers.
 """
 
 import pulumi
 import pulumi_random as random
 
+from .config import OriginSecretConfig
+
 HEADER = "X-Origin-Verify"
 LENGTH = 48
+SLOTS = ("a", "b")
 
 
 class OriginSecret(pulumi.ComponentResource):
-    """One generated origin secret; `value` is a Pulumi secret and is never exported unmasked."""
+    """`sent` is the value CloudFront adds; `accepted` the values the API lets through. All are Pulumi secrets."""
 
-    value: pulumi.Output[str]
+    sent: pulumi.Output[str]
+    accepted: list[pulumi.Output[str]]
 
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ml-edge:index:OriginSecret", name, None, opts)
-        password = random.RandomPassword(
-            f"{name}-value",
-            length=LENGTH,
-            special=False,  # header-safe characters only
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
-        )
+    def __init__(self, name: str, cfg: OriginSecretConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-edge:index:OriginSecret", name,
+                         {"phase": cfg.phase, "send": cfg.send, "accept": list(cfg.accept)}, opts)
+        values = {
+            slot: pulumi.Output.secret(random.RandomPassword(
+                f"{name}-{slot}",
+                length=LENGTH,
+                special=False,  # header-safe characters only
+                keepers={"generation": str(cfg.generation[slot])},  # a new generation is a new value
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
+            ).result)
+            for slot in SLOTS
+        }
         self.header = HEADER
-        self.value = pulumi.Output.secret(password.result)
+        self.phase = cfg.phase
+        self.sent = values[cfg.send]
+        self.accepted = [values[slot] for slot in cfg.accept]
         self.register_outputs({})

@@ -12,9 +12,9 @@ OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "mod
 
 def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
     prefix = f"ml-edge-{cfg.environment}"
-    secret = OriginSecret(f"{prefix}-origin-secret")
+    secret = OriginSecret(f"{prefix}-origin-secret", cfg.origin_secret)
     api = ModelApi(f"{prefix}-api", cfg, secret)
-    edge = Edge(f"{prefix}-edge", cfg, api.rest_api_id, api.stage_name, secret)
+    edge = Edge(f"{prefix}-edge", cfg, api.rest_api_id, api.stage_name, secret, api.origin_guard)
     return {
         "edgeUrl": edge.url,
         "originUrl": api.invoke_url,
