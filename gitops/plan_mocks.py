@@ -144,6 +144,10 @@ class PlanMocks(Mocks):
                          arn=f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{resource_id}")
         elif kind == "aws:cloudfront/cachePolicy:CachePolicy":
             resource_id = _uuid(token)
+        elif kind == "aws:apigateway/apiKey:ApiKey":
+            # API Gateway generates the value; a stand-in of the same shape, so secrecy can be tested
+            state["value"] = hashlib.sha256(f"preview-key:{args.name}".encode()).hexdigest()[:40]
+            resource_id = token[:10]
         elif kind == "random:index/randomPassword:RandomPassword":
             # looks like a real generated value, so guardrails judge it as they would the real one
             state["result"] = hashlib.sha256(f"preview:{args.name}".encode()).hexdigest()[: int(inputs["length"])]

@@ -9,7 +9,7 @@ import json
 
 from conftest import behaviours, distribution, openapi
 from gitops.plan_mocks import Secret
-from ml_edge.stack import OUTPUT_NAMES
+from ml_edge.stack import CONSUMER_OUTPUTS, OUTPUT_NAMES
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -181,8 +181,9 @@ def test_distribution_serves_http2_and_http3_with_the_configured_price_class(pla
 
 
 def test_stack_outputs_are_exactly_the_contract_names(plan):
-    assert tuple(plan.outputs) == OUTPUT_NAMES == ("edgeUrl", "originUrl", "distributionId", "apiId", "stage",
-                                                   "models", "environment")
+    assert OUTPUT_NAMES == ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
+    assert tuple(plan.outputs) == OUTPUT_NAMES + CONSUMER_OUTPUTS
+    assert isinstance(plan.outputs["smokeApiKey"], Secret)
     assert plan.outputs["models"] == [m.name for m in plan.config.models]
     assert plan.outputs["environment"] == plan.environment
     assert plan.outputs["distributionId"] == plan.one("aws:cloudfront/distribution:Distribution").id

@@ -10,6 +10,8 @@ from conftest import openapi
 from ml_edge.config import load_config
 from ml_edge.openapi import NOT_FOUND_MESSAGE, openapi_document, vtl_literal
 
+CONSUMERS = {"ml-edge:tiers": json.dumps({"basic": {"rateLimit": 1, "burstLimit": 1}}),
+             "ml-edge:consumers": json.dumps([{"name": "me", "tier": "basic"}])}
 SAMPLE_CONTEXT = {  # what API Gateway substitutes into gateway response templates
     "$context.error.messageString": '"Missing Authentication Token"',
     "$context.error.validationErrorString": "[object has missing required properties ([\\\"instances\\\"])]",
@@ -104,7 +106,7 @@ def test_integrations_match_each_backend(plan):
 
 
 def test_sagemaker_answers_are_mapped_onto_the_contract():
-    cfg = load_config({"aws:region": "eu-west-1", "ml-edge:models": json.dumps([
+    cfg = load_config({**CONSUMERS, "aws:region": "eu-west-1", "ml-edge:models": json.dumps([
         {"name": "churn", "backend": "sagemaker", "endpointName": "churn-xgb", "example": {"instances": [[1]]}}])},
         "dev")
     from ml_edge.backends import sagemaker_integration
@@ -123,7 +125,7 @@ def test_catalog_text_cannot_be_read_as_velocity_template_syntax():
 
 
 def test_a_description_with_template_characters_reaches_the_catalog_intact():
-    cfg = load_config({"aws:region": "eu-west-1", "ml-edge:models": json.dumps([
+    cfg = load_config({**CONSUMERS, "aws:region": "eu-west-1", "ml-edge:models": json.dumps([
         {"name": "iris", "backend": "reference", "description": "#1 model, $0 to call"}])}, "dev")
     document = openapi_document(cfg, {"iris": {"type": "aws_proxy"}})
     assert mock_answer(document, "/models")["models"][0]["description"] == "#1 model, $0 to call"

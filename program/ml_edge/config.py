@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -82,6 +83,31 @@ class Waf(_Strict):
 
     enabled: bool = False
     rate_limit: int = Field(2_000, ge=10, le=2_000_000_000)  # requests per IP per 5 minutes
+
+
+class Quota(_Strict):
+    limit: int = Field(ge=1, le=2_000_000_000)
+    period: Literal["DAY", "WEEK", "MONTH"]
+
+
+class Tier(_Strict):
+    """A usage plan: steady rate and burst per consumer key, and an optional quota."""
+
+    rate_limit: float = Field(gt=0, le=10_000)
+    burst_limit: int = Field(ge=1, le=5_000)
+    quota: Quota | None = None
+
+
+class Consumer(_Strict):
+    """Who may call predict: one generated API key, the tier's usage plan, and the models it may call."""
+
+    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+    tier: str
+    models: Literal["all"] | list[str] = "all"
+    description: str = Field("", max_length=200)
+
+    def may_call(self, model: str) -> bool:
+        return self.models == "all" or model in self.models
 
 
 class OriginSecretConfig(_Strict):
@@ -219,6 +245,43 @@ class EnvConfig(_Strict):
     max_instances: int = Field(100, ge=1, le=1_000)
     manage_api_gateway_account: bool = True
     origin_secret: OriginSecretConfig = OriginSecretConfig()
+    tiers: dict[str, Tier] = Field(min_length=1)
+    consumers: list[Consumer] = Field(min_length=1, max_length=200)
+    smoke_consumer: str | None = None
+
+    @field_validator("tiers")
+    @classmethod
+    def _tier_names(cls, tiers: dict[str, Tier]) -> dict[str, Tier]:
+        bad = [name for name in tiers if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name)]
+        if bad:
+            raise ValueError(f"tier names are lower-case words ([a-z][a-z0-9-]*), got {', '.join(map(repr, bad))}")
+        return tiers
+
+    @model_validator(mode="after")
+    def _consumers_fit(self) -> EnvConfig:
+        # whole-config checks: each message starts with the key it is about (see _describe)
+        names = [c.name for c in self.consumers]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"consumers: consumer names must be unique; repeated: {', '.join(repeated)}")
+        models = [m.name for m in self.models]
+        for index, consumer in enumerate(self.consumers):
+            if consumer.tier not in self.tiers:
+                raise ValueError(f"consumers[{index}].tier: unknown tier {consumer.tier!r}; defined: "
+                                 f"{', '.join(self.tiers)}")
+            unknown = [m for m in (consumer.models if consumer.models != "all" else []) if m not in models]
+            if unknown:
+                raise ValueError(f"consumers[{index}].models: unknown model {unknown[0]!r}; models: "
+                                 f"{', '.join(models)} (or \"all\")")
+            if consumer.models != "all" and len(set(consumer.models)) != len(consumer.models):
+                raise ValueError(f"consumers[{index}].models: list each model once")
+        if self.smoke_consumer is not None and self.smoke_consumer not in names:
+            raise ValueError(f"smokeConsumer: {self.smoke_consumer!r} is not a consumer; consumers: "
+                             f"{', '.join(names)}")
+        return self
+
+    def consumer(self, name: str) -> Consumer:
+        return next(c for c in self.consumers if c.name == name)
 
     @field_validator("log_retention_days")
     @classmethod

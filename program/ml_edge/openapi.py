@@ -8,6 +8,7 @@ import json
 from .config import EnvConfig, ReferenceModel
 
 JSON = "application/json"
+API_KEY_SCHEME = "consumer-key"
 NOT_FOUND_MESSAGE = "Not found: no such model or path. GET /models lists the models."
 
 # AWS's documented template; validationErrorString names the failing property (e.g. missing "instances")
@@ -29,7 +30,9 @@ def openapi_document(cfg: EnvConfig, integrations: dict[str, dict]) -> dict:
         "info": {"title": f"ml-edge-{cfg.environment}", "version": "1.0",
                  "description": "ML models behind one cached HTTPS edge. Every response is JSON."},
         "paths": paths,
-        "components": {"schemas": _schemas(cfg)},
+        "components": {"schemas": _schemas(cfg), "securitySchemes": {
+            API_KEY_SCHEME: {"type": "apiKey", "name": "x-api-key", "in": "header"}}},
+        "x-amazon-apigateway-api-key-source": "HEADER",
         "x-amazon-apigateway-request-validators": {
             "body": {"validateRequestBody": True, "validateRequestParameters": False},
         },
@@ -66,7 +69,10 @@ def gateway_responses() -> dict:
         "RESOURCE_NOT_FOUND": response("404", json.dumps({"message": NOT_FOUND_MESSAGE})),
         "BAD_REQUEST_BODY": response("400", BAD_BODY_TEMPLATE),
         "UNSUPPORTED_MEDIA_TYPE": response("415", '{"message": "Send the request body as application/json"}'),
-        "THROTTLED": response("429", '{"message": "Too many requests; retry with backoff"}'),
+        "THROTTLED": response("429", '{"message": "Too many requests (or a model outside your key\'s plan); '
+                                     'retry with backoff"}'),
+        "QUOTA_EXCEEDED": response("429", '{"message": "Quota of this consumer key exceeded"}'),
+        "INVALID_API_KEY": response("403", '{"message": "Forbidden: send a valid consumer key in x-api-key"}'),
         "WAF_FILTERED": response("403", '{"message": "Forbidden"}'),
         "DEFAULT_4XX": response(None, '{"message": $context.error.messageString}'),
         "DEFAULT_5XX": response(None, '{"message": $context.error.messageString}'),
@@ -90,12 +96,13 @@ def _predict(model, integration: dict) -> dict:
     schema = "IrisPredictRequest" if isinstance(model, ReferenceModel) else "PredictRequest"
     responses = {"200": {"description": "One prediction per instance"}}
     error = {"description": "Error", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    for status in ("400", "404", "502"):
+    for status in ("400", "403", "404", "429", "502"):
         responses[status] = error
     return {
         "summary": f"Predict with {model.name} ({model.backend})",
         "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
         "responses": responses,
+        "security": [{API_KEY_SCHEME: []}],  # a consumer key; health and the catalog need none
         "x-amazon-apigateway-request-validator": "body",
         "x-amazon-apigateway-integration": integration,
     }
