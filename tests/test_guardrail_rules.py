@@ -15,10 +15,12 @@ from guardrails import (
     no_legacy_forwarding,
     origin_https,
     origin_secret_header,
+    predict_requires_key,
     regional_endpoint,
     security_headers,
     stage_observability,
     ttl_limits,
+    usage_plan_throttled,
     viewer_tls,
 )
 from guardrails.aws import CACHING_DISABLED
@@ -320,7 +322,7 @@ def test_a_message_that_would_quote_a_secret_is_redacted(distribution):
 
 def test_every_rule_has_a_name_description_remediation_and_config_defaults():
     names = [rule.name for rule in POLICIES]
-    assert len(names) == len(set(names)) == 12
+    assert len(names) == len(set(names)) == 14
     for rule in POLICIES:
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
         assert rule.description and rule.remediation
@@ -391,3 +393,41 @@ def test_rules_do_not_apply_to_unrelated_resources(rule):
                       copy.deepcopy(LOOKS_BAD_EVERYWHERE))
     assert rule.findings(bucket) == []
     assert rule.stack_findings([bucket]) == []
+
+
+# --- consumer keys and usage plans ---------------------------------------------------------------------------------
+
+def test_a_predict_route_without_a_key_requirement_is_found(plans):
+    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+
+    def open_predict(p):
+        document = json.loads(p["body"])
+        document["paths"]["/models/iris/predict"]["post"].pop("security")
+        p["body"] = json.dumps(document)
+    (message,) = messages(predict_requires_key.RULE, changed(api, open_predict))
+    assert "body.paths[/models/iris/predict].post.security is not set; allowed: an API-key requirement" in message
+
+
+def test_keys_read_from_anywhere_but_the_header_are_found(plans):
+    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+
+    def authorizer_keys(p):
+        document = json.loads(p["body"])
+        document["x-amazon-apigateway-api-key-source"] = "AUTHORIZER"
+        p["body"] = json.dumps(document)
+    (message,) = messages(predict_requires_key.RULE, changed(api, authorizer_keys))
+    assert 'x-amazon-apigateway-api-key-source is "AUTHORIZER"' in message
+
+
+def test_a_usage_plan_without_throttling_is_found(plans):
+    plan = as_resource(plans["prod"].of_type("aws:apigateway/usagePlan:UsagePlan")[0])
+    (message,) = messages(usage_plan_throttled.RULE, changed(plan, lambda p: p.pop("throttleSettings")))
+    assert "throttleSettings is rateLimit not set, burstLimit not set" in message
+
+
+def test_a_usage_plan_above_the_ceiling_is_found(plans):
+    plan = as_resource(plans["prod"].of_type("aws:apigateway/usagePlan:UsagePlan")[0])
+    fast = changed(plan, lambda p: p["throttleSettings"].update(rateLimit=5000))
+    assert messages(usage_plan_throttled.RULE, fast)[0].endswith("throttleSettings.rateLimit is 5000; allowed: at "
+                                                                 "most 1000 req/s")
+    assert not messages(usage_plan_throttled.RULE, fast, {"maxRateLimit": 10000})

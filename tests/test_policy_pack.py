@@ -14,7 +14,8 @@ from gitops.plan_mocks import Secret, Unknown
 from gitops.policy_check import PolicyConfigError, evaluate, reconcile
 
 MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront-ttl-limits", "origin-secret-header",
-             "api-requires-origin-secret", "origin-secret-accepted", "apigateway-regional-endpoint"}
+             "api-requires-origin-secret", "origin-secret-accepted", "apigateway-regional-endpoint",
+             "apigateway-predict-requires-key", "apigateway-usage-plan-throttled"}
 ADVISORY = {"cloudfront-waf-attached", "cloudfront-viewer-tls", "cloudfront-security-headers",
             "apigateway-stage-observability", "cloudfront-no-legacy-forwarding"}
 

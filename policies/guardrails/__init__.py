@@ -9,10 +9,12 @@ from . import (
     origin_https,
     origin_secret_accepted,
     origin_secret_header,
+    predict_requires_key,
     regional_endpoint,
     security_headers,
     stage_observability,
     ttl_limits,
+    usage_plan_throttled,
     viewer_tls,
 )
 from .rule import Rule
@@ -27,6 +29,8 @@ POLICIES: list[Rule] = [
     api_requires_secret.RULE,
     origin_secret_accepted.RULE,
     regional_endpoint.RULE,
+    predict_requires_key.RULE,
+    usage_plan_throttled.RULE,
     edge_waf.RULE,
     viewer_tls.RULE,
     security_headers.RULE,
