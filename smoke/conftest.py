@@ -26,6 +26,8 @@ def pytest_addoption(parser):
                     help="https invoke URL of the API stage (ORIGIN_URL)")
     group.addoption("--api-key", default=os.environ.get("SMOKE_API_KEY"),
                     help="consumer API key sent as x-api-key (SMOKE_API_KEY); optional")
+    group.addoption("--key-plan", default=os.environ.get("SMOKE_KEY_PLAN"),
+                    help="the limits of the key's usage plan, reported in the results (SMOKE_KEY_PLAN)")
     group.addoption("--wait-ready", type=float, default=0.0, metavar="SECONDS",
                     help="poll GET /health for up to SECONDS before testing (a fresh distribution); default 0")
     group.addoption("--wait-interval", type=float, default=5.0, metavar="SECONDS",
@@ -86,6 +88,16 @@ def edge_client(config) -> Client:
 @pytest.fixture(scope="session")
 def edge(pytestconfig) -> Client:
     return edge_client(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def api_key(pytestconfig) -> str | None:
+    return pytestconfig.option.api_key
+
+
+@pytest.fixture(scope="session")
+def keyless_edge(pytestconfig) -> Client:
+    return Client(pytestconfig.option.edge_url, pytestconfig.option.request_timeout)
 
 
 @pytest.fixture(scope="session")

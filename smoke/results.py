@@ -41,7 +41,13 @@ class SmokeResults:
 
     def table(self) -> str:
         failed, total = sum(row["result"] == RESULT["failed"] for row in self.rows), len(self.rows)
-        verdict = f"❌ {failed} of {total} checks failed" if failed else f"✅ all {total} checks passed"
+        skipped = sum(row["result"] == RESULT["skipped"] for row in self.rows)
+        if failed:
+            verdict = f"❌ {failed} of {total} checks failed"
+        elif skipped:
+            verdict = f"✅ {total - skipped} checks passed, {skipped} skipped"
+        else:
+            verdict = f"✅ all {total} checks passed"
         lines = [f"### Edge smoke · {self.edge_url} · {verdict}", "",
                  "| check | result | detail | latency |", "| --- | --- | --- | --- |"]
         for row in self.rows:

@@ -98,6 +98,23 @@ def test_malformed_body_gets_400_naming_the_problem(edge, catalog, check, body, 
     expect(isinstance(message, str) and len(message.strip()) > 0, 'a JSON {"message": …} naming the problem', answer)
 
 
+def test_predict_without_a_consumer_key_is_refused(keyless_edge, catalog, api_key, check):
+    check("predict without a consumer key → 403")
+    if not api_key:
+        pytest.skip("no consumer key given (--api-key / SMOKE_API_KEY): nothing to compare with")
+    first = catalog[0]
+    answer = keyless_edge.post(f"/models/{first['name']}/predict", json=first["example"]).response
+    expect(answer.status_code == 403, f"403 for POST /models/{first['name']}/predict without x-api-key", answer)
+    expect(isinstance(json_body(answer, "the refusal").get("message"), str), 'a JSON {"message": …}', answer)
+
+
+def test_the_keys_plan_is_reported(pytestconfig, api_key, check):
+    plan = pytestconfig.option.key_plan
+    check("consumer key and its plan", detail=plan or "")
+    if not (api_key and plan):
+        pytest.skip("no consumer key plan given (--key-plan / SMOKE_KEY_PLAN)")
+
+
 def test_unknown_model_gets_404(edge, check):
     check("404 for an unknown model")
     name = f"no-such-model-{uuid.uuid4().hex[:8]}"

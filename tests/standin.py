@@ -44,6 +44,7 @@ FAULTS = {
     "open_origin": "the origin answers without the secret header",
     "slow": "every edge answer takes 500 ms",
     "warming_up": "the edge answers 503 for its first 1.5 seconds",
+    "predict_without_key": "predict answers without a consumer key",
 }
 CACHE_TTL = 60
 SLOW_SECONDS = 0.5
@@ -53,6 +54,7 @@ SLOW_SECONDS = 0.5
 class StandIn:
     faults: set[str] = field(default_factory=set)
     secret: str = "standin-secret-0123456789abcdef0123456789abcdef"
+    api_key: str = "standin-consumer-key-0123456789abcdef"
     api_keys_at_edge: list = field(default_factory=list)  # x-api-key of every edge request (None when absent)
     api_keys_at_origin: list = field(default_factory=list)  # x-api-key of every direct origin request
 
@@ -184,6 +186,8 @@ class OriginHandler(JsonHandler):
         return self.send(404, {"message": "Not found: no such model or path. GET /models lists the models."})
 
     def predict(self, name: str, body: bytes) -> None:
+        if self.headers.get("x-api-key") != self.server.standin.api_key and "predict_without_key" not in self.faults:
+            return self.send(403, {"message": "Forbidden: send a valid consumer key in x-api-key"})
         if name == "iris":
             answer = reference_handler({"body": body.decode(errors="replace"), "isBase64Encoded": False})
             status, payload = answer["statusCode"], json.loads(answer["body"])
@@ -252,6 +256,8 @@ class EdgeHandler(JsonHandler):
         host, port = standin.origin.server_address
         connection = http.client.HTTPSConnection(host, port, context=standin.client_context, timeout=10)
         headers = {SECRET_HEADER: standin.secret, "Content-Type": self.headers.get("Content-Type", "application/json")}
+        if self.headers.get("x-api-key"):
+            headers["x-api-key"] = self.headers["x-api-key"]  # CloudFront forwards it (AllViewerExceptHostHeader)
         connection.request(method, STAGE + self.path, body=body or None, headers=headers)
         answer = connection.getresponse()
         data = answer.read()

@@ -17,6 +17,7 @@ from standin import FAULTS, StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = {"catalog": {"p50": 300, "p95": 400}, "predict": {"p50": 300, "p95": 400}}
+KEY_PLAN = "internal: 10 req/s, burst 20, quota 10000 per day; all models"
 
 ALL_CHECKS = {
     "test_plain_http_redirects_to_https", "test_tls_verifies_and_health_is_ok",
@@ -26,6 +27,7 @@ ALL_CHECKS = {
     "test_malformed_body_gets_400_naming_the_problem[{not json-a body that is not JSON]",
     "test_unknown_model_gets_404", "test_answers_are_json_with_hsts", "test_origin_refuses_callers_without_the_secret",
     "test_catalog_latency_within_budget", "test_inference_latency_within_budget",
+    "test_predict_without_a_consumer_key_is_refused", "test_the_keys_plan_is_reported",
 }
 PREDICTS = {"test_model_answers_its_example[iris]", "test_model_answers_its_example[sentiment]"}
 MALFORMED = {c for c in ALL_CHECKS if c.startswith("test_malformed_body")}
@@ -46,7 +48,8 @@ def run_smoke(tmp_path: Path, standin: StandIn, *extra: str, env: dict | None = 
     budgets.write_text(json.dumps(BUDGETS))
     environment = {k: v for k, v in os.environ.items() if k not in ("SMOKE_API_KEY", "GITHUB_STEP_SUMMARY")}
     environment.update({"REQUESTS_CA_BUNDLE": str(ca), "GITHUB_STEP_SUMMARY": str(summary),
-                        "EDGE_URL": standin.edge_url, "ORIGIN_URL": standin.origin_url, **(env or {})})
+                        "EDGE_URL": standin.edge_url, "ORIGIN_URL": standin.origin_url,
+                        "SMOKE_API_KEY": standin.api_key, "SMOKE_KEY_PLAN": KEY_PLAN, **(env or {})})
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "smoke", "-p", "no:cacheprovider", f"--junitxml={junit}",
          f"--budgets={budgets}", "--samples=5", *extra],
@@ -73,21 +76,26 @@ def test_the_healthy_stand_in_passes_every_check(tmp_path):
 # fault → (the checks it must fail, text the failure must contain), in FAULTS order
 EXPECTED = {
     "no_redirect": ({"test_plain_http_redirects_to_https"}, "expected 301 with Location https://127.0.0.1:"),
-    "untrusted_certificate": ((ALL_CHECKS - PREDICTS - {"test_plain_http_redirects_to_https"})
+    "untrusted_certificate": ((ALL_CHECKS - PREDICTS - {"test_plain_http_redirects_to_https",
+                                                         "test_the_keys_plan_is_reported"})
                               | {"test_model_answers_its_example[catalog-unavailable]"}, "certificate verify failed"),
     "health_not_ok": ({"test_tls_verifies_and_health_is_ok"}, 'expected {"status": "ok", …} from GET /health; got 200'),
     "uncached_catalog": ({"test_catalog_is_served_from_the_edge_cache"},
                          "X-Cache: Hit from cloudfront (or RefreshHit) within 2 repeats of GET /models; got 200 OK; "
                          "headers {'Content-Type': 'application/json', 'X-Cache': 'Miss from cloudfront'"),
-    "cached_post": (PREDICTS, "expected a POST never answered from the edge cache; got 200 OK"),
+    # a cached answer even reaches a caller without a key
+    "cached_post": (PREDICTS | {"test_predict_without_a_consumer_key_is_refused"}, "; got 200 OK"),
     "wrong_prediction_count": (PREDICTS, "predictions, one per instance; got 200 OK"),
     "wrong_model_name": (PREDICTS, 'expected "model": '),
     "bad_input_5xx": (MALFORMED, "got 502 Bad Gateway"),
     "unknown_model_403": ({"test_unknown_model_gets_404"}, "Missing Authentication Token"),
     "missing_hsts": ({"test_answers_are_json_with_hsts"}, "expected a Strict-Transport-Security header from GET"),
-    "html_errors": (MALFORMED | {"test_unknown_model_gets_404"}, "as JSON (Content-Type application/json); got"),
+    "html_errors": (MALFORMED | {"test_unknown_model_gets_404", "test_predict_without_a_consumer_key_is_refused"},
+                    "as JSON (Content-Type application/json); got"),
     "open_origin": ({"test_origin_refuses_callers_without_the_secret"},
                     "expected 403 from the origin for GET /v1/health without the secret; got 200 OK"),
+    "predict_without_key": ({"test_predict_without_a_consumer_key_is_refused"},
+                            "expected 403 for POST /models/iris/predict without x-api-key; got 200 OK"),
     "slow": ({"test_catalog_latency_within_budget", "test_inference_latency_within_budget"},
              "within budget (p50 ≤ 300 ms, p95 ≤ 400 ms); got p50 5"),
 }
@@ -127,7 +135,7 @@ def test_results_table_goes_to_the_step_summary_and_the_terminal(tmp_path):
     with StandIn({"missing_hsts"}) as standin:
         run = run_smoke(tmp_path, standin, f"--results-file={tmp_path / 'results.md'}")
     assert (tmp_path / "results.md").read_text() == run.summary.rstrip("\n") + "\n"
-    assert run.summary.startswith(f"### Edge smoke · {standin.edge_url} · ❌ 1 of 12 checks failed")
+    assert run.summary.startswith(f"### Edge smoke · {standin.edge_url} · ❌ 1 of 14 checks failed")
     assert "| check | result | detail | latency |" in run.summary
     assert "| JSON and Strict-Transport-Security on every answer | ❌ fail | expected a Strict-Transport-Security" \
            in run.summary
@@ -143,13 +151,23 @@ def test_missing_urls_are_a_clear_usage_error(tmp_path):
     assert "the smoke suite needs --edge-url/EDGE_URL and --origin-url/ORIGIN_URL" in run.output
 
 
-def test_the_api_key_is_sent_to_the_edge_only(tmp_path):
+def test_the_api_key_is_sent_to_the_edge_only_and_never_printed(tmp_path):
     with StandIn() as standin:
-        run = run_smoke(tmp_path, standin, env={"SMOKE_API_KEY": "consumer-key-1"})
+        run = run_smoke(tmp_path, standin)
     assert run.status == 0, run.output[-3000:]
-    assert set(standin.api_keys_at_edge) == {"consumer-key-1"}
+    assert set(standin.api_keys_at_edge) == {standin.api_key, None}  # None: the check of a keyless call
     assert standin.api_keys_at_origin and set(standin.api_keys_at_origin) == {None}
-    assert "consumer-key-1" not in run.output + run.summary
+    assert standin.api_key not in run.output + run.summary
+    assert f"| consumer key and its plan | ✅ pass | {KEY_PLAN} |" in run.summary
+
+
+def test_without_a_key_the_key_checks_are_skipped_and_predict_fails(tmp_path):
+    with StandIn() as standin:
+        run = run_smoke(tmp_path, standin, env={"SMOKE_API_KEY": "", "SMOKE_KEY_PLAN": ""})
+    assert run.status == 1
+    assert set(run.failed) >= {"test_model_answers_its_example[iris]"}
+    assert "got 403 Forbidden" in run.failed["test_model_answers_its_example[iris]"]
+    assert "| predict without a consumer key → 403 | ⏭ skip |" in run.summary
 
 
 def test_golden_smoke_summary():
