@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 
-.PHONY: preview test lint smoke train bench golden clean
+.PHONY: preview test lint smoke consumer-key train bench golden clean
 .DEFAULT_GOAL := preview
 
 # `make preview` exits with the preview's own status: 0 passed, 1 blocked by a mandatory guardrail, 2 invalid
@@ -36,6 +36,9 @@ test: $(VENV)/.installed $(ACTIONLINT) lint ## The whole test suite (what CI run
 
 smoke: $(VENV)/.installed ## Edge smoke suite against a deployed environment: make smoke ENV=dev
 	@$(BIN)/python -m gitops.smoke_run --env $(ENV) $(SMOKE_ARGS)
+
+consumer-key: $(VENV)/.installed ## Print one consumer's API key (never in CI): make consumer-key ENV=prod CONSUMER=acme-web
+	@$(BIN)/python -m gitops.consumer_key --env $(ENV) --consumer $(CONSUMER)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

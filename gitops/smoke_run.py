@@ -1,7 +1,8 @@
 """`make smoke ENV=<env>`: run the edge smoke suite against a deployed environment.
 
 The URLs come from `pulumi stack output --json` when the Pulumi CLI is available, from EDGE_URL / ORIGIN_URL
-otherwise; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs).
+otherwise; so does the smoke consumer's key (SMOKE_API_KEY otherwise); latency budgets from
+environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs).
 """
 
 import argparse
@@ -21,21 +22,39 @@ class NoUrls(LookupError):
     pass
 
 
-def stack_urls(stack: str) -> tuple[str, str] | None:
-    """edgeUrl and originUrl of a stack, or None when the Pulumi CLI is missing or cannot tell."""
+def stack_outputs(stack: str, show_secrets: bool = False) -> dict | None:
+    """The stack's outputs, or None when the Pulumi CLI is missing or cannot tell. Secrets stay in memory."""
     pulumi = find_pulumi()
     if pulumi is None:
         return None
-    result = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=PROGRAM_DIR,
-                            capture_output=True, text=True, timeout=120)
+    command = [pulumi, "stack", "output", "--json", "--stack", stack] + (["--show-secrets"] if show_secrets else [])
+    result = subprocess.run(command, cwd=PROGRAM_DIR, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         print(f"pulumi stack output --stack {stack} failed: {result.stderr.strip()[:300]}", file=sys.stderr)
         return None
-    outputs = json.loads(result.stdout or "{}")
+    return json.loads(result.stdout or "{}")
+
+
+def stack_urls(stack: str) -> tuple[str, str] | None:
+    """edgeUrl and originUrl of a stack, or None when the Pulumi CLI is missing or cannot tell."""
+    outputs = stack_outputs(stack)
+    if outputs is None:
+        return None
     if outputs.get("edgeUrl") and outputs.get("originUrl"):
         return outputs["edgeUrl"], outputs["originUrl"]
     print(f"stack {stack} has no edgeUrl/originUrl outputs (not deployed yet?)", file=sys.stderr)
     return None
+
+
+def smoke_key(stack: str) -> tuple[str, str] | None:
+    """The smoke consumer's key and plan from the stack; the key is masked in GitHub Actions logs at once."""
+    outputs = stack_outputs(stack, show_secrets=True) or {}
+    key, plan = outputs.get("smokeApiKey"), outputs.get("smokeKeyPlan", "")
+    if not key:
+        return None
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::add-mask::{key}", flush=True)
+    return key, plan
 
 
 def resolve_urls(env: str, stack: str) -> tuple[str, str, str]:
@@ -71,7 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return NO_URLS
     print(f"smoke-testing {args.env}: edge {edge}, origin {origin} (from {source})", file=sys.stderr)
-    return subprocess.run(smoke_command(args.env, edge, origin, extra), cwd=ROOT).returncode
+    environment = dict(os.environ)
+    if not environment.get("SMOKE_API_KEY") and source.startswith("pulumi"):
+        found = smoke_key(args.stack or stack_name(args.env))
+        if found:  # handed over in the environment, never on a command line
+            environment["SMOKE_API_KEY"], environment["SMOKE_KEY_PLAN"] = found
+            print("using the smoke consumer's key from the stack", file=sys.stderr)
+    return subprocess.run(smoke_command(args.env, edge, origin, extra), cwd=ROOT, env=environment).returncode
 
 
 if __name__ == "__main__":

@@ -23,10 +23,14 @@ def no_pulumi(monkeypatch):
     monkeypatch.delenv("ORIGIN_URL", raising=False)
 
 
-def fake_pulumi(tmp_path: Path, outputs: dict, status: int = 0) -> Path:
+def fake_pulumi(tmp_path: Path, outputs: dict, status: int = 0, secrets: dict | None = None) -> Path:
+    """A `pulumi` that answers `stack output --json` (with the secrets only for --show-secrets)."""
     script = tmp_path / "bin" / "pulumi"
-    script.parent.mkdir()
-    script.write_text(f"#!/bin/sh\necho '{json.dumps(outputs)}'\necho \"$@\" > {tmp_path}/args\nexit {status}\n")
+    script.parent.mkdir(exist_ok=True)
+    shown = json.dumps({**outputs, **(secrets or {})})
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/args\n"
+                      f"case \"$*\" in *--show-secrets*) echo '{shown}';; *) echo '{json.dumps(outputs)}';; esac\n"
+                      f"exit {status}\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script.parent
 
@@ -53,6 +57,26 @@ def test_urls_come_from_the_stack_outputs_when_pulumi_is_there(tmp_path, monkeyp
     assert (edge, origin, source) == ("https://api.example.com", "https://o.example.com/v1",
                                       "pulumi stack output of acme/prod")
     assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--stack", "acme/prod"]
+
+
+def test_the_smoke_key_comes_from_the_stack_in_the_environment_never_on_a_command_line(tmp_path):
+    with StandIn() as standin:
+        standin.write_ca_bundle(tmp_path / "ca.pem")
+        bin_dir = fake_pulumi(tmp_path, {"edgeUrl": standin.edge_url, "originUrl": standin.origin_url,
+                                         "smokeApiKey": "[secret]", "smokeKeyPlan": "internal: 10 req/s"},
+                              secrets={"smokeApiKey": standin.api_key})
+        env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"),
+               "GITHUB_ACTIONS": "true"}
+        for name in ("SMOKE_API_KEY", "EDGE_URL", "ORIGIN_URL", "GITHUB_STEP_SUMMARY"):
+            env.pop(name, None)
+        result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.smoke_run", "--env", "dev",
+                                 "-p", "no:cacheprovider", "--samples=2"],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "| consumer key and its plan | ✅ pass | internal: 10 req/s |" in result.stdout
+    assert result.stdout.count(standin.api_key) == 1  # only inside the ::add-mask:: command GitHub consumes
+    assert f"::add-mask::{standin.api_key}" in result.stdout
+    assert standin.api_key not in result.stderr
 
 
 def test_a_failing_pulumi_falls_back_to_the_environment_variables(tmp_path, monkeypatch):

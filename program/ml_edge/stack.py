@@ -9,8 +9,8 @@ from .edge import Edge
 from .origin_secret import OriginSecret
 
 OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
-# beyond the contract's names: consumer key ids and plans (readable) and the smoke consumer's key (secret)
-CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey")
+# beyond the contract's names: consumer key ids and plans (readable), the smoke consumer's key (secret) and plan
+CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
 
 
 def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
@@ -22,6 +22,7 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
     extra = {"consumerKeyIds": consumers.key_ids, "consumerPlans": pulumi.Output.from_input(consumers.plans)}
     if consumers.smoke_key is not None:
         extra["smokeApiKey"] = pulumi.Output.secret(consumers.smoke_key)
+        extra["smokeKeyPlan"] = pulumi.Output.from_input(consumers.plans[cfg.smoke_consumer])
     return {
         "edgeUrl": edge.url,
         "originUrl": api.invoke_url,
