@@ -8,7 +8,7 @@ import json
 
 from pulumi_policy import EnforcementLevel
 
-from .aws import REST_API, STAGE, WEB_ACL, WEB_ACL_ASSOCIATION
+from .aws import HEADER_NAME_SETTING, MIN_LENGTH_SETTING, REST_API, STAGE, WEB_ACL, WEB_ACL_ASSOCIATION
 from .rule import UNKNOWN, Finding, Resource, Rule
 
 
@@ -108,12 +108,7 @@ RULE = Rule(
                 "stage admits only the secret header (or every method requires the header).",
     remediation="Keep the origin guard of program/ml_edge/api.py: a REGIONAL wafv2.WebAcl (default block, one "
                 "allow rule matching the secret header EXACTLY) and a WebAclAssociation with the stage.",
-    config={
-        "headerName": {"type": "string", "default": "X-Origin-Verify",
-                       "description": "The header that carries the origin secret."},
-        "minLength": {"type": "integer", "minimum": 16, "default": 32,
-                      "description": "Shortest acceptable secret the WAF rule compares with."},
-    },
+    config={"headerName": HEADER_NAME_SETTING, "minLength": MIN_LENGTH_SETTING},
     enforcement=EnforcementLevel.MANDATORY,
     scan_stack=scan_stack,
 )

@@ -8,3 +8,9 @@ WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+
+# settings shared by the rules about the origin secret
+HEADER_NAME_SETTING = {"type": "string", "default": "X-Origin-Verify",
+                       "description": "The header CloudFront adds and the API checks (the origin secret)."}
+MIN_LENGTH_SETTING = {"type": "integer", "minimum": 16, "default": 32,
+                      "description": "Shortest acceptable origin secret, in characters."}

@@ -7,7 +7,7 @@ Secret values are compared, never shown.
 from pulumi_policy import EnforcementLevel
 
 from .api_requires_secret import accepted_values, guarding_acls
-from .aws import DISTRIBUTION
+from .aws import DISTRIBUTION, HEADER_NAME_SETTING
 from .origin_secret_header import EXECUTE_API_HOST
 from .rule import UNKNOWN, Finding, Resource, Rule
 
@@ -44,8 +44,7 @@ RULE = Rule(
                 "switches CloudFront to a value the API would refuse).",
     remediation="Rotate in two pull requests: 1) accept: [old, new] and send: new; 2) once deployed, accept: "
                 "[new]. See the README's 'Rotate the origin secret' runbook.",
-    config={"headerName": {"type": "string", "default": "X-Origin-Verify",
-                           "description": "The header that carries the origin secret."}},
+    config={"headerName": HEADER_NAME_SETTING},
     enforcement=EnforcementLevel.MANDATORY,
     scan_stack=scan_stack,
 )

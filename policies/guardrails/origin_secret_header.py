@@ -7,7 +7,7 @@ import re
 
 from pulumi_policy import EnforcementLevel
 
-from .aws import DISTRIBUTION
+from .aws import DISTRIBUTION, HEADER_NAME_SETTING, MIN_LENGTH_SETTING
 from .rule import UNKNOWN, Finding, Resource, Rule
 
 EXECUTE_API_HOST = re.compile(r"\.execute-api\.[a-z0-9-]+\.amazonaws\.com$")
@@ -52,10 +52,8 @@ RULE = Rule(
     remediation="Keep the origin's custom_headers entry for the secret header (program/ml_edge/edge.py) and let "
                 "the program generate its value (origin_secret.py); never put a literal value in config or code.",
     config={
-        "headerName": {"type": "string", "default": "X-Origin-Verify",
-                       "description": "The header CloudFront adds and the API checks."},
-        "minLength": {"type": "integer", "minimum": 16, "default": 32,
-                      "description": "Shortest acceptable secret, in characters."},
+        "headerName": HEADER_NAME_SETTING,
+        "minLength": MIN_LENGTH_SETTING,
         "placeholders": {"type": "array", "items": {"type": "string"}, "default": PLACEHOLDER_WORDS,
                          "description": "Fragments that mark a value as a placeholder (compared lower-case)."},
     },
