@@ -20,6 +20,8 @@ def render_comment(offline: OfflineResult, cloud: CliRun | None, commit: str = "
                    cloud_skipped_reason: str = "") -> str:
     env = offline.environment
     parts = [marker(env), _heading(offline, cloud), "", _changes(offline, cloud, cloud_skipped_reason), ""]
+    if offline.plan is not None:
+        parts += [_origin_secret_phase(offline), ""]
     if offline.report is not None:
         parts += _guardrails(offline), [""]
     elif offline.error:
@@ -74,6 +76,14 @@ def _changes(offline: OfflineResult, cloud: CliRun | None, skipped: str) -> str:
         return (f"**Changes:** not compared with the deployed stack ({reason}); the offline plan has "
                 f"{resources} resources.")
     return "**Changes:** unknown."
+
+
+def _origin_secret_phase(offline: OfflineResult) -> str:
+    secret = offline.plan.config.origin_secret
+    if secret.phase == "rotating":
+        return (f"**Origin secret:** 🔄 rotation step 1 of 2: the API accepts {' and '.join(secret.accept)}, "
+                f"CloudFront switches to {secret.send}. Next pull request: accept only {secret.send}.")
+    return f"**Origin secret:** steady: CloudFront sends {secret.send}, the API accepts only {secret.send}."
 
 
 def _guardrails(offline: OfflineResult) -> list[str]:

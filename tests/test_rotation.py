@@ -104,3 +104,13 @@ def test_the_guardrail_blocks_cloudfront_sending_a_value_the_api_refuses(plans, 
     (message,) = outcome.violations
     assert "is a secret the API does not accept (it accepts 1 other value)" in message
     assert "n" * 24 not in message
+
+
+def test_the_pull_request_comment_says_which_phase_a_change_is_in(tmp_path):
+    from gitops.comment import render_comment
+    from gitops.offline import run_offline_preview
+    rotating = render_comment(run_offline_preview("dev", environment(tmp_path, ROTATING_TO_B)), None)
+    assert "**Origin secret:** 🔄 rotation step 1 of 2: the API accepts a and b, CloudFront switches to b. Next " \
+           "pull request: accept only b." in rotating
+    steady = render_comment(run_offline_preview("dev", environment(tmp_path, STEADY_B)), None)
+    assert "**Origin secret:** steady: CloudFront sends b, the API accepts only b." in steady
