@@ -8,7 +8,7 @@ import json
 from .config import EnvConfig, ReferenceModel
 
 JSON = "application/json"
-API_KEY_SCHEME = "consumer-key"
+API_KEY_SCHEME = "api_key"  # the name AWS documents for API Gateway API keys
 NOT_FOUND_MESSAGE = "Not found: no such model or path. GET /models lists the models."
 
 # AWS's documented template; validationErrorString names the failing property (e.g. missing "instances")
