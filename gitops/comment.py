@@ -22,6 +22,8 @@ def render_comment(offline: OfflineResult, cloud: CliRun | None, commit: str = "
     parts = [marker(env), _heading(offline, cloud), "", _changes(offline, cloud, cloud_skipped_reason), ""]
     if offline.plan is not None:
         parts += [_origin_secret_phase(offline), ""]
+    if offline.rotation_problem:
+        parts += ["### ❌ Origin-secret rotation order", "", offline.rotation_problem, ""]
     if offline.report is not None:
         parts += _guardrails(offline), [""]
     elif offline.error:
@@ -55,6 +57,8 @@ def _heading(offline: OfflineResult, cloud: CliRun | None) -> str:
         return f"## ❌ `{env}`: invalid configuration"
     if offline.status == FAILED or (cloud is not None and cloud.status != 0):
         return f"## ❌ `{env}`: preview failed"
+    if offline.status == BLOCKED and offline.rotation_problem and not (offline.report and offline.report.blocked):
+        return f"## ❌ `{env}`: blocked: the origin secret would be rotated in the wrong order"
     if offline.status == BLOCKED:
         return f"## ❌ `{env}`: blocked by a mandatory guardrail"
     return f"## ✅ `{env}`: ready to merge"

@@ -22,6 +22,7 @@ class OfflineResult:
     plan: Plan | None = None
     report: PolicyReport | None = None
     error: str = ""  # why there is no plan or no report (secrets masked)
+    rotation_problem: str | None = None  # set by the pull-request check, which knows what is deployed
 
 
 def run_offline_preview(env: str, environments_dir: Path = ENVIRONMENTS_DIR) -> OfflineResult:

@@ -12,8 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from . import pulumi_cli
+from . import pulumi_cli, rotation
 from .comment import render_comment
+from .environments import read_stack_config
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OK, run_offline_preview
 
 
@@ -25,9 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pr", type=int, default=int(os.environ.get("PR_NUMBER") or 0))
     parser.add_argument("--commit", default=os.environ.get("PR_HEAD_SHA", ""))
     parser.add_argument("--run-url", default=os.environ.get("RUN_URL", ""))
+    parser.add_argument("--base", default=os.environ.get("BASE_SHA", ""),
+                        help="the deployed revision (the pull request's base), to check the secret rotation order")
     args = parser.parse_args(argv)
 
     offline = run_offline_preview(args.env)
+    if args.base and offline.plan is not None:
+        stack_values = read_stack_config(args.env).values
+        after = json.loads(stack_values[rotation.KEY]) if rotation.KEY in stack_values else {}
+        before = rotation.config_at(args.base, args.env)
+        offline.rotation_problem = rotation.transition_problem(before, after) if before is not None else None
+        if offline.rotation_problem and offline.status == OK:
+            offline.status = BLOCKED
     cloud = None
     if args.cloud and offline.status in (OK, BLOCKED):
         cloud = pulumi_cli.run(pulumi_cli.preview_command(args.env))
