@@ -125,7 +125,9 @@ def _rest_api(inputs: dict, plan: Plan) -> list[str]:
     lines = [f"endpoint {show(inputs.get('endpointConfiguration', {}).get('types'))}"]
     for path, methods in document.get("paths", {}).items():
         for method, operation in methods.items():
-            lines.append(f"{method.upper():<5} {path:<32} {_integration(operation['x-amazon-apigateway-integration'])}")
+            key = " · consumer key required" if operation.get("security") else ""
+            lines.append(f"{method.upper():<5} {path:<32} {_integration(operation['x-amazon-apigateway-integration'])}"
+                         f"{key}")
     responses = document.get("x-amazon-apigateway-gateway-responses", {})
     lines.append("API Gateway errors as JSON: " + ", ".join(
         f"{kind} {spec['statusCode']}" for kind, spec in responses.items() if "statusCode" in spec))
