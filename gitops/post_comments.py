@@ -8,6 +8,7 @@ is the commit the previews ran on, the size limit, and our own marker (any marke
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from .comment_marker import GITHUB_LIMIT, MARKER, marker
 from .environments import environment_names
 from .github_api import GitHub
+
+ENV_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")  # as ml-edge's config accepts it
 
 
 class Refused(ValueError):
@@ -27,8 +30,9 @@ def validated(folder: Path, head_sha: str, known: list[str]) -> list[tuple[int, 
     for meta_file in sorted(folder.glob("*.json")):
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         env, number = meta.get("environment"), meta.get("pull_request")
-        if env not in known or meta_file.stem != env:
-            raise Refused(f"{meta_file.name}: unknown environment {env!r}")
+        # a pull request may add an environment: any well-formed name is accepted, nothing else
+        if not (isinstance(env, str) and (env in known or ENV_NAME.fullmatch(env))) or meta_file.stem != env:
+            raise Refused(f"{meta_file.name}: {env!r} is not an environment name")
         if not isinstance(number, int) or number <= 0:
             raise Refused(f"{meta_file.name}: pull request number {number!r} is not a positive integer")
         if meta.get("commit") != head_sha:

@@ -58,7 +58,8 @@ def test_validated_artifacts_are_posted(tmp_path, github, fake):
 
 
 @pytest.mark.parametrize(("change", "problem"), [
-    (dict(env="qa"), "unknown environment 'qa'"),
+    (dict(env="../prod"), "'../prod' is not an environment name"),
+    (dict(env="Prod Env"), "'Prod Env' is not an environment name"),
     (dict(pr="7; rm -rf /"), "is not a positive integer"),
     (dict(commit="0" * 40), "rendered for commit"),
     (dict(body="x" * 70_000), "over GitHub's 65536"),
@@ -97,3 +98,9 @@ def test_drift_has_its_own_issue(github, fake):
     assert report(github, "drift", "dev", True, "```diff\n~ 1 to update\n```", "") == "opened #1"
     assert fake.issues[0]["labels"] == ["ml-edge:drift"]
     assert fake.issues[0]["title"] == "Drift between code and cloud: dev"
+
+
+def test_a_pull_request_that_adds_an_environment_gets_its_comment(tmp_path):
+    write_artifact(tmp_path, "qa")
+    ((number, env, _),) = validated(tmp_path, SHA, ["dev", "staging", "prod"])
+    assert (number, env) == (7, "qa")
