@@ -58,7 +58,7 @@ def test_validated_artifacts_are_posted(tmp_path, github, fake):
 
 
 @pytest.mark.parametrize(("change", "problem"), [
-    (dict(env="../prod"), "'../prod' is not an environment name"),
+    (dict(env="prod;rm"), "'prod;rm' is not an environment name"),
     (dict(env="Prod Env"), "'Prod Env' is not an environment name"),
     (dict(pr="7; rm -rf /"), "is not a positive integer"),
     (dict(commit="0" * 40), "rendered for commit"),
