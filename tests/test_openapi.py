@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from conftest import openapi
-from ml_edge.config import load_config
+from ml_edge.config_loading import load_config
 from ml_edge.openapi import NOT_FOUND_MESSAGE, openapi_document, vtl_literal
 
 CONSUMERS = {"ml-edge:tiers": json.dumps({"basic": {"rateLimit": 1, "burstLimit": 1}}),

@@ -5,7 +5,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .config import ConfigError, EnvConfig, load_config
+from .config import EnvConfig
+from .config_loading import ConfigError, load_config
 
 
 class InvalidStackConfig(pulumi.RunError):
