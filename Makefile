@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 
-.PHONY: preview test lint smoke consumer-key train bench golden clean
+.PHONY: preview test lint smoke consumer-key train bench golden mutants clean
 .DEFAULT_GOAL := preview
 
 # `make preview` exits with the preview's own status: 0 passed, 1 blocked by a mandatory guardrail, 2 invalid
@@ -49,6 +49,9 @@ train: $(VENV)/.installed ## Reproduce the reference model's weights from scikit
 
 bench: $(VENV)/.installed ## Time the offline preview per environment against the import floor
 	@$(BIN)/python tools/bench_preview.py
+
+mutants: $(VENV)/.installed $(ACTIONLINT) ## Break each promise on purpose; every mutant must turn a test red
+	@$(BIN)/python tools/mutants.py
 
 golden: $(VENV)/.installed ## Re-render golden files and README examples after an intended change
 	@$(BIN)/python tools/update_golden.py

@@ -62,3 +62,15 @@ def test_the_bootstrap_script_parses():
     import subprocess
     root = Path(__file__).resolve().parent.parent
     assert subprocess.run(["bash", "-n", str(root / "tools" / "bootstrap.sh")]).returncode == 0
+
+
+def test_every_mutant_of_make_mutants_still_applies():
+    """`make mutants` breaks each promise once; its list must follow the code it breaks."""
+    import importlib.util
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("mutants", root / "tools" / "mutants.py")
+    mutants = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutants)
+    for mutant in mutants.MUTANTS:
+        assert (root / mutant.file).read_text().count(mutant.old) == 1, mutant.what
+        assert (root / mutant.tests.split("::")[0]).is_file(), mutant.what

@@ -1,0 +1,110 @@
+"""`make mutants`: break each promise on purpose and check that a test goes red.
+
+Each mutant replaces one piece of code (exactly once) and runs the tests that guard it; a mutant that leaves
+them green is a test that cannot fail. The files are restored afterwards, whatever happens. Prints a table.
+"""
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+    what: str
+    file: str
+    old: str
+    new: str
+    tests: str  # the pytest target that must fail
+
+
+MUTANTS = [
+    Mutant("edge-optimized API", "program/ml_edge/api.py", '{"types": "REGIONAL"}', '{"types": "EDGE"}',
+           "tests/test_aws_facts.py"),
+    Mutant("viewer Host header forwarded", "program/ml_edge/edge.py", 'ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8',
+           'ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a9', "tests/test_aws_facts.py"),
+    Mutant("origin over plain HTTP", "program/ml_edge/edge.py", '"https-only"', '"match-viewer"',
+           "tests/test_aws_facts.py"),
+    Mutant("origin path not the stage", "program/ml_edge/edge.py", 'pulumi.Output.concat("/", stage_name)',
+           "stage_name", "tests/test_aws_facts.py"),
+    Mutant("HTTP allowed at the viewer", "program/ml_edge/edge.py", '"redirect-to-https"', '"allow-all"',
+           "tests/test_aws_facts.py"),
+    Mutant("inference cached", "program/ml_edge/edge.py", 'behaviour("/models/*/predict", CACHING_DISABLED',
+           'behaviour("/models/*/predict", catalog.id', "tests/test_aws_facts.py"),
+    Mutant("deployment not re-created", "program/ml_edge/api.py", "hashlib.sha256(text.encode()).hexdigest()",
+           '"static"', "tests/test_aws_facts.py"),
+    Mutant("guard compares a constant", "program/ml_edge/api.py", '"search_string": value', '"search_string": "x"',
+           "tests/test_aws_facts.py"),
+    Mutant("secret not marked secret", "program/ml_edge/origin_secret.py",
+           "values = {\n            slot: pulumi.Output.secret(",
+           "values = {\n            slot: pulumi.Output.from_input(", "tests/test_aws_facts.py"),
+    Mutant("no 404 for unknown paths", "program/ml_edge/openapi.py", '"MISSING_AUTHENTICATION_TOKEN": response("404"',
+           '"MISSING_AUTHENTICATION_TOKEN": response("403"', "tests/test_openapi.py"),
+    Mutant("predict without a key", "program/ml_edge/openapi.py", '        "security": [{API_KEY_SCHEME: []}],',
+           "", "tests/test_consumers.py"),
+    Mutant("consumer models not enforced", "program/ml_edge/consumers.py",
+           'for m in cfg.models if m.name not in allowed]', 'for m in cfg.models if False]',
+           "tests/test_consumers.py"),
+    Mutant("config: typo not caught", "program/ml_edge/config.py",
+           'extra="forbid", alias_generator', 'extra="ignore", alias_generator', "tests/test_config_validation.py"),
+    Mutant("reference model mislabels", "program/ml_edge/reference_model/model.py",
+           "zip(self.classes, exps, strict=True)", "zip(reversed(self.classes), exps, strict=True)",
+           "tests/test_reference_model.py"),
+    Mutant("guardrail: allow-all accepted", "policies/guardrails/https_redirect.py",
+           'allowed = [p for p in config["allowedViewerProtocolPolicies"] if p in SAFE_POLICIES]',
+           'allowed = list(config["allowedViewerProtocolPolicies"]) + ["allow-all"]',
+           "tests/test_guardrail_rules.py"),
+    Mutant("guardrail: short secrets accepted", "policies/guardrails/origin_secret_header.py",
+           "len(value) < min_length", "len(value) < 1", "tests/test_guardrail_rules.py"),
+    Mutant("guardrail: messages keep secrets", "policies/guardrails/rule.py",
+           '            message = message.replace(secret, "[secret]")', "            pass",
+           "tests/test_guardrail_rules.py"),
+    Mutant("preview never blocks", "gitops/offline.py", "return OfflineResult(env, BLOCKED if report.blocked else OK",
+           "return OfflineResult(env, OK", "tests/test_policy_pack.py"),
+    Mutant("make turns 1 into 2", "Makefile", "MAKEFLAGS += -q", "", "tests/test_make_preview.py"),
+    Mutant("comment keeps secrets", "gitops/comment.py", "    return mask(text, offline.plan) if offline.plan",
+           "    return text if offline.plan", "tests/test_pr_comment.py"),
+    Mutant("smoke: cache hit accepted for POST", "smoke/edge_client.py",
+           'return response.headers.get("X-Cache", "") in CACHE_HITS', "return False",
+           "tests/test_smoke_suite.py::test_each_fault_fails_its_own_check"),
+    Mutant("smoke: HSTS not checked", "smoke/test_edge.py", 'expect("max-age=" in hsts', "expect(True",
+           "tests/test_smoke_suite.py::test_each_fault_fails_its_own_check"),
+    Mutant("rotation: both steps at once allowed", "gitops/rotation.py", 'if sending not in new["accept"]:',
+           "if False:", "tests/test_rotation_order.py"),
+    Mutant("workflow deploys cancelled", ".github/workflows/deploy-environment.yml", "cancel-in-progress: false",
+           "cancel-in-progress: true", "tests/test_workflows.py"),
+]
+
+
+def run(mutant: Mutant) -> tuple[bool, float]:
+    path = ROOT / mutant.file
+    original = path.read_text()
+    if original.count(mutant.old) != 1:
+        raise SystemExit(f"{mutant.what}: {mutant.old!r} occurs {original.count(mutant.old)} times in {mutant.file}")
+    started = time.perf_counter()
+    try:
+        path.write_text(original.replace(mutant.old, mutant.new))
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", mutant.tests],
+                                cwd=ROOT, capture_output=True, text=True)
+    finally:
+        path.write_text(original)
+    return result.returncode != 0, time.perf_counter() - started
+
+
+def main() -> int:
+    survivors = 0
+    print(f"{'mutant':<40} {'tests':<52} result")
+    for mutant in MUTANTS:
+        killed, seconds = run(mutant)
+        survivors += not killed
+        print(f"{mutant.what:<40} {mutant.tests[:52]:<52} {'killed' if killed else 'SURVIVED'} ({seconds:.1f} s)")
+    print(f"{len(MUTANTS) - survivors} of {len(MUTANTS)} mutants killed")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
