@@ -26,16 +26,13 @@ def in_deploy_order(environments: Iterable[str]) -> list[str]:
 
 
 def touched_environments(paths: Iterable[str], known: Iterable[str]) -> list[str]:
-    known = set(known)
     touched: set[str] = set()
     for path in paths:
-        if path.startswith(SHARED) or path in SHARED:
+        if path.startswith(SHARED):
             return in_deploy_order(known)
         parts = path.split("/")
-        if len(parts) >= 3 and parts[0] == "environments" and parts[1] in known:
-            touched.add(parts[1])
-        elif len(parts) >= 3 and parts[0] == "environments":
-            touched.add(parts[1])  # a new environment folder
+        if len(parts) >= 3 and parts[0] == "environments":
+            touched.add(parts[1])  # a known environment, or one this change adds
     return in_deploy_order(touched)
 
 

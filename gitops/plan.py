@@ -29,11 +29,7 @@ from ml_edge.stack_config import InvalidStackConfig, read_env_config  # noqa: E4
 PROJECT = "ml-edge"
 
 
-@dataclass(frozen=True)
-class PlannedResource(Registration):
-    @property
-    def is_component(self) -> bool:
-        return not self.custom
+PlannedResource = Registration  # one registered resource, as the engine would have received it
 
 
 @dataclass
@@ -88,8 +84,7 @@ def _plan(stack_config) -> Plan:
         _sync_await(resolve(get_root_resource().outputs))  # what `pulumi.export` recorded
 
     _sync_await(run_pulumi_func(run_entry_point))
-    resources = [PlannedResource(**vars(r)) for r in monitor.registrations]
-    return Plan(stack_config.environment, config, resources, resolved)
+    return Plan(stack_config.environment, config, list(monitor.registrations), resolved)
 
 
 __all__ = ["Plan", "PlannedResource", "Secret", "InvalidStackConfig", "plan_environment"]

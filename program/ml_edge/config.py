@@ -265,9 +265,6 @@ class EnvConfig(_Strict):
                              f"{', '.join(names)}")
         return self
 
-    def consumer(self, name: str) -> Consumer:
-        return next(c for c in self.consumers if c.name == name)
-
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
@@ -293,9 +290,6 @@ class EnvConfig(_Strict):
                 raise ValueError(f"models[{index}].example: {size} instances, more than maxInstances "
                                  f"({self.max_instances}); the catalog's example must be a valid request")
         return self
-
-    def model(self, name: str):
-        return next(m for m in self.models if m.name == name)
 
 
 def _is_number(value: Any) -> bool:
