@@ -209,6 +209,7 @@ def test_neither_the_key_nor_its_hash_appears_outside_usage_identifier_key(key, 
     "arn:aws:execute-api:us-east-1:123456789012:*/v1/POST/models/iris/predict",
     "arn:aws:execute-api:us-east-1:*:abcdef123/v1/POST/models/iris/predict",
     "arn:aws:execute-api:us-east-1:123456789012:abcdef123/*/POST/models/iris/predict",
+    "arn:aws:execute-api:us-east-1:123456789012:abcdef123/v1/POST/models/iris/predict\n",
 ])
 def test_a_malformed_method_arn_raises_and_never_allows(method_arn, capsys):
     event = event_with(headers_with_key(SMOKE_KEY))
@@ -243,7 +244,8 @@ def test_without_its_table_the_authorizer_fails_instead_of_answering(tmp_path, m
     {"version": 1, "consumers": {key_hash(ACME_KEY): {"models": "all"}}},
     {"version": 1, "consumers": {key_hash(ACME_KEY): {"name": "acme-web", "models": ["*"]}}},
     {"version": 1, "consumers": {key_hash(ACME_KEY): {"name": "acme-web", "models": "iris"}}},
-], ids=["other version", "no consumers", "no name", "wildcard model", "models not a list"])
+    {"version": 1, "consumers": {key_hash(ACME_KEY): {"name": "acme-web", "models": ["iris\n"]}}},
+], ids=["other version", "no consumers", "no name", "wildcard model", "models not a list", "newline in a model"])
 def test_a_malformed_table_is_refused(table, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(table))

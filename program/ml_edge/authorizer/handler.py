@@ -39,11 +39,11 @@ UNKNOWN_PRINCIPAL = "unknown"
 
 # arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path...}
 METHOD_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):execute-api:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):"
-    r"(?P<api_id>[a-z0-9]+)/(?P<stage>[A-Za-z0-9_-]+)/(?P<method>[A-Z]+)/(?P<path>.*)$"
+    r"arn:(?P<partition>aws[a-z-]*):execute-api:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):(?P<account>\d{12}):"
+    r"(?P<api_id>[a-z0-9]+)/(?P<stage>[A-Za-z0-9_-]+)/(?P<method>[A-Z]+)/(?P<path>.*)"
 )
 # The config model's pattern for model names: never a wildcard that would widen the policy.
-MODEL_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+MODEL_NAME = re.compile(r"[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?")
 
 
 class Consumer(NamedTuple):
@@ -92,7 +92,7 @@ def parse_consumer(path: Path, entry: object) -> Consumer:
     models = entry.get("models")
     if models == ALL_MODELS:
         return Consumer(name, ALL_MODELS)
-    if not isinstance(models, list) or not all(isinstance(m, str) and MODEL_NAME.match(m) for m in models):
+    if not isinstance(models, list) or not all(isinstance(m, str) and MODEL_NAME.fullmatch(m) for m in models):
         raise ValueError(f"{path}: consumer {name!r}: 'models' must be \"all\" or a list of model names")
     return Consumer(name, tuple(dict.fromkeys(models)))
 
@@ -119,7 +119,7 @@ def authorize(event: dict, consumers: dict[str, Consumer]) -> dict:
 
 
 def parse_method_arn(method_arn: object) -> ApiStage:
-    match = METHOD_ARN.match(method_arn) if isinstance(method_arn, str) else None
+    match = METHOD_ARN.fullmatch(method_arn) if isinstance(method_arn, str) else None
     if match is None:
         raise ValueError(f"cannot parse methodArn {method_arn!r}")
     return ApiStage(*match.group("partition", "region", "account", "api_id", "stage"))
