@@ -7,24 +7,24 @@ resources and exports the stack outputs.
 
 import contextvars
 import runpy
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import program_path  # noqa: F401  (makes the program's ml_edge package importable)
 from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, read_stack_config
+
+# isort: split
+
+import pulumi
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from ml_edge.config import EnvConfig
+from ml_edge.stack_config import InvalidStackConfig, read_env_config
+
 from .plan_mocks import PlanMocks, PlanMonitor, Registration, Secret
-
-if str(PROGRAM_DIR) not in sys.path:
-    sys.path.insert(0, str(PROGRAM_DIR))
-
-import pulumi  # noqa: E402
-from pulumi.runtime.settings import get_root_resource  # noqa: E402
-from pulumi.runtime.stack import run_pulumi_func  # noqa: E402
-from pulumi.runtime.sync_await import _sync_await  # noqa: E402
-
-from ml_edge.config import EnvConfig  # noqa: E402
-from ml_edge.stack_config import InvalidStackConfig, read_env_config  # noqa: E402
 
 PROJECT = "ml-edge"
 

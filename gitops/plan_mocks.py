@@ -13,6 +13,13 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
+from . import program_path  # noqa: F401  (makes the program's ml_edge package importable)
+
+# isort: split
+
+from ml_edge.naming import AUTONAME_RANDOM_CHARS, NAME_LIMITS
+from ml_edge.regions import DNS_SUFFIX, PARTITION
+
 ACCOUNT_ID = "123456789012"
 
 
@@ -56,12 +63,23 @@ class PlanMonitor(MockMonitor):
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
+            inputs = plain(request.object)
+            limit = NAME_LIMITS.get(request.type)
+            if request.custom and limit and limit.prop not in inputs:
+                inputs[limit.prop] = autoname(request.type, request.name)  # what the engine would send
             self.registrations.append(Registration(
                 urn=response.urn, id=response.id, type=request.type, name=request.name, parent=request.parent,
-                custom=request.custom, inputs=plain(request.object), dependencies=tuple(request.dependencies),
+                custom=request.custom, inputs=inputs, dependencies=tuple(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             ))
         return response
+
+
+def autoname(kind: str, logical_name: str) -> str:
+    """The engine's autonaming: the logical name, `-`, and 7 random hexadecimal characters (here derived from
+    the type and name, so a plan is reproducible)."""
+    digest = hashlib.sha256(f"autoname:{kind}::{logical_name}".encode()).hexdigest()
+    return f"{logical_name}-{digest[:AUTONAME_RANDOM_CHARS]}"
 
 
 def plain(value: Any) -> Any:
@@ -71,9 +89,11 @@ def plain(value: Any) -> Any:
         if signature == rpc._special_secret_sig:
             return Secret(plain(value["value"]))
         if signature == rpc._special_archive_sig:
-            return {"archive": sorted(value["assets"].keys()) if "assets" in value else value.get("path")}
+            if "assets" not in value:
+                return {"archive": value["path"] if "path" in value else None}
+            return {"archive": {name: plain(asset) for name, asset in sorted(value["assets"].items())}}
         if signature == rpc._special_asset_sig:
-            return {"asset": value["path"] if "path" in value else "(inline)"}
+            return {"asset": value["path"]} if "path" in value else {"text": value["text"] if "text" in value else ""}
         if signature == rpc._special_resource_sig:
             return value["urn"]
         return {key: plain(item) for key, item in value.items()}
@@ -96,7 +116,7 @@ class PlanMocks(Mocks):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview", "userId": "PREVIEW"}
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+            return {"partition": PARTITION, "dnsSuffix": DNS_SUFFIX, "reverseDnsPrefix": "com.amazonaws"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region}
         return {}
@@ -109,6 +129,9 @@ class PlanMocks(Mocks):
         state: dict[str, Any] = {"arn": arn, **inputs}
         resource_id = f"{args.name}-id"
         kind = args.typ
+        limit = NAME_LIMITS.get(kind)
+        if limit and limit.prop not in inputs:
+            state[limit.prop] = autoname(kind, args.name)
         if kind == "aws:apigateway/restApi:RestApi":
             resource_id = token[:10]
             state.update(rootResourceId=token[10:20],
@@ -122,14 +145,14 @@ class PlanMocks(Mocks):
         elif kind == "aws:apigateway/deployment:Deployment":
             resource_id = token[:6]
         elif kind == "aws:lambda/function:Function":
-            name = f"{args.name}-{token[:7]}"
+            name = state["name"]
             arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
             state.update(name=name, arn=arn,
                          invokeArn=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations")
             resource_id = name
         elif kind == "aws:iam/role:Role":
-            name = f"{args.name}-{token[:7]}"
-            state.update(name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}")
+            name = state["name"]
+            state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}")
             resource_id = name
         elif kind == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{_unwrap(inputs.get('name'))}"
@@ -144,15 +167,27 @@ class PlanMocks(Mocks):
                          arn=f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{resource_id}")
         elif kind == "aws:cloudfront/cachePolicy:CachePolicy":
             resource_id = _uuid(token)
+        elif kind == "aws:apigateway/clientCertificate:ClientCertificate":
+            resource_id = token[:6]
+            state.update(pemEncodedCertificate=f"-----BEGIN CERTIFICATE-----\n{token}\n-----END CERTIFICATE-----\n",
+                         expirationDate="2027-11-27T00:00:00Z")
+        elif kind == "aws:route53/record:Record":
+            resource_id = f"{_unwrap(inputs['zoneId'])}_{_unwrap(inputs['name'])}_{_unwrap(inputs['type'])}"
+            state["fqdn"] = _unwrap(inputs["name"])
         elif kind == "aws:apigateway/apiKey:ApiKey":
             # API Gateway generates the value; a stand-in of the same shape, so secrecy can be tested
-            state["value"] = hashlib.sha256(f"preview-key:{args.name}".encode()).hexdigest()[:40]
+            state["value"] = api_key_value(args.name)
             resource_id = token[:10]
         elif kind == "random:index/randomPassword:RandomPassword":
             # looks like a real generated value, so guardrails judge it as they would the real one
             state["result"] = hashlib.sha256(f"preview:{args.name}".encode()).hexdigest()[: int(inputs["length"])]
             state["bcryptHash"] = "$2a$10$preview"
         return resource_id, state
+
+
+def api_key_value(logical_name: str) -> str:
+    """A stand-in for the key API Gateway generates (40 characters), so hashing and secrecy can be tested."""
+    return hashlib.sha256(f"preview-key:{logical_name}".encode()).hexdigest()[:40]
 
 
 def _unwrap(value: Any) -> Any:

@@ -13,7 +13,7 @@ from .plan_mocks import Secret
 
 INDENT = "  "
 COMPONENT_ORDER = ["ml-edge:index:Edge", "ml-edge:index:ModelApi", "ml-edge:index:Consumers",
-                   "ml-edge:index:OriginSecret"]
+                   "ml-edge:index:UsagePlans", "ml-edge:index:OriginSecret"]
 
 
 def render_plan(plan: Plan) -> str:
@@ -55,11 +55,12 @@ READING_ORDER = [
     "aws:apigateway/restApi:RestApi", "aws:apigateway/deployment:Deployment", "aws:apigateway/stage:Stage",
     "aws:apigateway/methodSettings:MethodSettings", "aws:wafv2/webAcl:WebAcl",
     "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:cloudwatch/logGroup:LogGroup",
-    "aws:apigateway/account:Account", "aws:lambda/function:Function", "aws:lambda/permission:Permission",
+    "aws:apigateway/clientCertificate:ClientCertificate", "aws:lambda/function:Function",
+    "aws:lambda/permission:Permission",
     "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:cloudfront/cachePolicy:CachePolicy",
-    "aws:cloudfront/distribution:Distribution", "aws:apigateway/usagePlan:UsagePlan", "aws:apigateway/apiKey:ApiKey",
-    "aws:apigateway/usagePlanKey:UsagePlanKey",
+    "aws:cloudfront/distribution:Distribution", "aws:route53/record:Record", "aws:apigateway/usagePlan:UsagePlan",
+    "aws:apigateway/apiKey:ApiKey", "aws:apigateway/usagePlanKey:UsagePlanKey",
 ]
 
 
@@ -81,6 +82,9 @@ def short_type(kind: str) -> str:
 def show(value: Any) -> str:
     if isinstance(value, Secret):
         return "[secret]"
+    if isinstance(value, str) and "\n" in value.strip():  # a PEM certificate, for example
+        lines = value.strip().splitlines()
+        return f"{lines[0]} … ({len(lines)} lines)"
     if isinstance(value, (list, tuple)):
         return ", ".join(show(v) for v in value)
     if isinstance(value, dict):
@@ -122,10 +126,17 @@ def _secret_texts(plan: Plan) -> set[str]:
 def _rest_api(inputs: dict, plan: Plan) -> list[str]:
     body = inputs.get("body")
     document = json.loads(body) if isinstance(body, str) else {}
-    lines = [f"endpoint {show(inputs.get('endpointConfiguration', {}).get('types'))}"]
+    lines = [f"endpoint {show(inputs.get('endpointConfiguration', {}).get('types'))} · API keys from "
+             f"{document.get('x-amazon-apigateway-api-key-source', 'HEADER')}"]
+    for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
+        authorizer = scheme.get("x-amazon-apigateway-authorizer")
+        if authorizer:
+            lines.append(f"authorizer {name}: Lambda {authorizer.get('type')} on "
+                         f"{authorizer.get('identitySource')} · answers cached "
+                         f"{authorizer.get('authorizerResultTtlInSeconds')} s")
     for path, methods in document.get("paths", {}).items():
         for method, operation in methods.items():
-            key = " · consumer key required" if operation.get("security") else ""
+            key = " · consumer key allowed on this model" if operation.get("security") else ""
             lines.append(f"{method.upper():<5} {path:<32} {_integration(operation['x-amazon-apigateway-integration'])}"
                          f"{key}")
     responses = document.get("x-amazon-apigateway-gateway-responses", {})
@@ -149,14 +160,21 @@ def _integration(integration: dict) -> str:
         endpoint = integration["uri"].split("/endpoints/")[-1].split("/")[0]
         return f"SageMaker endpoint {endpoint} (AWS integration, own IAM role)" + timeout
     if kind == "http_proxy":
-        return f"HTTP model server {integration['uri']} (HTTP_PROXY)" + timeout
+        return f"HTTP model server {integration['uri']} (HTTP_PROXY: every request header passes)" + timeout
+    if kind == "http":
+        headers = [k.removeprefix("integration.request.header.") for k in integration.get("requestParameters", {})
+                   if k.startswith("integration.request.header.")]
+        return (f"HTTP model server {integration['uri']} (HTTP, sends only {', '.join(headers) or 'no headers'})"
+                + timeout)
     return str(kind)
 
 
 def _stage(inputs: dict, plan: Plan) -> list[str]:
     logs = inputs.get("accessLogSettings", {}).get("destinationArn", "none")
+    certificate = inputs.get("clientCertificateId")
     return [f"stage {inputs.get('stageName')} · access logs {logs.split(':log-group:')[-1]} · "
-            f"X-Ray tracing {show(inputs.get('xrayTracingEnabled', False))}"]
+            f"X-Ray tracing {show(inputs.get('xrayTracingEnabled', False))}"
+            + (" · presents a client certificate to HTTP model servers" if certificate else "")]
 
 
 def _method_settings(inputs: dict, plan: Plan) -> list[str]:
@@ -168,8 +186,9 @@ def _method_settings(inputs: dict, plan: Plan) -> list[str]:
 
 def _web_acl(inputs: dict, plan: Plan) -> list[str]:
     default = "allow" if "allow" in inputs.get("defaultAction", {}) else "block"
+    sampled = inputs.get("visibilityConfig", {}).get("sampledRequestsEnabled")
     lines = [f"scope {inputs.get('scope')}{' in ' + inputs['region'] if 'region' in inputs else ''} · "
-             f"default {default}"]
+             f"default {default} · sampled requests {show(bool(sampled))}"]
     for rule in inputs.get("rules", []):
         statement = rule.get("statement", {})
         action = next(iter(rule["action"])) if "action" in rule else "the group's own actions"
@@ -298,10 +317,14 @@ def _usage_plan(inputs: dict, plan: Plan) -> list[str]:
     lines = [f"{throttle.get('rateLimit')} req/s, burst {throttle.get('burstLimit')} · "
              + (f"quota {quota.get('limit')} per {str(quota.get('period')).lower()}" if quota else "no quota")]
     for stage in inputs.get("apiStages") or []:
-        blocked = [t["path"].removesuffix("/POST") for t in stage.get("throttles") or [] if not t.get("rateLimit")]
-        lines.append(f"stage {stage.get('stage')} · " + (f"refuses {', '.join(blocked)} (throttled to 0)"
-                                                         if blocked else "every model"))
+        throttles = [f"{t.get('path')} {t.get('rateLimit')} req/s" for t in stage.get("throttles") or []]
+        lines.append(f"stage {stage.get('stage')}" + (f" · per method: {', '.join(throttles)}" if throttles else ""))
     return lines
+
+
+def _record(inputs: dict, plan: Plan) -> list[str]:
+    targets = ", ".join(a.get("name", "?") for a in inputs.get("aliases") or [])
+    return [f"{inputs.get('type')} {inputs.get('name')} → alias of {targets} (zone {inputs.get('zoneId')})"]
 
 
 def _usage_plan_key(inputs: dict, plan: Plan) -> list[str]:
@@ -313,6 +336,9 @@ SUMMARIES: dict[str, Callable[[dict, Plan], list[str]]] = {
     "aws:apigateway/apiKey:ApiKey": _api_key,
     "aws:apigateway/usagePlan:UsagePlan": _usage_plan,
     "aws:apigateway/usagePlanKey:UsagePlanKey": _usage_plan_key,
+    "aws:apigateway/clientCertificate:ClientCertificate": lambda i, p: [
+        "generated by API Gateway; its public PEM is the stack output backendClientCertificate"],
+    "aws:route53/record:Record": _record,
     "aws:apigateway/restApi:RestApi": _rest_api,
     "aws:apigateway/stage:Stage": _stage,
     "aws:apigateway/methodSettings:MethodSettings": _method_settings,

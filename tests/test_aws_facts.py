@@ -9,8 +9,8 @@ import hashlib
 import json
 
 from conftest import behaviours, distribution, openapi
-from gitops.plan_mocks import Secret
-from ml_edge.stack import CONSUMER_OUTPUTS, OUTPUT_NAMES
+from gitops.plan_mocks import Secret, api_key_value
+from ml_edge.stack import BACKEND_OUTPUTS, CONSUMER_OUTPUTS, OUTPUT_NAMES, RESTRICTED_SMOKE_OUTPUTS
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -141,10 +141,13 @@ def test_origin_secret_travels_in_its_own_header_leaving_x_api_key_free(plan):
     assert names == ["x-origin-verify"]
 
 
+def origin_guard(plan):
+    return next(a for a in plan.of_type("aws:wafv2/webAcl:WebAcl") if a.inputs["scope"] == "REGIONAL")
+
+
 def test_api_rejects_requests_without_the_secret_before_any_backend(plan):
-    acl = next(a for a in plan.of_type("aws:wafv2/webAcl:WebAcl") if a.inputs["scope"] == "REGIONAL")
-    assert acl.inputs["defaultAction"] == {"block": {"customResponse": {"responseCode": 403,
-                                                                         "customResponseBodyKey": "forbidden"}}}
+    acl = origin_guard(plan)
+    assert acl.inputs["defaultAction"]["block"]["customResponse"]["responseCode"] == 403
     (rule,) = acl.inputs["rules"]
     match = rule["statement"]["byteMatchStatement"]
     assert rule["action"] == {"allow": {}}
@@ -170,10 +173,6 @@ def test_origin_secret_is_generated_in_the_program_and_stays_secret(plan):
     assert header["value"].value not in exported
 
 
-def test_every_behaviour_redirects_http_to_https(plan):
-    assert {b["viewerProtocolPolicy"] for b in behaviours(plan)} == {"redirect-to-https"}
-
-
 def test_distribution_serves_http2_and_http3_with_the_configured_price_class(plan):
     inputs = distribution(plan)
     assert inputs["httpVersion"] == "http2and3"
@@ -183,7 +182,8 @@ def test_distribution_serves_http2_and_http3_with_the_configured_price_class(pla
 
 def test_stack_outputs_are_exactly_the_contract_names(plan):
     assert OUTPUT_NAMES == ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
-    assert tuple(plan.outputs) == OUTPUT_NAMES + CONSUMER_OUTPUTS
+    optional = [*RESTRICTED_SMOKE_OUTPUTS, *BACKEND_OUTPUTS]
+    assert tuple(name for name in plan.outputs if name not in optional) == OUTPUT_NAMES + CONSUMER_OUTPUTS
     assert isinstance(plan.outputs["smokeApiKey"], Secret)
     assert plan.outputs["models"] == [m.name for m in plan.config.models]
     assert plan.outputs["environment"] == plan.environment
@@ -222,6 +222,8 @@ def test_stage_throttling_comes_from_the_config(plan):
 
 def test_reference_lambda_may_be_invoked_only_by_its_predict_route(plan):
     for permission in plan.of_type("aws:lambda/permission:Permission"):
+        if "authorizer" in permission.name:
+            continue  # the consumer authorizer: test_predict_is_authorized_per_consumer_and_metered_per_key
         inputs = permission.inputs
         assert inputs["principal"] == "apigateway.amazonaws.com"
         assert inputs["sourceArn"].endswith(f":{plan.outputs['apiId']}/*/POST/models/iris/predict")
@@ -237,3 +239,150 @@ def test_sagemaker_role_may_invoke_only_the_configured_endpoints(plan):
     assert statement["Action"] == "sagemaker:InvokeEndpoint"
     assert statement["Resource"] == [f"arn:aws:sagemaker:{plan.config.region}:123456789012:endpoint/{e}"
                                      for e in endpoints]
+
+
+# --- issue 9: what the mock runtime cannot show, encoded on the plan ---------------------------------------------
+
+def test_the_waf_403_carries_the_headers_of_every_other_error_answer(plan):
+    """A WAF custom response takes precedence over API Gateway's gateway responses (AWS WAF developer guide,
+    "Custom responses for Block actions"), so the origin guard's 403 sets the error headers itself, and no
+    gateway response for WAF_FILTERED is declared (it could never apply)."""
+    response = origin_guard(plan).inputs["defaultAction"]["block"]["customResponse"]
+    body_key = response["customResponseBodyKey"]
+    (body,) = [b for b in origin_guard(plan).inputs["customResponseBodies"] if b["key"] == body_key]
+    assert body["contentType"] == "APPLICATION_JSON" and json.loads(body["content"])["message"]
+    gateway = openapi(plan)["x-amazon-apigateway-gateway-responses"]
+    assert "WAF_FILTERED" not in gateway
+    for kind, answer in gateway.items():
+        headers = {k.removeprefix("gatewayresponse.header."): v.strip("'")
+                   for k, v in answer["responseParameters"].items()}
+        assert {h["name"]: h["value"] for h in response["responseHeaders"]} == headers, kind
+
+
+def test_the_origin_guard_never_samples_requests_but_keeps_metrics(plan):
+    """WAF sampled requests show the request headers, so the live origin secret, to anyone who may read the
+    web ACL (AWS WAF developer guide, "Viewing a sample of web requests")."""
+    acl = origin_guard(plan).inputs
+    for visibility in [acl["visibilityConfig"], *(rule["visibilityConfig"] for rule in acl["rules"])]:
+        assert visibility["sampledRequestsEnabled"] is False
+        assert visibility["cloudwatchMetricsEnabled"] is True
+
+
+def test_the_api_gateway_account_role_is_not_managed_by_an_environment(plan):
+    """One CloudWatch role per account and region; two stacks managing it overwrite each other, and deleting the
+    resource resets it for every stack (pulumi-aws 7). tools/bootstrap.sh sets it once."""
+    assert plan.of_type("aws:apigateway/account:Account") == []
+    assert not [r for r in plan.of_type("aws:iam/role:Role") if "cloudwatch" in r.name]
+
+
+def test_the_execution_log_group_exists_with_retention_before_execution_logging(plan):
+    """API Gateway creates API-Gateway-Execution-Logs_{restApiId}/{stage} itself, without retention and outside
+    the stack, unless it exists when execution logging starts."""
+    name = f"API-Gateway-Execution-Logs_{plan.outputs['apiId']}/{plan.config.stage_name}"
+    (group,) = [g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup") if g.inputs["name"] == name]
+    assert group.inputs["retentionInDays"] == plan.config.log_retention_days
+    settings = plan.one("aws:apigateway/methodSettings:MethodSettings")
+    assert settings.inputs["settings"]["loggingLevel"] != "OFF"
+    assert group.urn in settings.dependencies
+
+
+def test_a_traced_function_waits_for_its_xray_permission(plan):
+    """Lambda refuses to create a function with active tracing whose role may not yet write to X-Ray."""
+    attachments = {a.parent: a for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                   if a.inputs["policyArn"].endswith("/AWSXRayDaemonWriteAccess")}
+    for function in plan.of_type("aws:lambda/function:Function"):
+        assert function.inputs["tracingConfig"]["mode"] == ("Active" if plan.config.tracing else "PassThrough")
+        if plan.config.tracing:
+            assert attachments[function.parent].urn in function.dependencies, function.name
+
+
+def test_post_is_refused_over_plain_http_and_reads_are_redirected(plan):
+    """A 301 answer to a POST is followed with a GET (RFC 9110 15.4.2): behaviours that take POST are
+    https-only (CloudFront answers plain HTTP with 403), the catalog and health keep the redirect."""
+    for b in behaviours(plan):
+        expected = "https-only" if "POST" in b["allowedMethods"] else "redirect-to-https"
+        assert b["viewerProtocolPolicy"] == expected, b.get("pathPattern", "default")
+    assert behaviour(plan, "/models")["viewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour(plan, "/models/*/predict")["viewerProtocolPolicy"] == "https-only"
+
+
+def test_the_custom_domain_resolves_to_the_distribution(plan):
+    """Without records, the alias of a distribution resolves nowhere: with a hosted zone the program creates A and
+    AAAA alias records (the distribution has IPv6 on) in CloudFront's documented alias zone Z2FDTNDATAQYW2."""
+    records = plan.of_type("aws:route53/record:Record")
+    domain = plan.config.custom_domain
+    if not (domain and domain.hosted_zone_id):
+        assert records == []
+        return
+    assert sorted(r.inputs["type"] for r in records) == ["A", "AAAA"]
+    target = plan.one("aws:cloudfront/distribution:Distribution")
+    for record in records:
+        assert (record.inputs["zoneId"], record.inputs["name"]) == (domain.hosted_zone_id, domain.domain_name)
+        assert record.inputs["aliases"] == [{"name": f"d{target.id[1:].lower()}.cloudfront.net",
+                                             "zoneId": "Z2FDTNDATAQYW2", "evaluateTargetHealth": False}]
+        assert target.urn in record.property_dependencies["aliases"]
+
+
+def test_the_authorizer_knows_each_key_only_by_its_hash_and_its_consumers_models(plan):
+    (authorizer,) = [f for f in plan.of_type("aws:lambda/function:Function") if f.name.endswith("-authorizer")]
+    archive = authorizer.inputs["code"]["archive"]
+    assert authorizer.inputs["handler"] == "authorizer.handler.handler"
+    assert {"authorizer/__init__.py", "authorizer/handler.py", "authorizer/consumers.json"} <= set(archive)
+    table = json.loads(archive["authorizer/consumers.json"]["text"])["consumers"]
+    keys = {k.inputs["name"].removeprefix(f"ml-edge-{plan.environment}-"): k for k in
+            plan.of_type("aws:apigateway/apiKey:ApiKey")}
+    assert len(table) == len(plan.config.consumers)
+    for consumer in plan.config.consumers:
+        key = api_key_value(keys[consumer.name].name)
+        assert table[hashlib.sha256(key.encode()).hexdigest()] == {"name": consumer.name, "models": consumer.models}
+        assert key not in json.dumps(authorizer.inputs)
+
+
+def test_predict_is_authorized_per_consumer_and_metered_per_key(plan):
+    """The model list is enforced by authorisation (a Lambda REQUEST authorizer), never by usage-plan throttles:
+    the SDK drops zero throttles (AWS receives {} = no limit, aws-cdk#10071) and AWS documents usage-plan
+    throttles and quotas as best-effort targets, not access control. The authorizer returns the caller's key as
+    usageIdentifierKey, so with the key source AUTHORIZER the usage plans still meter each key."""
+    document = openapi(plan)
+    assert document["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
+    schemes = document["components"]["securitySchemes"]
+    authorizer = schemes["consumer"]["x-amazon-apigateway-authorizer"]
+    (function,) = [f for f in plan.of_type("aws:lambda/function:Function") if f.name.endswith("-authorizer")]
+    assert authorizer["authorizerUri"] == (f"arn:aws:apigateway:{plan.config.region}:lambda:path/2015-03-31/"
+                                           f"functions/arn:aws:lambda:{plan.config.region}:123456789012:function:"
+                                           f"{function.inputs['name']}/invocations")
+    assert (authorizer["type"], authorizer["identitySource"]) == ("request", "method.request.header.x-api-key")
+    assert authorizer["authorizerResultTtlInSeconds"] == 300
+    assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    for model in plan.config.models:
+        operation = document["paths"][f"/models/{model.name}/predict"]["post"]
+        assert operation["security"] == [{"api_key": [], "consumer": []}]
+    (permission,) = [p for p in plan.of_type("aws:lambda/permission:Permission") if "authorizer" in p.name]
+    assert permission.inputs["sourceArn"] == f"arn:aws:execute-api:{plan.config.region}:123456789012:" \
+                                             f"{plan.outputs['apiId']}/authorizers/*"
+    for usage_plan in plan.of_type("aws:apigateway/usagePlan:UsagePlan"):
+        assert all("throttles" not in stage for stage in usage_plan.inputs["apiStages"])
+
+
+def test_http_model_servers_get_neither_the_origin_secret_nor_the_consumer_key(plans):
+    """An HTTP_PROXY integration passes every request header to the backend. The http integration (not proxy)
+    passes only the headers it maps, and the stage presents a client certificate the model server can require."""
+    plan = plans["prod"]
+    document = openapi(plan)
+    for model in (m for m in plan.config.models if m.backend == "http"):
+        integration = document["paths"][f"/models/{model.name}/predict"]["post"]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "http"
+        mapped = json.dumps([integration["requestParameters"], integration["requestTemplates"]]).lower()
+        assert "x-api-key" not in mapped and "x-origin-verify" not in mapped and "input.params()" not in mapped
+        assert integration["requestParameters"]["integration.request.header.X-ML-Edge-Consumer"] == \
+            "context.authorizer.consumer"
+    certificate = plan.one("aws:apigateway/clientCertificate:ClientCertificate")
+    assert plan.one("aws:apigateway/stage:Stage").inputs["clientCertificateId"] == certificate.id
+    assert plan.outputs["backendClientCertificate"].startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_without_http_model_servers_there_is_no_client_certificate(plans):
+    plan = plans["dev"]
+    assert plan.of_type("aws:apigateway/clientCertificate:ClientCertificate") == []
+    assert "clientCertificateId" not in plan.one("aws:apigateway/stage:Stage").inputs
+    assert "backendClientCertificate" not in plan.outputs

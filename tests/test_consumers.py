@@ -1,7 +1,8 @@
-"""Consumers on the planned API: a generated key each, on its tier's usage plan, predict needs a key and nothing
-else does, models outside a consumer's list are refused, and no key value is ever printed."""
+"""Consumers on the planned API: a generated key each, on its tier's usage plan, predict needs a key (allowed on
+its consumer's models by the authorizer) and nothing else does, and no key value is ever printed."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -12,6 +13,7 @@ from gitops import preview
 from gitops.comment import render_comment
 from gitops.environments import ENVIRONMENTS_DIR
 from gitops.offline import run_offline_preview
+from gitops.plan import plan_environment
 from gitops.plan_mocks import Secret
 from gitops.render import render_plan
 
@@ -37,10 +39,24 @@ def test_every_consumer_has_a_key_on_a_plan_with_its_tiers_limits(plan):
         if tier.quota:
             assert usage_plan["quotaSettings"] == {"limit": tier.quota.limit, "period": tier.quota.period}
         (stage,) = usage_plan["apiStages"]
-        assert (stage["apiId"], stage["stage"]) == (plan.outputs["apiId"], plan.config.stage_name)
-        refused = {t["path"] for t in stage.get("throttles", []) if t["rateLimit"] == 0 and t["burstLimit"] == 0}
-        assert refused == {f"/models/{m.name}/predict/POST" for m in plan.config.models
-                           if not consumer.may_call(m.name)}
+        assert stage == {"apiId": plan.outputs["apiId"], "stage": plan.config.stage_name}  # no method throttles
+        assert usage_plan["name"] == f"ml-edge-{plan.environment}-tier-{consumer.tier}"
+
+
+def test_usage_plans_are_one_per_tier_so_their_names_cannot_collide(tmp_path):
+    """Issue 9, item 6: a tier `free-iris` and a tier `free` limited to iris once both became `…-free-iris`."""
+    shutil.copytree(ENVIRONMENTS_DIR / "dev", tmp_path / "dev")
+    stack = tmp_path / "dev" / "Pulumi.dev.yaml"
+    document = yaml.safe_load(stack.read_text())
+    document["config"]["ml-edge:tiers"].update({"free-iris": {"rateLimit": 1, "burstLimit": 1},
+                                                "free": {"rateLimit": 1, "burstLimit": 1}})
+    document["config"]["ml-edge:consumers"] += [{"name": "a", "tier": "free-iris"},
+                                                {"name": "b", "tier": "free", "models": ["iris"]}]
+    stack.write_text(yaml.safe_dump(document))
+    plan = plan_environment("dev", tmp_path)
+    names = [p.inputs["name"] for p in plan.of_type(USAGE_PLAN)]
+    assert sorted(names) == ["ml-edge-dev-tier-free", "ml-edge-dev-tier-free-iris", "ml-edge-dev-tier-internal"]
+    assert len({p.name for p in plan.of_type(USAGE_PLAN)}) == 3
 
 
 def test_no_key_value_is_written_in_the_plan(plan):
@@ -50,20 +66,21 @@ def test_no_key_value_is_written_in_the_plan(plan):
 
 def test_predict_needs_a_consumer_key_and_health_and_the_catalog_do_not(plan):
     document = openapi(plan)
-    assert document["x-amazon-apigateway-api-key-source"] == "HEADER"
-    (scheme,) = document["components"]["securitySchemes"].items()
-    assert scheme[1] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    assert set(document["components"]["securitySchemes"]) == {"api_key", "consumer"}
     for path, item in document["paths"].items():
         (operation,) = item.values()
-        expected = [{scheme[0]: []}] if path.endswith("/predict") else None
+        expected = [{"api_key": [], "consumer": []}] if path.endswith("/predict") else None
         assert operation.get("security") == expected, path
 
 
-def test_missing_keys_and_quotas_answer_json(plan):
+def test_missing_unknown_and_not_allowed_keys_and_quotas_answer_json(plan):
+    """No x-api-key: API Gateway answers UNAUTHORIZED (401) before the authorizer runs; an unknown key or a model
+    outside the key's list: the authorizer's policy denies (ACCESS_DENIED). The contract says 403 for all."""
     responses = openapi(plan)["x-amazon-apigateway-gateway-responses"]
-    assert responses["INVALID_API_KEY"]["statusCode"] == "403"
+    for kind in ("UNAUTHORIZED", "ACCESS_DENIED", "INVALID_API_KEY"):
+        assert responses[kind]["statusCode"] == "403", kind
     assert responses["QUOTA_EXCEEDED"]["statusCode"] == "429"
-    for kind in ("INVALID_API_KEY", "QUOTA_EXCEEDED", "THROTTLED"):
+    for kind in ("INVALID_API_KEY", "QUOTA_EXCEEDED", "THROTTLED", "UNAUTHORIZED", "ACCESS_DENIED"):
         assert json.loads(responses[kind]["responseTemplates"]["application/json"])["message"]
 
 
@@ -78,7 +95,7 @@ def test_no_key_value_is_printed_in_the_preview_or_the_comment(plans):
     offline = run_offline_preview("prod")
     text = render_plan(offline.plan) + render_comment(offline, None)
     assert plans["prod"].outputs["smokeApiKey"].value not in text
-    assert "smokeApiKey     [secret]" in text
+    assert re.search(r"smokeApiKey +\[secret\]", text)
 
 
 def test_adding_a_consumer_is_a_one_file_change_whose_preview_shows_the_key_and_plan(tmp_path, capsys):
@@ -92,9 +109,9 @@ def test_adding_a_consumer_is_a_one_file_change_whose_preview_shows_the_key_and_
     assert preview.main(["--env", "dev", "--environments-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "consumer acme-web: key generated by API Gateway (value never shown)" in out
-    assert "  + apigateway:UsagePlan               ml-edge-dev-consumers-partner\n" \
+    assert "  + apigateway:UsagePlan               ml-edge-dev-usage-plans-partner\n" \
            "      5 req/s, burst 10 · quota 500 per day" in out
-    assert "ml-edge-dev-consumers-acme-web → ml-edge-dev-consumers-partner" in out
+    assert "ml-edge-dev-consumers-acme-web → ml-edge-dev-usage-plans-partner" in out
     assert "acme-web: partner: 5 req/s, burst 10, quota 500 per day; models iris" in out
 
 

@@ -12,10 +12,20 @@ from ml_edge.openapi import NOT_FOUND_MESSAGE, openapi_document, vtl_literal
 
 CONSUMERS = {"ml-edge:tiers": json.dumps({"basic": {"rateLimit": 1, "burstLimit": 1}}),
              "ml-edge:consumers": json.dumps([{"name": "me", "tier": "basic"}])}
-SAMPLE_CONTEXT = {  # what API Gateway substitutes into gateway response templates
-    "$context.error.messageString": '"Missing Authentication Token"',
-    "$context.error.validationErrorString": "[object has missing required properties ([\\\"instances\\\"])]",
-}
+# Messages API Gateway may substitute into a gateway response template. The templates are not VTL (no escaping
+# possible): a substituted text is pasted as it is, except $context.error.messageString, which API Gateway
+# documents as "the quoted value of $context.error.message".
+HOSTILE_MESSAGES = [
+    'object has missing required properties (["instances"])',  # a real validationErrorString
+    'he said "stop" \\ and left', "two\nlines\ttab", '"}, "injected": {"', "</script>$context #set",
+]
+QUOTED_BY_API_GATEWAY = "$context.error.messageString"
+VARIABLE = re.compile(r"\$(?:context|stageVariables|input|util|method)[A-Za-z0-9_.]*")
+
+
+def render_gateway_template(template: str, message: str) -> str:
+    """What API Gateway sends for a template: simple substitution of every variable."""
+    return VARIABLE.sub(lambda m: json.dumps(message) if m.group(0) == QUOTED_BY_API_GATEWAY else message, template)
 
 
 def mock_answer(document: dict, path: str) -> dict:
@@ -69,19 +79,25 @@ def test_unknown_paths_and_models_get_a_json_404_not_the_default_403(plan):
         assert json.loads(responses[kind]["responseTemplates"]["application/json"]) == {"message": NOT_FOUND_MESSAGE}
 
 
-def test_malformed_bodies_get_a_json_400_naming_the_problem(plan):
+def test_malformed_bodies_get_a_json_400_saying_what_a_valid_body_is(plan):
     bad_body = openapi(plan)["x-amazon-apigateway-gateway-responses"]["BAD_REQUEST_BODY"]
     assert bad_body["statusCode"] == "400"
-    assert "$context.error.validationErrorString" in bad_body["responseTemplates"]["application/json"]
+    message = json.loads(bad_body["responseTemplates"]["application/json"])["message"]
+    assert '{"instances": [...]}' in message and f"1 to {plan.config.max_instances} instances" in message
 
 
-def test_every_gateway_response_is_json_and_not_cached(plan):
+@pytest.mark.parametrize("message", HOSTILE_MESSAGES)
+def test_every_gateway_response_is_valid_json_whatever_the_message(plan, message):
     for kind, response in openapi(plan)["x-amazon-apigateway-gateway-responses"].items():
-        template = response["responseTemplates"]["application/json"]
-        for variable, sample in SAMPLE_CONTEXT.items():
-            template = template.replace(variable, sample)
-        assert "message" in json.loads(template), kind
+        rendered = render_gateway_template(response["responseTemplates"]["application/json"], message)
+        assert isinstance(json.loads(rendered)["message"], str), kind
         assert response["responseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
+
+
+def test_the_hostile_rendering_catches_an_unquoted_variable():
+    broken = '{"message": "Invalid request body: $context.error.validationErrorString"}'
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(render_gateway_template(broken, HOSTILE_MESSAGES[0]))
 
 
 def test_integrations_match_each_backend(plan):
@@ -99,7 +115,7 @@ def test_integrations_match_each_backend(plan):
             assert integration["credentials"].startswith("arn:aws:iam::123456789012:role/")
             assert set(integration["responses"]) == {"default", "4\\d{2}", "5\\d{2}"}
         else:
-            assert integration["type"] == "http_proxy"
+            assert integration["type"] == "http"  # not http_proxy: see test_aws_facts, HTTP model servers
             assert integration["uri"] == model.url
         assert integration["httpMethod"] == "POST"
         assert integration["timeoutInMillis"] == model.timeout_ms
@@ -127,5 +143,5 @@ def test_catalog_text_cannot_be_read_as_velocity_template_syntax():
 def test_a_description_with_template_characters_reaches_the_catalog_intact():
     cfg = load_config({**CONSUMERS, "aws:region": "eu-west-1", "ml-edge:models": json.dumps([
         {"name": "iris", "backend": "reference", "description": "#1 model, $0 to call"}])}, "dev")
-    document = openapi_document(cfg, {"iris": {"type": "aws_proxy"}})
+    document = openapi_document(cfg, {"iris": {"type": "aws_proxy"}}, "arn:aws:apigateway:eu-west-1:lambda:path/x")
     assert mock_answer(document, "/models")["models"][0]["description"] == "#1 model, $0 to call"

@@ -1,10 +1,11 @@
 """ModelApi: the REGIONAL API Gateway REST API, its stage, and the guard that admits only CloudFront.
 
-inputs   EnvConfig, the origin secret
+inputs   EnvConfig, the origin secret, the consumers' authorizer
 creates  backends · RestApi (OpenAPI body) · Deployment (re-created when the body changes) · Stage with access
-         logs and tracing · stage-wide throttling · a REGIONAL WAF web ACL that answers 403 to any request
-         without the origin secret header
-outputs  rest_api_id, stage_name, invoke_url
+         logs and tracing, and (with HTTP model servers) a client certificate API Gateway presents to them ·
+         the stage's execution-log group (AWS would create it without retention) · stage-wide throttling ·
+         a REGIONAL WAF web ACL that answers 403 to any request without the origin secret header
+outputs  rest_api_id, stage_name, invoke_url, backend_certificate_pem (None without HTTP model servers)
 """
 
 import hashlib
@@ -15,31 +16,38 @@ import pulumi_aws as aws
 
 from . import backends
 from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
-from .openapi import openapi_document
+from .consumers import Consumers
+from .openapi import ERROR_HEADERS, openapi_document
 from .origin_secret import OriginSecret
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "method": "$context.httpMethod",
     "path": "$context.path", "status": "$context.status", "responseLength": "$context.responseLength",
     "latencyMs": "$context.responseLatency", "integrationLatencyMs": "$context.integrationLatency",
-    "wafStatus": "$context.waf.status", "error": "$context.error.message",
+    "wafStatus": "$context.waf.status", "consumer": "$context.authorizer.consumer",
+    "error": "$context.error.message",
 })
-PUSH_TO_CLOUDWATCH = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+def execution_log_group_name(rest_api_id: str, stage: str) -> str:
+    """The group API Gateway writes execution logs to; if it does not exist, AWS creates it with no retention."""
+    return f"API-Gateway-Execution-Logs_{rest_api_id}/{stage}"
 
 
 class ModelApi(pulumi.ComponentResource):
     rest_api_id: pulumi.Output[str]
     stage_name: pulumi.Output[str]
     invoke_url: pulumi.Output[str]
+    backend_certificate_pem: pulumi.Output[str] | None
 
-    def __init__(self, name: str, cfg: EnvConfig, origin_secret: OriginSecret,
+    def __init__(self, name: str, cfg: EnvConfig, origin_secret: OriginSecret, consumers: Consumers,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-edge:index:ModelApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         integrations, references = self._backends(name, cfg)
-        body = pulumi.Output.from_input(integrations).apply(
-            lambda resolved: json.dumps(openapi_document(cfg, resolved), indent=2, sort_keys=True))
+        body = pulumi.Output.all(pulumi.Output.from_input(integrations), consumers.authorizer_uri).apply(
+            lambda resolved: json.dumps(openapi_document(cfg, resolved[0], resolved[1]), indent=2, sort_keys=True))
         self.rest_api = aws.apigateway.RestApi(
             name,
             body=body,
@@ -49,6 +57,7 @@ class ModelApi(pulumi.ComponentResource):
             opts=child,
         )
         permissions = [backend.allow_api(self.rest_api.execution_arn) for backend in references]
+        permissions.append(consumers.allow_api(self.rest_api.execution_arn))
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=self.rest_api.id,
@@ -58,7 +67,10 @@ class ModelApi(pulumi.ComponentResource):
         )
         access_logs = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=f"/ml-edge/{cfg.environment}/api-access",
                                               retention_in_days=cfg.log_retention_days, opts=child)
-        account = self._account_logging_role(name) if cfg.manage_api_gateway_account else []
+        certificate = (aws.apigateway.ClientCertificate(
+            f"{name}-backend-certificate",
+            description=f"ml-edge {cfg.environment}: API Gateway presents it to the HTTP model servers (mutual TLS)",
+            opts=child) if any(isinstance(m, HttpModel) for m in cfg.models) else None)
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.rest_api.id,
@@ -66,7 +78,16 @@ class ModelApi(pulumi.ComponentResource):
             stage_name=cfg.stage_name,
             access_log_settings={"destination_arn": access_logs.arn, "format": ACCESS_LOG_FORMAT},
             xray_tracing_enabled=cfg.tracing,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=account),
+            client_certificate_id=certificate.id if certificate else None,
+            opts=child,
+        )
+        # created before execution logging is switched on, so API Gateway never creates it without retention
+        execution_logs = aws.cloudwatch.LogGroup(
+            f"{name}-execution-logs",
+            name=pulumi.Output.all(self.rest_api.id, self.stage.stage_name).apply(
+                lambda args: execution_log_group_name(*args)),
+            retention_in_days=cfg.log_retention_days,
+            opts=child,
         )
         aws.apigateway.MethodSettings(
             f"{name}-throttling",
@@ -80,13 +101,14 @@ class ModelApi(pulumi.ComponentResource):
                 "logging_level": "ERROR",
                 "data_trace_enabled": False,  # request bodies may hold personal data
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_logs]),
         )
         self.origin_guard = self._origin_guard(name, origin_secret)
 
         self.rest_api_id = self.rest_api.id
         self.stage_name = self.stage.stage_name
         self.invoke_url = self.stage.invoke_url
+        self.backend_certificate_pem = certificate.pem_encoded_certificate if certificate else None
         self.register_outputs({"rest_api_id": self.rest_api_id, "invoke_url": self.invoke_url})
 
     def _backends(self, name: str, cfg: EnvConfig):
@@ -108,21 +130,12 @@ class ModelApi(pulumi.ComponentResource):
                 integrations[model.name] = backends.http_integration(model)
         return integrations, references
 
-    def _account_logging_role(self, name: str) -> list[pulumi.Resource]:
-        """API Gateway writes logs only once the account (per region) names a CloudWatch role."""
-        role = aws.iam.Role(f"{name}-cloudwatch-role",
-                            assume_role_policy=backends.assume_role_policy("apigateway.amazonaws.com"),
-                            description="API Gateway pushes access and execution logs to CloudWatch",
-                            opts=pulumi.ResourceOptions(parent=self))
-        push = aws.iam.RolePolicyAttachment(f"{name}-cloudwatch-push", role=role.name, policy_arn=PUSH_TO_CLOUDWATCH,
-                                            opts=pulumi.ResourceOptions(parent=self))
-        return [aws.apigateway.Account(f"{name}-account", cloudwatch_role_arn=role.arn,
-                                       opts=pulumi.ResourceOptions(parent=self, depends_on=[push]))]
-
     def _origin_guard(self, name: str, origin_secret: OriginSecret) -> aws.wafv2.WebAcl:
         """A REGIONAL web ACL on the stage: requests carrying an accepted origin secret pass (either of two while
-        a secret is rotated), all others get a JSON 403."""
-        visibility = {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True}
+        a secret is rotated), all others get a JSON 403. Its custom response takes precedence over API Gateway's
+        gateway responses, so it carries their headers itself. Sampled requests stay off: they show request
+        headers, so the live secret, to anyone who may read the web ACL; metrics stay on."""
+        visibility = {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": False}
         matches = [{"byte_match_statement": {
             "field_to_match": {"single_header": {"name": origin_secret.header.lower()}},
             "positional_constraint": "EXACTLY",
@@ -133,8 +146,11 @@ class ModelApi(pulumi.ComponentResource):
             f"{name}-origin-guard",
             scope="REGIONAL",
             description="Admits only requests that came through the ml-edge CloudFront distribution",
-            default_action={"block": {"custom_response": {"response_code": 403,
-                                                           "custom_response_body_key": "forbidden"}}},
+            default_action={"block": {"custom_response": {
+                "response_code": 403,
+                "custom_response_body_key": "forbidden",
+                "response_headers": [{"name": header, "value": value} for header, value in ERROR_HEADERS.items()],
+            }}},
             custom_response_bodies=[{"key": "forbidden", "content": '{"message": "Forbidden"}',
                                      "content_type": "APPLICATION_JSON"}],
             rules=[{

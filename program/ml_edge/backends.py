@@ -2,7 +2,8 @@
 
 reference  the iris classifier in ./reference_model, as a Lambda function (AWS_PROXY integration)
 sagemaker  an existing SageMaker endpoint (AWS integration, an IAM role allowed to invoke only these endpoints)
-http       an existing HTTPS model server (HTTP_PROXY integration; it must answer in the API's contract)
+http       an existing HTTPS model server (HTTP integration, not proxy: no client header reaches it; it must
+           answer in the API's contract and should accept only API Gateway's client certificate)
 """
 
 import json
@@ -12,10 +13,11 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
+from .lambda_function import assume_role_policy, python_function
 
 REFERENCE_DIR = Path(__file__).with_name("reference_model")
 REFERENCE_FILES = ("__init__.py", "handler.py", "model.py", "weights.json")
-LAMBDA_RUNTIME = "python3.12"
+CONSUMER_HEADER = "X-ML-Edge-Consumer"  # tells a model server which consumer calls, never the consumer's key
 
 # SageMaker answers in whatever shape its container speaks; the common {"predictions": [...]} is mapped onto the
 # API's contract, and its errors onto JSON 400/502.
@@ -23,47 +25,25 @@ SAGEMAKER_CLIENT_ERROR = ('{"message": "the model rejected the request (SageMake
                           'compare the instances with the example in GET /models"}')
 
 
-def assume_role_policy(service: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    })
-
-
 class ReferenceBackend(pulumi.ComponentResource):
     """The reference model as a Lambda function with its own log group and execution role."""
 
     def __init__(self, name: str, model: ReferenceModel, cfg: EnvConfig, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-edge:backends:ReferenceModel", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.model = model
         self.name = name
-        role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
-                            description=f"Runs the {model.name} reference model", opts=child)
-        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/ml-edge/{cfg.environment}/models/{model.name}",
-                                            retention_in_days=cfg.log_retention_days, opts=child)
-        logs_policy = aws.iam.RolePolicy(f"{name}-logs", role=role.id, policy=log_group.arn.apply(_write_logs_policy),
-                                         opts=child)
-        self.function = aws.lambda_.Function(
-            name,
-            runtime=LAMBDA_RUNTIME,
-            architectures=["arm64"],
-            handler="reference_model.handler.handler",
+        self.function = python_function(
+            name, self, cfg,
             code=pulumi.AssetArchive({
                 f"reference_model/{file}": pulumi.FileAsset(str(REFERENCE_DIR / file)) for file in REFERENCE_FILES
             }),
-            role=role.arn,
-            memory_size=model.memory_mb,
-            timeout=max(1, model.timeout_ms // 1000),
-            environment={"variables": {"MODEL_NAME": model.name, "MAX_INSTANCES": str(cfg.max_instances)}},
-            logging_config={"log_format": "JSON", "log_group": log_group.name},
-            tracing_config={"mode": "Active" if cfg.tracing else "PassThrough"},
+            handler="reference_model.handler.handler",
+            log_group_name=f"/ml-edge/{cfg.environment}/models/{model.name}",
             description=f"ml-edge {cfg.environment}: reference model {model.name}",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_policy]),
+            memory_mb=model.memory_mb,
+            timeout_seconds=max(1, model.timeout_ms // 1000),
+            variables={"MODEL_NAME": model.name, "MAX_INSTANCES": str(cfg.max_instances)},
         )
-        if cfg.tracing:
-            aws.iam.RolePolicyAttachment(f"{name}-xray", role=role.name,
-                                         policy_arn="arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", opts=child)
         self.register_outputs({})
 
     def integration(self) -> pulumi.Output[dict]:
@@ -85,14 +65,6 @@ class ReferenceBackend(pulumi.ComponentResource):
             source_arn=execution_arn.apply(lambda arn: f"{arn}/*/POST/models/{self.model.name}/predict"),
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-
-def _write_logs_policy(log_group_arn: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                       "Resource": f"{log_group_arn}:*"}],
-    })
 
 
 class SageMakerAccess(pulumi.ComponentResource):
@@ -148,11 +120,26 @@ def sagemaker_integration(model: SageMakerModel, region: str, role_arn: str) -> 
 
 
 def http_integration(model: HttpModel) -> dict:
+    """Not a proxy: an HTTP_PROXY integration passes every request header on, the origin secret (X-Origin-Verify)
+    and the consumer's x-api-key included. Here only the mapped headers reach the model server, and the body
+    passes unchanged; the model server's 2xx answer passes unchanged, a 4xx becomes 400, a 5xx a JSON 502."""
     return {
-        "type": "http_proxy",
+        "type": "http",
         "httpMethod": "POST",
         "uri": model.url,
         "connectionType": "INTERNET",
-        "passthroughBehavior": "when_no_match",
+        "passthroughBehavior": "never",
         "timeoutInMillis": model.timeout_ms,
+        "requestParameters": {
+            "integration.request.header.Content-Type": "'application/json'",
+            "integration.request.header.Accept": "'application/json'",
+            f"integration.request.header.{CONSUMER_HEADER}": "context.authorizer.consumer",
+        },
+        "requestTemplates": {"application/json": "$input.body"},
+        "responses": {
+            "default": {"statusCode": "200"},
+            "4\\d{2}": {"statusCode": "400"},
+            "5\\d{2}": {"statusCode": "502", "responseTemplates": {
+                "application/json": '{"message": "the model backend failed"}'}},
+        },
     }

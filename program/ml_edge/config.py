@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from . import naming
+from .regions import REGIONS
+
 NAMESPACE = "ml-edge"
 REGION_KEY = "aws:region"
 
@@ -57,10 +60,13 @@ class Throttling(_Strict):
 
 
 class CustomDomain(_Strict):
-    """An alias for the distribution, with its ACM certificate (which CloudFront requires in us-east-1)."""
+    """An alias for the distribution, with its ACM certificate (which CloudFront requires in us-east-1). With a
+    Route 53 hosted zone id, the program creates the A and AAAA alias records; without one, whoever owns the
+    zone creates them (see README) and the deploy waits for the name to resolve."""
 
     domain_name: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     certificate_arn: str = Field(pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+    hosted_zone_id: str | None = Field(None, pattern=r"^Z[A-Z0-9]{1,32}$")
 
 
 class Waf(_Strict):
@@ -90,6 +96,13 @@ class Consumer(_Strict):
     tier: str
     models: Literal["all"] | list[str] = "all"
     description: str = Field("", max_length=200)
+
+    @field_validator("models")
+    @classmethod
+    def _some_models(cls, models: Literal["all"] | list[str]) -> Literal["all"] | list[str]:
+        if models == []:
+            raise ValueError('list at least one model (or "all"); to revoke a consumer, remove it')
+        return models
 
     def may_call(self, model: str) -> bool:
         return self.models == "all" or model in self.models
@@ -217,7 +230,7 @@ class EnvConfig(_Strict):
     """Everything one environment deploys. Field defaults are the documented defaults (see README)."""
 
     environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")
-    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+    region: str
     models: list[Model] = Field(min_length=1, max_length=25)
     stage_name: str = Field("v1", pattern=r"^[A-Za-z0-9_]{1,64}$")
     throttling: Throttling = Throttling()
@@ -228,11 +241,19 @@ class EnvConfig(_Strict):
     log_retention_days: int = 14
     tracing: bool = True
     max_instances: int = Field(100, ge=1, le=1_000)
-    manage_api_gateway_account: bool = True
     origin_secret: OriginSecretConfig = OriginSecretConfig()
     tiers: dict[str, Tier] = Field(min_length=1)
     consumers: list[Consumer] = Field(min_length=1, max_length=200)
     smoke_consumer: str | None = None
+    smoke_restricted_consumer: str | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _commercial_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            raise ValueError(f"{value!r} is not a region of the AWS commercial partition, the only one this "
+                             f"program deploys to; allowed: {', '.join(REGIONS)}")
+        return value
 
     @field_validator("tiers")
     @classmethod
@@ -263,6 +284,30 @@ class EnvConfig(_Strict):
         if self.smoke_consumer is not None and self.smoke_consumer not in names:
             raise ValueError(f"smokeConsumer: {self.smoke_consumer!r} is not a consumer; consumers: "
                              f"{', '.join(names)}")
+        self._restricted_consumer_fits(names, models)
+        return self
+
+    def _restricted_consumer_fits(self, names: list[str], models: list[str]) -> None:
+        name = self.smoke_restricted_consumer
+        if name is None:
+            return
+        if name not in names:
+            raise ValueError(f"smokeRestrictedConsumer: {name!r} is not a consumer; consumers: {', '.join(names)}")
+        consumer = next(c for c in self.consumers if c.name == name)
+        if consumer.models == "all" or set(consumer.models) >= set(models):
+            raise ValueError(f"smokeRestrictedConsumer: {name!r} may call every model, so the smoke suite could not "
+                             f"check a refusal; name a consumer whose models list leaves out at least one of "
+                             f"{', '.join(models)}")
+
+    @model_validator(mode="after")
+    def _names_fit(self) -> EnvConfig:
+        # a whole-config check: the message starts with the key it is about (see _describe)
+        for index, model in enumerate(self.models):
+            if isinstance(model, ReferenceModel):
+                problems = naming.too_long(self.environment, model.name)
+                if problems:
+                    raise ValueError(f"models[{index}].name: {model.name!r} with environment {self.environment!r} "
+                                     f"is too long: {problems[0]}; shorten the model name (or the environment's)")
         return self
 
     @field_validator("log_retention_days")

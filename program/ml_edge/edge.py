@@ -4,14 +4,16 @@ inputs   EnvConfig, the API's id and stage, the origin secret and the API's guar
 creates  cache policies for /health and /models (TTLs from config) · (optional) a WAF web ACL in us-east-1 ·
          the distribution: HTTPS only, HTTP/2 and 3, the API as an https-only TLSv1.2 origin carrying the secret
          header, the viewer's Host header never forwarded, inference (POST) never cached, security headers (HSTS)
+         · (custom domain with a hosted zone) Route 53 A and AAAA alias records for the domain
 outputs  distribution_id, domain_name, url (the custom domain when one is configured)
 """
 
 import pulumi
 import pulumi_aws as aws
 
-from .config import EnvConfig, Ttl
+from .config import CustomDomain, EnvConfig, Ttl
 from .origin_secret import OriginSecret
+from .regions import execute_api_host
 
 # AWS managed policies (IDs are the same in every account)
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -24,6 +26,11 @@ READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 CACHED_METHODS = ["GET", "HEAD"]
 VIEWER_TLS_WITH_CUSTOM_CERT = "TLSv1.2_2021"
 WAF_REGION = "us-east-1"  # CloudFront web ACLs live in us-east-1
+CLOUDFRONT_HOSTED_ZONE = "Z2FDTNDATAQYW2"  # the zone of every alias to a CloudFront distribution (AWS-documented)
+# Plain HTTP: read-only behaviours redirect to HTTPS; a behaviour that takes POST refuses it (403), because a
+# client follows a 301 to a POST with a GET and would get the wrong answer instead of an error.
+READ_ONLY_VIEWER_POLICY = "redirect-to-https"
+WRITE_VIEWER_POLICY = "https-only"
 
 
 class Edge(pulumi.ComponentResource):
@@ -43,7 +50,7 @@ class Edge(pulumi.ComponentResource):
             return {
                 **({"path_pattern": path} if path else {}),
                 "target_origin_id": ORIGIN_ID,
-                "viewer_protocol_policy": "redirect-to-https",
+                "viewer_protocol_policy": WRITE_VIEWER_POLICY if "POST" in methods else READ_ONLY_VIEWER_POLICY,
                 "allowed_methods": methods,
                 "cached_methods": CACHED_METHODS,
                 "cache_policy_id": cache_policy_id,
@@ -63,7 +70,8 @@ class Edge(pulumi.ComponentResource):
             aliases=[domain.domain_name] if domain else None,
             origins=[{
                 "origin_id": ORIGIN_ID,
-                "domain_name": pulumi.Output.concat(rest_api_id, f".execute-api.{cfg.region}.amazonaws.com"),
+                "domain_name": pulumi.Output.from_input(rest_api_id).apply(
+                    lambda api_id: execute_api_host(api_id, cfg.region)),
                 "origin_path": pulumi.Output.concat("/", stage_name),
                 "custom_origin_config": {
                     "http_port": 80,
@@ -89,11 +97,26 @@ class Edge(pulumi.ComponentResource):
             # during a rotation CloudFront switches to the new secret only after the API's guard accepts it
             opts=pulumi.ResourceOptions(parent=self, depends_on=[origin_guard]),
         )
+        if domain and domain.hosted_zone_id:
+            self._alias_records(name, domain)
         self.distribution_id = self.distribution.id
         self.domain_name = self.distribution.domain_name
         self.url = (pulumi.Output.from_input(f"https://{domain.domain_name}") if domain
                     else pulumi.Output.concat("https://", self.distribution.domain_name))
         self.register_outputs({"distribution_id": self.distribution_id, "url": self.url})
+
+    def _alias_records(self, name: str, domain: CustomDomain) -> None:
+        """A (IPv4) and AAAA (IPv6, the distribution has IPv6 on) aliases of the custom domain to the distribution."""
+        for record_type in ("A", "AAAA"):
+            aws.route53.Record(
+                f"{name}-{record_type.lower()}",
+                zone_id=domain.hosted_zone_id,
+                name=domain.domain_name,
+                type=record_type,
+                aliases=[{"name": self.distribution.domain_name, "zone_id": CLOUDFRONT_HOSTED_ZONE,
+                          "evaluate_target_health": False}],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _cache_policy(self, name: str, ttl: Ttl, route: str) -> aws.cloudfront.CachePolicy:
         nothing = {"cookies_config": {"cookie_behavior": "none"}, "headers_config": {"header_behavior": "none"},
@@ -114,7 +137,8 @@ class Edge(pulumi.ComponentResource):
 
     def _web_acl(self, name: str, cfg: EnvConfig) -> aws.wafv2.WebAcl:
         def visibility(metric: str) -> dict:
-            return {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True, "metric_name": metric}
+            # sampled requests would show viewers' request headers, consumer keys (x-api-key) included
+            return {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": False, "metric_name": metric}
 
         def managed(priority: int, group: str) -> dict:
             return {"name": group, "priority": priority, "override_action": {"none": {}},

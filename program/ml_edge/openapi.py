@@ -9,15 +9,21 @@ from .config import EnvConfig, ReferenceModel
 
 JSON = "application/json"
 API_KEY_SCHEME = "api_key"  # the name AWS documents for API Gateway API keys
+AUTHORIZER_SCHEME = "consumer"  # the Lambda REQUEST authorizer that knows each key's models
+AUTHORIZER_CACHE_SECONDS = 300  # a key's answer (every route it may call) is reused this long
 NOT_FOUND_MESSAGE = "Not found: no such model or path. GET /models lists the models."
+ERROR_HEADERS = {"Cache-Control": "no-store"}  # on every error answer: gateway responses and the WAF's 403
 
-# AWS's documented template; validationErrorString names the failing property (e.g. missing "instances")
-BAD_BODY_TEMPLATE = '{"message": "Invalid request body: $context.error.validationErrorString"}'
+# Gateway response templates get simple variable substitution only (no VTL, so no escaping): a variable whose
+# text may hold a quote, such as $context.error.validationErrorString, would break the JSON. Only
+# $context.error.messageString, which API Gateway documents as already quoted, is substituted.
+SUBSTITUTED_QUOTED = "$context.error.messageString"
 ERROR_SCHEMA = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
 
 
-def openapi_document(cfg: EnvConfig, integrations: dict[str, dict]) -> dict:
-    """`integrations` maps each model name to its x-amazon-apigateway-integration."""
+def openapi_document(cfg: EnvConfig, integrations: dict[str, dict], authorizer_uri: str) -> dict:
+    """`integrations` maps each model name to its x-amazon-apigateway-integration; `authorizer_uri` is the
+    consumer authorizer's Lambda invocation URI."""
     paths = {
         "/health": {"get": _static_get("Liveness of this environment", health_body(cfg))},
         "/models": {"get": _static_get("The model catalog, with one valid example request per model",
@@ -30,13 +36,31 @@ def openapi_document(cfg: EnvConfig, integrations: dict[str, dict]) -> dict:
         "info": {"title": f"ml-edge-{cfg.environment}", "version": "1.0",
                  "description": "ML models behind one cached HTTPS edge. Every response is JSON."},
         "paths": paths,
-        "components": {"schemas": _schemas(cfg), "securitySchemes": {
-            API_KEY_SCHEME: {"type": "apiKey", "name": "x-api-key", "in": "header"}}},
-        "x-amazon-apigateway-api-key-source": "HEADER",
+        "components": {"schemas": _schemas(cfg), "securitySchemes": security_schemes(authorizer_uri)},
+        # the authorizer hands API Gateway the caller's key (usageIdentifierKey), so usage plans still meter it
+        "x-amazon-apigateway-api-key-source": "AUTHORIZER",
         "x-amazon-apigateway-request-validators": {
             "body": {"validateRequestBody": True, "validateRequestParameters": False},
         },
-        "x-amazon-apigateway-gateway-responses": gateway_responses(),
+        "x-amazon-apigateway-gateway-responses": gateway_responses(cfg),
+    }
+
+
+def security_schemes(authorizer_uri: str) -> dict:
+    """Predict needs both: an API key (metered by the consumer's usage plan) and the consumer authorizer, which
+    allows the key only on the models of its consumer. The authorizer never sees a key it does not know by hash."""
+    return {
+        API_KEY_SCHEME: {"type": "apiKey", "name": "x-api-key", "in": "header"},
+        AUTHORIZER_SCHEME: {
+            "type": "apiKey", "name": "x-api-key", "in": "header",
+            "x-amazon-apigateway-authtype": "custom",
+            "x-amazon-apigateway-authorizer": {
+                "type": "request",
+                "identitySource": "method.request.header.x-api-key",
+                "authorizerUri": authorizer_uri,
+                "authorizerResultTtlInSeconds": AUTHORIZER_CACHE_SECONDS,
+            },
+        },
     }
 
 
@@ -56,26 +80,34 @@ def vtl_literal(value: dict) -> str:
     return json.dumps(value, ensure_ascii=True).replace("$", "\\u0024").replace("#", "\\u0023")
 
 
-def gateway_responses() -> dict:
-    """API Gateway's own errors as JSON: 404 instead of 'Missing Authentication Token', 400 naming the problem."""
-    no_store = {"gatewayresponse.header.Cache-Control": "'no-store'"}
+def gateway_responses(cfg: EnvConfig) -> dict:
+    """API Gateway's own errors as JSON: 404 instead of 'Missing Authentication Token', 403 for a missing, unknown
+    or not-allowed key, 400 saying what a valid body is. (The origin guard's 403 comes from WAF, which answers
+    before API Gateway: its headers are set there.)"""
+    headers = {f"gatewayresponse.header.{name}": f"'{value}'" for name, value in ERROR_HEADERS.items()}
 
-    def response(status: str | None, template: str) -> dict:
-        answer = {"responseParameters": no_store, "responseTemplates": {JSON: template}}
+    def response(status: str | None, message: str | None = None) -> dict:
+        template = json.dumps({"message": message}) if message else f'{{"message": {SUBSTITUTED_QUOTED}}}'
+        answer = {"responseParameters": headers, "responseTemplates": {JSON: template}}
         return {"statusCode": status, **answer} if status else answer
 
+    forbidden_key = "Forbidden: send a valid consumer key in x-api-key"
     return {
-        "MISSING_AUTHENTICATION_TOKEN": response("404", json.dumps({"message": NOT_FOUND_MESSAGE})),
-        "RESOURCE_NOT_FOUND": response("404", json.dumps({"message": NOT_FOUND_MESSAGE})),
-        "BAD_REQUEST_BODY": response("400", BAD_BODY_TEMPLATE),
-        "UNSUPPORTED_MEDIA_TYPE": response("415", '{"message": "Send the request body as application/json"}'),
-        "THROTTLED": response("429", '{"message": "Too many requests (or a model outside your key\'s plan); '
-                                     'retry with backoff"}'),
-        "QUOTA_EXCEEDED": response("429", '{"message": "Quota of this consumer key exceeded"}'),
-        "INVALID_API_KEY": response("403", '{"message": "Forbidden: send a valid consumer key in x-api-key"}'),
-        "WAF_FILTERED": response("403", '{"message": "Forbidden"}'),
-        "DEFAULT_4XX": response(None, '{"message": $context.error.messageString}'),
-        "DEFAULT_5XX": response(None, '{"message": $context.error.messageString}'),
+        "MISSING_AUTHENTICATION_TOKEN": response("404", NOT_FOUND_MESSAGE),
+        "RESOURCE_NOT_FOUND": response("404", NOT_FOUND_MESSAGE),
+        "BAD_REQUEST_BODY": response("400", f'Invalid request body: send a JSON object {{"instances": [...]}} with '
+                                            f'1 to {cfg.max_instances} instances, shaped like the example of this '
+                                            f'model in GET /models'),
+        "UNSUPPORTED_MEDIA_TYPE": response("415", "Send the request body as application/json"),
+        "THROTTLED": response("429", "Too many requests for this consumer key or this API; retry with backoff"),
+        "QUOTA_EXCEEDED": response("429", "Quota of this consumer key exceeded"),
+        "UNAUTHORIZED": response("403", forbidden_key),  # no x-api-key: API Gateway answers before the authorizer
+        "INVALID_API_KEY": response("403", forbidden_key),
+        # the authorizer denies a key it does not know, and a known key on a model outside its consumer's list
+        "ACCESS_DENIED": response("403", "Forbidden: this consumer key is unknown or may not call this model "
+                                         "(GET /models lists the models; ask for access to more)"),
+        "DEFAULT_4XX": response(None),
+        "DEFAULT_5XX": response(None),
     }
 
 
@@ -103,7 +135,7 @@ def _predict(model, integration: dict) -> dict:
         "summary": f"Predict with {model.name} ({model.backend})",
         "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
         "responses": responses,
-        "security": [{API_KEY_SCHEME: []}],  # a consumer key; health and the catalog need none
+        "security": [{API_KEY_SCHEME: [], AUTHORIZER_SCHEME: []}],  # a consumer key allowed on this model
         "x-amazon-apigateway-request-validator": "body",
         "x-amazon-apigateway-integration": integration,
     }

@@ -2,28 +2,30 @@
 
 import pulumi
 
+from . import naming
 from .api import ModelApi
 from .config import EnvConfig
 from .consumers import Consumers
 from .edge import Edge
 from .origin_secret import OriginSecret
+from .usage_plans import UsagePlans
 
 OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
-# beyond the contract's names: consumer key ids and plans (readable), the smoke consumer's key (secret) and plan
+# beyond the contract's names: consumer key ids and plans (readable), the smoke consumers' keys (secret) and plans
 CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
+RESTRICTED_SMOKE_OUTPUTS = ("smokeRestrictedApiKey", "smokeRestrictedModels")
+BACKEND_OUTPUTS = ("backendClientCertificate",)  # the PEM model servers trust (public; with HTTP models only)
 
 
 def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
-    prefix = f"ml-edge-{cfg.environment}"
+    prefix = naming.stack_prefix(cfg.environment)
     secret = OriginSecret(f"{prefix}-origin-secret", cfg.origin_secret)
-    api = ModelApi(f"{prefix}-api", cfg, secret)
+    consumers = Consumers(f"{prefix}-consumers", cfg)
+    api = ModelApi(f"{prefix}-api", cfg, secret, consumers)
     edge = Edge(f"{prefix}-edge", cfg, api.rest_api_id, api.stage_name, secret, api.origin_guard)
-    consumers = Consumers(f"{prefix}-consumers", cfg, api.rest_api_id, api.stage_name)
-    extra = {"consumerKeyIds": consumers.key_ids, "consumerPlans": pulumi.Output.from_input(consumers.plans)}
-    if consumers.smoke_key is not None:
-        extra["smokeApiKey"] = pulumi.Output.secret(consumers.smoke_key)
-        extra["smokeKeyPlan"] = pulumi.Output.from_input(consumers.plans[cfg.smoke_consumer])
-    return {
+    usage = UsagePlans(f"{prefix}-usage-plans", cfg, {n: k.id for n, k in consumers.keys.items()},
+                       api.rest_api_id, api.stage_name)
+    outputs = {
         "edgeUrl": edge.url,
         "originUrl": api.invoke_url,
         "distributionId": edge.distribution_id,
@@ -31,5 +33,16 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
         "stage": api.stage_name,
         "models": pulumi.Output.from_input([m.name for m in cfg.models]),
         "environment": pulumi.Output.from_input(cfg.environment),
-        **extra,
+        "consumerKeyIds": consumers.key_ids,
+        "consumerPlans": pulumi.Output.from_input(usage.plans),
     }
+    if cfg.smoke_consumer is not None:
+        outputs["smokeApiKey"] = consumers.key_value(cfg.smoke_consumer)
+        outputs["smokeKeyPlan"] = pulumi.Output.from_input(usage.plans[cfg.smoke_consumer])
+    if cfg.smoke_restricted_consumer is not None:
+        restricted = next(c for c in cfg.consumers if c.name == cfg.smoke_restricted_consumer)
+        outputs["smokeRestrictedApiKey"] = consumers.key_value(restricted.name)
+        outputs["smokeRestrictedModels"] = pulumi.Output.from_input(list(restricted.models))
+    if api.backend_certificate_pem is not None:
+        outputs["backendClientCertificate"] = api.backend_certificate_pem
+    return outputs

@@ -1,0 +1,61 @@
+"""A Python Lambda function of this repository, with what every one of them needs: an execution role, a log
+group with the environment's retention (and write access to it only), and X-Ray when tracing is on.
+
+Written once for the reference model and the consumer authorizer: the function waits for the role's policies,
+because Lambda refuses a function with active tracing whose role cannot yet write to X-Ray, and a function
+logs nothing until its role may write to its group.
+"""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import EnvConfig
+
+RUNTIME = "python3.12"
+XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+
+
+def assume_role_policy(service: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    })
+
+
+def python_function(name: str, parent: pulumi.Resource, cfg: EnvConfig, *, code: pulumi.Input[pulumi.Archive],
+                    handler: str, log_group_name: str, description: str, memory_mb: int = 128,
+                    timeout_seconds: int = 3, variables: dict[str, str] | None = None) -> aws.lambda_.Function:
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+                        description=description, opts=child)
+    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=log_group_name,
+                                        retention_in_days=cfg.log_retention_days, opts=child)
+    ready: list[pulumi.Resource] = [
+        aws.iam.RolePolicy(f"{name}-logs", role=role.id, policy=log_group.arn.apply(_write_logs_policy), opts=child)]
+    if cfg.tracing:
+        ready.append(aws.iam.RolePolicyAttachment(f"{name}-xray", role=role.name, policy_arn=XRAY_WRITE, opts=child))
+    return aws.lambda_.Function(
+        name,
+        runtime=RUNTIME,
+        architectures=["arm64"],
+        handler=handler,
+        code=code,
+        role=role.arn,
+        memory_size=memory_mb,
+        timeout=timeout_seconds,
+        environment={"variables": variables} if variables else None,
+        logging_config={"log_format": "JSON", "log_group": log_group.name},
+        tracing_config={"mode": "Active" if cfg.tracing else "PassThrough"},
+        description=description,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=ready),
+    )
+
+
+def _write_logs_policy(log_group_arn: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                       "Resource": f"{log_group_arn}:*"}],
+    })

@@ -1,0 +1,86 @@
+"""Names: every logical name the program gives a resource, how Pulumi turns it into a physical name, and the
+length AWS allows for it.
+
+Pulumi autonames a resource whose name the program does not set as its logical name, `-`, and 7 random
+characters. AWS refuses a name over its limit at create time, in the middle of a deploy; pulumi-aws checks only
+some limits at preview. So the config validation computes the longest physical names a config produces and
+refuses the config before anything is planned; the offline plan names resources the same way (gitops.plan_mocks)
+and the tests check every planned name against these limits.
+"""
+
+from dataclasses import dataclass
+
+AUTONAME_RANDOM_CHARS = 7
+AUTONAME_SUFFIX = 1 + AUTONAME_RANDOM_CHARS  # "-" and the random characters
+
+
+@dataclass(frozen=True)
+class NameLimit:
+    prop: str  # the input holding the physical name (engine-shaped, camelCase)
+    max_length: int
+    documented: str  # where AWS states the limit
+
+
+# The resource types whose physical names the program creates (set or autonamed), with AWS's limits.
+NAME_LIMITS: dict[str, NameLimit] = {
+    "aws:iam/role:Role": NameLimit("name", 64, "IAM CreateRole: RoleName, 1-64 characters"),
+    "aws:iam/rolePolicy:RolePolicy": NameLimit("name", 128, "IAM PutRolePolicy: PolicyName, 1-128 characters"),
+    "aws:lambda/function:Function": NameLimit("name", 64, "Lambda CreateFunction: FunctionName, 1-64 characters"),
+    "aws:lambda/permission:Permission": NameLimit("statementId", 100,
+                                                  "Lambda AddPermission: StatementId, 1-100 characters"),
+    "aws:cloudwatch/logGroup:LogGroup": NameLimit("name", 512, "CloudWatch Logs CreateLogGroup: logGroupName, "
+                                                               "1-512 characters"),
+    "aws:wafv2/webAcl:WebAcl": NameLimit("name", 128, "WAFV2 CreateWebACL: Name, 1-128 characters"),
+    "aws:cloudfront/cachePolicy:CachePolicy": NameLimit("name", 128, "CloudFront CachePolicyConfig: Name, "
+                                                                     "up to 128 characters"),
+}
+
+
+def autonamed_length(logical_name: str) -> int:
+    return len(logical_name) + AUTONAME_SUFFIX
+
+
+# --- the program's logical names (one home: components and the validation both use these) ---------------------
+
+def stack_prefix(environment: str) -> str:
+    return f"ml-edge-{environment}"
+
+
+def api(environment: str) -> str:
+    return f"{stack_prefix(environment)}-api"
+
+
+def reference_model(environment: str, model: str) -> str:
+    """The ReferenceModel component; its children are named with the suffixes below."""
+    return f"{api(environment)}-{model}"
+
+
+# children of a reference model, by resource type: the logical-name suffix of each autonamed one
+REFERENCE_MODEL_CHILDREN = {
+    "aws:lambda/function:Function": "",
+    "aws:iam/role:Role": "-role",
+    "aws:iam/rolePolicy:RolePolicy": "-logs",
+    "aws:lambda/permission:Permission": "-invoke",
+}
+
+
+def reference_model_names(environment: str, model: str) -> list[tuple[str, str, int]]:
+    """(resource type, logical name, physical length) of each autonamed resource a reference model creates."""
+    base = reference_model(environment, model)
+    return [(kind, base + suffix, autonamed_length(base + suffix)) for kind, suffix in REFERENCE_MODEL_CHILDREN.items()]
+
+
+def too_long(environment: str, model: str) -> list[str]:
+    """What overflows AWS's limits when `model` is a reference model of `environment` (empty when all fit)."""
+    problems = []
+    for kind, logical, length in reference_model_names(environment, model):
+        limit = NAME_LIMITS[kind]
+        if length > limit.max_length:
+            problems.append(f"the {kind.split(':')[-1]} name {logical}-xxxxxxx would be {length} characters; "
+                            f"AWS allows {limit.max_length} ({limit.documented})")
+    return problems
+
+
+def authorizer(environment: str) -> str:
+    """The consumer authorizer's Lambda function (its role, log group and policy add the usual suffixes)."""
+    return f"{stack_prefix(environment)}-authorizer"

@@ -1,0 +1,22 @@
+"""The regions the program deploys to: the AWS commercial partition (`aws`), where CloudFront, its us-east-1 WAF
+and ACM certificates, Route 53 alias records and every regional service the API uses (API Gateway, Lambda, WAFV2,
+CloudWatch Logs, X-Ray, SageMaker Runtime) exist. The China and GovCloud partitions have no CloudFront of this
+kind and other ARN prefixes and DNS suffixes, so they are refused rather than half-supported.
+
+tests/test_regions.py keeps the list equal to botocore's endpoint data for the partition.
+"""
+
+PARTITION = "aws"
+DNS_SUFFIX = "amazonaws.com"
+
+REGIONS = (
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
+    "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+)
+
+
+def execute_api_host(api_id: str, region: str) -> str:
+    return f"{api_id}.execute-api.{region}.{DNS_SUFFIX}"
