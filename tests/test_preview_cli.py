@@ -1,5 +1,7 @@
 """`make preview`: every environment plans, the plan reads well, and nothing secret is printed."""
 
+import re
+
 import pytest
 
 from conftest import ENVIRONMENTS, distribution
@@ -29,15 +31,21 @@ def test_the_plan_shows_what_a_reviewer_checks(plans):
     for expected in (
         "endpoint REGIONAL",
         "POST  /models/churn/predict            SageMaker endpoint churn-xgb-prod",
-        "/models/*/predict  all methods       redirect-to-https · not cached (Managed-CachingDisabled)",
+        "/models/*/predict  all methods       https-only · not cached (Managed-CachingDisabled)",
         "/models            GET, HEAD, OPTIONS redirect-to-https · cached 0/300/3600 s",
         "https-only · TLSv1.2 · adds X-Origin-Verify: [secret]",
         "viewer certificate: ACM certificate, sni-only, minimum TLSv1.2_2021",
         "*/*: throttling 500 req/s, burst 1000",
         "rule 0 rate-limit-per-ip: more than 2000 requests per IP in 5 minutes → block",
-        "edgeUrl         https://api.ml-edge.example.com",
+        "authorizer consumer: Lambda request on method.request.header.x-api-key · answers cached 300 s",
+        "(HTTP, sends only Accept, Content-Type, X-ML-Edge-Consumer)",
+        "scope REGIONAL · default block · sampled requests off",
+        "X-Ray tracing on · presents a client certificate to HTTP model servers",
+        "A api.ml-edge.example.com → alias of d",
+        "AAAA api.ml-edge.example.com → alias of d",
     ):
         assert expected in text
+    assert re.search(r"\n  edgeUrl +https://api\.ml-edge\.example\.com\n", text)
 
 
 def test_the_rendering_is_stable_between_runs(plans):
