@@ -4,11 +4,12 @@ the invalidation has completed, so that the smoke suite, and every client, sees 
 import uuid
 from collections.abc import Callable
 
+import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 CATALOG_PATHS = ("/models", "/health")
 POLL_SECONDS = 20  # the delay of botocore's own `invalidation_completed` waiter
-MAX_POLLS = 45  # 15 minutes; invalidations usually complete within a minute or two
+MAX_POLLS = 45  # 15 minutes
 
 
 class InvalidationFailed(RuntimeError):
@@ -18,8 +19,6 @@ class InvalidationFailed(RuntimeError):
 def client():
     """A CloudFront client with the credentials of the environment (the deploy role). CloudFront's API has one
     global endpoint, signed for us-east-1, in the commercial partition (the only one the program accepts)."""
-    import boto3  # imported here: only a deploy needs it
-
     return boto3.client("cloudfront", region_name="us-east-1")
 
 
