@@ -1,4 +1,5 @@
-"""Deploy one environment: `pulumi up` with the guardrails pack and the environment's policy config.
+"""Deploy one environment: `pulumi up` with the guardrails pack and the environment's policy config, then make the
+edge ready for the smoke suite: invalidate the cached catalog and health, and wait until the edge's name resolves.
 
 With --base (the revision deployed until now), first refuse an origin-secret change that would drop requests.
 """
@@ -6,10 +7,39 @@ With --base (the revision deployed until now), first refuse an origin-secret cha
 import argparse
 import json
 import sys
+from urllib.parse import urlparse
 
-from . import pulumi_cli, rotation
+from . import edge_cache, edge_dns, pulumi_cli, rotation
 from .changes import NO_COMMIT
 from .environments import read_stack_config
+from .smoke_run import stack_outputs
+
+
+def after_up(env: str, stack: str) -> int:
+    """Once the stack is deployed: fresh catalog at the edge, and a name that resolves. Exit status 0 or 1."""
+    deployed = f"{env} is deployed (pulumi up succeeded), but"
+    outputs = stack_outputs(stack) or {}
+    distribution_id, edge_url = outputs.get("distributionId"), outputs.get("edgeUrl")
+    if not distribution_id or not edge_url:
+        print(f"error: {deployed} the outputs distributionId and edgeUrl of stack {stack} could not be read, so the "
+              f"edge's /models and /health were not invalidated", file=sys.stderr)
+        return 1
+    cloudfront = edge_cache.client()
+    try:
+        edge_cache.invalidate_catalog(cloudfront, distribution_id)
+    except edge_cache.InvalidationFailed as error:
+        print(f"error: {deployed} {error}. Until it is done, the edge may serve the old /models and /health for up "
+              f"to their cache maxTtl (ml-edge:cache.catalog, ml-edge:cache.health); retry with: aws cloudfront "
+              f"create-invalidation --distribution-id {distribution_id} --paths "
+              f"{' '.join(edge_cache.CATALOG_PATHS)}", file=sys.stderr)
+        return 1
+    host = urlparse(edge_url).hostname or edge_url
+    try:
+        edge_dns.wait_until_resolves(host, edge_cache.domain_name(cloudfront, distribution_id))
+    except edge_dns.NameDoesNotResolve as error:
+        print(f"error: {deployed} {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(f"error: not deploying {args.env}: {problem}", file=sys.stderr)
             return 1
-    return pulumi_cli.run(pulumi_cli.up_command(args.env)).status
+    up = pulumi_cli.run(pulumi_cli.up_command(args.env))
+    if up.status != 0:
+        return up.status
+    return after_up(args.env, pulumi_cli.stack_name(args.env))
 
 
 if __name__ == "__main__":
