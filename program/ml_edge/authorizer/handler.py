@@ -111,7 +111,8 @@ def authorize(event: dict, consumers: dict[str, Consumer]) -> dict:
         log("deny", UNKNOWN_PRINCIPAL)
         return deny(stage, UNKNOWN_PRINCIPAL)
     if not consumer.models:
-        # The config accepts `models: []`; an Allow with no resource is not a policy, so refuse explicitly.
+        # The config refuses `models: []`; should a table still hold one, an Allow with no resource is not a
+        # policy, so refuse explicitly.
         log("deny", consumer.name)
         return deny(stage, consumer.name)
     log("allow", consumer.name)
