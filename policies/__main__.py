@@ -7,7 +7,8 @@ from guardrails import PACK_NAME, POLICIES
 
 PolicyPack(
     name=PACK_NAME,
-    description="Blocks an ml-edge plan that would serve plain HTTP, cache too long, expose the origin or "
-                "deploy an edge-optimized API. Limits come from environments/<env>/policy.json.",
+    description="Blocks an ml-edge plan that would serve plain HTTP, cache too long, expose the origin or a "
+                "backend, leak a key or the secret, skip the consumer authorizer or deploy an edge-optimized API. "
+                "Limits come from environments/<env>/policy.json.",
     policies=[rule.to_policy() for rule in POLICIES],
 )

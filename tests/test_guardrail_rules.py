@@ -10,9 +10,12 @@ from conftest import unwrap_secrets
 from guardrails import (
     POLICIES,
     api_requires_secret,
+    backend_headers_stripped,
+    backends_only_via_api,
     edge_waf,
     https_redirect,
     no_legacy_forwarding,
+    origin_guard_no_sampled_requests,
     origin_https,
     origin_secret_header,
     predict_requires_key,
@@ -24,7 +27,7 @@ from guardrails import (
     viewer_tls,
 )
 from guardrails.aws import CACHING_DISABLED
-from guardrails.rule import UNKNOWN, Resource, redact
+from guardrails.rule import UNKNOWN, Resource, redact, shown
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 
@@ -34,9 +37,16 @@ def as_resource(planned) -> Resource:
                     dict(planned.property_dependencies))
 
 
+def https_only_where_posted(props: dict) -> None:
+    """Issue 9's edge shape: behaviours that accept POST are https-only (a no-op once the program does this)."""
+    for behaviour in [*props.get("orderedCacheBehaviors", []), props["defaultCacheBehavior"]]:
+        if "POST" in behaviour.get("allowedMethods", []):
+            behaviour["viewerProtocolPolicy"] = "https-only"
+
+
 @pytest.fixture
 def distribution(plans) -> Resource:
-    return as_resource(plans["prod"].one(DISTRIBUTION))
+    return changed(as_resource(plans["prod"].one(DISTRIBUTION)), https_only_where_posted)
 
 
 @pytest.fixture
@@ -67,12 +77,17 @@ def test_every_resource_rule_passes_on_every_planned_environment(rule, plans):
             assert rule.findings(as_resource(planned), {}) == [], (plan.environment, planned.name)
 
 
-def test_the_stack_rule_passes_on_every_planned_environment(plans):
+@pytest.mark.parametrize("rule", [r for r in POLICIES if r.scan_stack], ids=lambda r: r.name)
+def test_every_stack_rule_passes_on_every_planned_environment(rule, plans):
     for plan in plans.values():
-        assert api_requires_secret.RULE.stack_findings([as_resource(r) for r in plan.resources]) == []
+        assert rule.stack_findings([as_resource(r) for r in plan.resources]) == [], plan.environment
 
 
 # --- https redirect ---------------------------------------------------------------------------------------------
+
+def test_the_target_edge_shape_passes(distribution):
+    assert messages(https_redirect.RULE, distribution) == []
+
 
 def test_allow_all_on_a_behaviour_is_found(distribution):
     broken = changed(distribution, lambda p: p["orderedCacheBehaviors"][1].update(viewerProtocolPolicy="allow-all"))
@@ -81,18 +96,43 @@ def test_allow_all_on_a_behaviour_is_found(distribution):
         '.viewerProtocolPolicy is "allow-all"; allowed: "redirect-to-https"']
 
 
-def test_https_only_passes_when_the_config_allows_it(distribution):
-    strict = changed(distribution, lambda p: p["defaultCacheBehavior"].update(viewerProtocolPolicy="https-only"))
-    assert messages(https_redirect.RULE, strict)
+def test_a_redirect_on_a_behaviour_that_accepts_post_is_found(distribution):
+    redirected = changed(distribution, lambda p: p["orderedCacheBehaviors"][2].update(
+        viewerProtocolPolicy="redirect-to-https"))
+    assert messages(https_redirect.RULE, redirected) == [
+        'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): orderedCacheBehaviors[2] (/models/*/predict)'
+        '.viewerProtocolPolicy is "redirect-to-https" with allowedMethods including POST, PUT, PATCH, DELETE; '
+        'allowed: "https-only" (a 301 redirect turns a POST into a GET)']
+
+
+def test_a_redirect_is_refused_for_any_writing_method_even_if_configured(distribution):
+    def put_only(p):
+        p["defaultCacheBehavior"].update(viewerProtocolPolicy="redirect-to-https",
+                                         allowedMethods=["GET", "HEAD", "OPTIONS", "PUT"])
+    (message,) = messages(https_redirect.RULE, changed(distribution, put_only),
+                          {"allowedViewerProtocolPolicies": ["redirect-to-https", "https-only"]})
+    assert message.endswith('defaultCacheBehavior.viewerProtocolPolicy is "redirect-to-https" with allowedMethods '
+                            'including PUT; allowed: "https-only" (a 301 redirect turns a POST into a GET)')
+
+
+def test_https_only_on_a_read_only_behaviour_passes_when_the_config_allows_it(distribution):
+    strict = changed(distribution, lambda p: p["orderedCacheBehaviors"][0].update(viewerProtocolPolicy="https-only"))
+    assert messages(https_redirect.RULE, strict) == [
+        'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): orderedCacheBehaviors[0] (/health)'
+        '.viewerProtocolPolicy is "https-only"; allowed: "redirect-to-https"']
     assert not messages(https_redirect.RULE, strict, {"allowedViewerProtocolPolicies": ["redirect-to-https",
                                                                                         "https-only"]})
 
 
 def test_allow_all_stays_refused_even_if_configured(distribution):
-    broken = changed(distribution, lambda p: p["defaultCacheBehavior"].update(viewerProtocolPolicy="allow-all"))
+    broken = changed(distribution, lambda p: p["orderedCacheBehaviors"][0].update(viewerProtocolPolicy="allow-all"))
     config = {"allowedViewerProtocolPolicies": ["redirect-to-https", "allow-all"]}
     (message,) = messages(https_redirect.RULE, broken, config)
-    assert 'defaultCacheBehavior.viewerProtocolPolicy is "allow-all"; allowed: "redirect-to-https"' in message
+    assert 'orderedCacheBehaviors[0] (/health).viewerProtocolPolicy is "allow-all"; allowed: "redirect-to-https"' \
+        in message
+    posted = changed(distribution, lambda p: p["defaultCacheBehavior"].update(viewerProtocolPolicy="allow-all"))
+    (message,) = messages(https_redirect.RULE, posted, config)
+    assert 'defaultCacheBehavior.viewerProtocolPolicy is "allow-all" with allowedMethods including POST' in message
 
 
 # --- https to the origin ------------------------------------------------------------------------------------------
@@ -209,25 +249,32 @@ def replaced(resources: list[Resource], kind: str, change) -> list[Resource]:
             for r in resources]
 
 
+GUARD_ALLOWED = ("allowed: a REGIONAL WAF web ACL on the stage that blocks by default and allows only requests whose "
+                 "X-Origin-Verify header exactly matches the secret (rules: allow on that match, or block; no rule "
+                 "groups, override actions, count, captcha or challenge)")
+
+
 def test_a_stage_without_its_guard_is_found(stack):
     unguarded = [r for r in stack if r.type != "aws:wafv2/webAclAssociation:WebAclAssociation"]
     assert stack_messages(unguarded) == [
         "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is reachable without the origin secret (no "
-        "WAF web ACL associated, no method requires it); allowed: a REGIONAL WAF web ACL on the stage that blocks "
-        "by default and allows only requests whose X-Origin-Verify header exactly matches the secret, or every "
-        "method requiring X-Origin-Verify"]
+        f"WAF web ACL associated); {GUARD_ALLOWED}"]
 
 
 def test_a_guard_that_allows_by_default_is_found(stack):
     lax = replaced(stack, "aws:wafv2/webAcl:WebAcl", lambda p: p.update(defaultAction={"allow": {}}))
-    assert "also admits requests without the secret" in stack_messages(lax)[0]
+    assert stack_messages(lax) == [
+        "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
+        f"ml-edge-prod-api-origin-guard, which does not block by default; {GUARD_ALLOWED}"]
 
 
 def test_a_guard_with_a_second_allow_rule_is_found(stack):
     def open_door(p):
         p["rules"].append({"name": "office", "priority": 1, "action": {"allow": {}},
                            "statement": {"ipSetReferenceStatement": {"arn": "arn:aws:wafv2:…"}}})
-    assert stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", open_door))
+    (message,) = stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", open_door))
+    assert 'which has rule "office" that allows requests without an exact match of a X-Origin-Verify secret of at ' \
+           'least 32 characters;' in message
 
 
 def test_a_guard_comparing_a_short_value_is_found_without_showing_it(stack):
@@ -246,14 +293,44 @@ def test_two_accepted_values_during_a_rotation_pass(stack):
     assert stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", rotating)) == []
 
 
-def test_methods_that_all_require_the_header_pass_without_waf(stack):
+def test_methods_that_require_the_header_are_no_guard(stack):
+    """API Gateway checks that a required header is present, not its value: any value would pass."""
     def require_header(p):
         document = json.loads(p["body"])
         for item in document["paths"].values():
             item["parameters"] = [{"in": "header", "name": "X-Origin-Verify", "required": True}]
         p["body"] = json.dumps(document)
     unguarded = [r for r in stack if r.type != "aws:wafv2/webAclAssociation:WebAclAssociation"]
-    assert stack_messages(replaced(unguarded, "aws:apigateway/restApi:RestApi", require_header)) == []
+    (message,) = stack_messages(replaced(unguarded, "aws:apigateway/restApi:RestApi", require_header))
+    assert "stage v1 is reachable without the origin secret (no WAF web ACL associated)" in message
+
+
+@pytest.mark.parametrize(("rule", "found"), [
+    ({"name": "aws-common", "priority": 1, "overrideAction": {"none": {}},
+      "statement": {"managedRuleGroupStatement": {"vendorName": "AWS", "name": "AWSManagedRulesCommonRuleSet"}}},
+     'has rule "aws-common" using a rule group (managedRuleGroupStatement), whose actions this plan cannot see, '
+     'has rule "aws-common" with an overrideAction'),
+    ({"name": "ours", "priority": 1, "action": {"block": {}},
+      "statement": {"ruleGroupReferenceStatement": {"arn": "arn:aws:wafv2:…:regional/rulegroup/ours/1"}}},
+     'has rule "ours" using a rule group (ruleGroupReferenceStatement), whose actions this plan cannot see'),
+    ({"name": "watch", "priority": 1, "action": {"count": {}}, "statement": {"ipSetReferenceStatement": {"arn": "x"}}},
+     'has rule "watch" with action count'),
+    ({"name": "humans", "priority": 1, "action": {"captcha": {}},
+      "statement": {"ipSetReferenceStatement": {"arn": "x"}}},
+     'has rule "humans" with action captcha'),
+], ids=["managed-rule-group", "rule-group-reference", "count", "captcha"])
+def test_a_guard_rule_whose_effect_the_plan_cannot_see_fails_closed(stack, rule, found):
+    guarded = replaced(stack, "aws:wafv2/webAcl:WebAcl", lambda p: p["rules"].append(rule))
+    assert stack_messages(guarded) == [
+        "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
+        f"ml-edge-prod-api-origin-guard, which {found}; {GUARD_ALLOWED}"]
+
+
+def test_a_guard_rule_that_blocks_passes(stack):
+    def block_bad_inputs(p):
+        p["rules"].append({"name": "too-big", "priority": 1, "action": {"block": {}},
+                           "statement": {"sizeConstraintStatement": {"comparisonOperator": "GT", "size": 65536}}})
+    assert stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", block_bad_inputs)) == []
 
 
 # --- regional endpoint --------------------------------------------------------------------------------------------
@@ -322,7 +399,7 @@ def test_a_message_that_would_quote_a_secret_is_redacted(distribution):
 
 def test_every_rule_has_a_name_description_remediation_and_config_defaults():
     names = [rule.name for rule in POLICIES]
-    assert len(names) == len(set(names)) == 14
+    assert len(names) == len(set(names)) == 17
     for rule in POLICIES:
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
         assert rule.description and rule.remediation
@@ -387,7 +464,7 @@ LOOKS_BAD_EVERYWHERE = {
 }
 
 
-@pytest.mark.parametrize("rule", [r for r in POLICIES if r.scan], ids=lambda r: r.name)
+@pytest.mark.parametrize("rule", POLICIES, ids=lambda r: r.name)
 def test_rules_do_not_apply_to_unrelated_resources(rule):
     bucket = Resource("aws:s3/bucket:Bucket", "assets", "urn:pulumi:dev::ml-edge::aws:s3/bucket:Bucket::assets",
                       copy.deepcopy(LOOKS_BAD_EVERYWHERE))
@@ -395,39 +472,416 @@ def test_rules_do_not_apply_to_unrelated_resources(rule):
     assert rule.stack_findings([bucket]) == []
 
 
-# --- consumer keys and usage plans ---------------------------------------------------------------------------------
+# --- crafted resources in issue 9's target shape (SPEC.md), independent of the program -----------------------------
 
-def test_a_predict_route_without_a_key_requirement_is_found(plans):
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
-
-    def open_predict(p):
-        document = json.loads(p["body"])
-        document["paths"]["/models/iris/predict"]["post"].pop("security")
-        p["body"] = json.dumps(document)
-    (message,) = messages(predict_requires_key.RULE, changed(api, open_predict))
-    assert "body.paths[/models/iris/predict].post.security is not set; allowed: an API-key requirement" in message
-
-
-def test_keys_read_from_anywhere_but_the_header_are_found(plans):
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
-
-    def authorizer_keys(p):
-        document = json.loads(p["body"])
-        document["x-amazon-apigateway-api-key-source"] = "AUTHORIZER"
-        p["body"] = json.dumps(document)
-    (message,) = messages(predict_requires_key.RULE, changed(api, authorizer_keys))
-    assert 'x-amazon-apigateway-api-key-source is "AUTHORIZER"' in message
+REGION, ACCOUNT, API_ID = "eu-west-1", "123456789012", "a1b2c3d4e5"
+EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
+AUTHORIZER_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ml-edge-dev-api-authorizer-7f3k2q1"
+AUTHORIZER_URI = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{AUTHORIZER_ARN}/invocations"
+SENTIMENT = "/models/sentiment/predict"
+HTTP_INTEGRATION = {
+    "type": "http", "httpMethod": "POST", "uri": "https://kserve.example.com/v1/models/sentiment:predict",
+    "connectionType": "INTERNET", "passthroughBehavior": "never", "timeoutInMillis": 8000,
+    "requestParameters": {"integration.request.header.Content-Type": "'application/json'",
+                          "integration.request.header.Accept": "'application/json'",
+                          "integration.request.header.X-ML-Edge-Consumer": "context.authorizer.consumer"},
+    "requestTemplates": {"application/json": "$input.body"},
+    "responses": {"default": {"statusCode": "200"}},
+}
 
 
-def test_a_usage_plan_without_throttling_is_found(plans):
-    plan = as_resource(plans["prod"].of_type("aws:apigateway/usagePlan:UsagePlan")[0])
-    (message,) = messages(usage_plan_throttled.RULE, changed(plan, lambda p: p.pop("throttleSettings")))
+def target_openapi() -> dict:
+    predict = {"security": [{"api_key": [], "consumer": []}]}
+    return {
+        "openapi": "3.0.1",
+        "x-amazon-apigateway-api-key-source": "AUTHORIZER",
+        "components": {"securitySchemes": {
+            "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+            "consumer": {"type": "apiKey", "name": "x-api-key", "in": "header",
+                         "x-amazon-apigateway-authtype": "custom",
+                         "x-amazon-apigateway-authorizer": {
+                             "type": "request", "identitySource": "method.request.header.x-api-key",
+                             "authorizerUri": AUTHORIZER_URI, "authorizerResultTtlInSeconds": 300}},
+        }},
+        "paths": {
+            "/health": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}},
+            "/models/iris/predict": {"post": {**predict, "x-amazon-apigateway-integration": {
+                "type": "aws_proxy", "httpMethod": "POST", "uri": "arn:aws:apigateway:…/invocations"}}},
+            SENTIMENT: {"post": {**copy.deepcopy(predict),
+                                 "x-amazon-apigateway-integration": copy.deepcopy(HTTP_INTEGRATION)}},
+        },
+    }
+
+
+def crafted(kind: str, name: str, props: dict, **dependencies: list[str]) -> Resource:
+    return Resource(kind, name, f"urn:pulumi:dev::ml-edge::ml-edge:index:ModelApi${kind}::{name}", props, dependencies)
+
+
+def rest_api(document: dict | None = None) -> Resource:
+    return crafted("aws:apigateway/restApi:RestApi", "ml-edge-dev-api",
+                   {"body": json.dumps(document or target_openapi()), "endpointConfiguration": {"types": "REGIONAL"}})
+
+
+def with_openapi(api: Resource, change) -> Resource:
+    document = json.loads(api.props["body"])
+    change(document)
+    return changed(api, lambda p: p.update(body=json.dumps(document)))
+
+
+def stage_of(api: Resource, **props) -> Resource:
+    return crafted("aws:apigateway/stage:Stage", "ml-edge-dev-api-stage",
+                   {"restApi": API_ID, "stageName": "v1", "clientCertificateId": "q1w2e3", **props},
+                   restApi=[api.urn])
+
+
+def permission(name: str, source_arn, principal="apigateway.amazonaws.com", sources: list[str] | None = None):
+    return crafted("aws:lambda/permission:Permission", name,
+                   {"action": "lambda:InvokeFunction", "function": name, "principal": principal,
+                    "sourceArn": source_arn}, sourceArn=sources if sources is not None else [rest_api().urn])
+
+
+def target_api_stack(api: Resource | None = None) -> list[Resource]:
+    api = api or rest_api()
+    return [api, stage_of(api),
+            permission("ml-edge-dev-api-iris-invoke", f"{EXECUTION_ARN}/*/POST/models/iris/predict"),
+            permission("ml-edge-dev-api-authorizer-invoke", f"{EXECUTION_ARN}/authorizers/*")]
+
+
+def stack_messages_of(rule, resources: list[Resource], config=None) -> list[str]:
+    return [f.message(f.resource) for f in rule.stack_findings(resources, config)]
+
+
+# --- consumer keys and the consumer authorizer ---------------------------------------------------------------------
+
+KEY_AND_AUTHORIZER = ('allowed: exactly one requirement naming both an API-key scheme (x-api-key header) and the '
+                      'consumer REQUEST authorizer, e.g. [{"api_key": [], "consumer": []}] (alternatives would each '
+                      'open the route; every inference call needs a consumer key the authorizer allows for this '
+                      'model)')
+
+
+def test_a_predict_route_with_key_and_authorizer_passes():
+    assert messages(predict_requires_key.RULE, rest_api()) == []
+
+
+def test_a_predict_route_without_a_key_requirement_is_found():
+    api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].pop("security"))
+    assert messages(predict_requires_key.RULE, api) == [
+        f"ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.paths[{SENTIMENT}].post.security is not set; "
+        f"{KEY_AND_AUTHORIZER}"]
+
+
+def test_a_key_without_the_authorizer_is_found():
+    """A usage-plan key alone lets every consumer call every model (throttles restrict nothing)."""
+    api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=[{"api_key": []}]))
+    assert messages(predict_requires_key.RULE, api) == [
+        f'ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.paths[{SENTIMENT}].post.security is '
+        f'[{{"api_key": []}}]; {KEY_AND_AUTHORIZER}']
+
+
+def test_key_and_authorizer_as_alternatives_are_found():
+    alternatives = [{"api_key": []}, {"consumer": []}]
+    api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=alternatives))
+    (message,) = messages(predict_requires_key.RULE, api)
+    assert f'post.security is [{{"api_key": []}}, {{"consumer": []}}]; {KEY_AND_AUTHORIZER}' in message
+
+
+def test_a_weaker_second_alternative_is_found():
+    weaker = [{"api_key": [], "consumer": []}, {"api_key": []}]
+    api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=weaker))
+    (message,) = messages(predict_requires_key.RULE, api)
+    assert f'post.security is [{{"api_key": [], "consumer": []}}, {{"api_key": []}}]; {KEY_AND_AUTHORIZER}' in message
+
+
+def test_an_authorizer_scheme_as_the_key_scheme_does_not_count():
+    """The key requirement must be the plain API-key scheme (no authtype): it is what makes API Gateway check
+    the key against usage plans."""
+    api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=[{"consumer": []}]))
+    (message,) = messages(predict_requires_key.RULE, api)
+    assert 'post.security is [{"consumer": []}]' in message
+
+
+def test_keys_read_from_the_header_are_found():
+    """With HEADER, API Gateway ignores the authorizer's usageIdentifierKey: usage plans would meter a key the
+    authorizer did not vouch for."""
+    api = with_openapi(rest_api(), lambda d: d.pop("x-amazon-apigateway-api-key-source"))
+    assert messages(predict_requires_key.RULE, api) == [
+        'ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.x-amazon-apigateway-api-key-source is "HEADER"; '
+        'allowed: "AUTHORIZER" (the consumer authorizer returns the key as usageIdentifierKey, so usage plans still '
+        'meter it)']
+
+
+def test_an_authorizer_that_is_not_the_consumer_request_authorizer_is_found():
+    def token_authorizer(d):
+        d["components"]["securitySchemes"]["consumer"]["x-amazon-apigateway-authorizer"].update(
+            type="token", identitySource="method.request.header.Authorization",
+            authorizerUri="https://auth.example.com/check")
+    scheme = "ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.components.securitySchemes[consumer]" \
+             ".x-amazon-apigateway-authorizer"
+    assert messages(predict_requires_key.RULE, with_openapi(rest_api(), token_authorizer)) == [
+        f'{scheme}.type is "token"; allowed: "request" (a TOKEN authorizer would not see which model is called)',
+        f'{scheme}.identitySource is "method.request.header.Authorization"; allowed: one containing '
+        f'"method.request.header.x-api-key"',
+        f'{scheme}.authorizerUri is "https://auth.example.com/check"; allowed: a Lambda invocation ARN: '
+        f'arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<authorizer function ARN>/invocations']
+
+
+def test_an_authorizer_reading_the_key_among_other_sources_passes():
+    def two_sources(d):
+        d["components"]["securitySchemes"]["consumer"]["x-amazon-apigateway-authorizer"].update(
+            identitySource="method.request.header.X-API-Key, context.httpMethod")
+    assert messages(predict_requires_key.RULE, with_openapi(rest_api(), two_sources)) == []
+
+
+def test_an_api_without_a_known_body_is_checked_at_deploy():
+    assert messages(predict_requires_key.RULE, changed(rest_api(), lambda p: p.update(body=UNKNOWN))) == []
+    assert messages(predict_requires_key.RULE, changed(rest_api(), lambda p: p.update(body="{"))) == [
+        "ml-edge-dev-api (aws:apigateway/restApi:RestApi): body is not valid JSON; allowed: an OpenAPI document"]
+
+
+# --- usage plans ---------------------------------------------------------------------------------------------------
+
+def usage_plan(*throttles: dict) -> Resource:
+    return crafted("aws:apigateway/usagePlan:UsagePlan", "ml-edge-dev-consumers-free",
+                   {"name": "ml-edge-dev-free", "throttleSettings": {"rateLimit": 2, "burstLimit": 5},
+                    "apiStages": [{"apiId": API_ID, "stage": "v1", "throttles": list(throttles)}]})
+
+
+def test_a_usage_plan_without_throttling_is_found():
+    (message,) = messages(usage_plan_throttled.RULE, changed(usage_plan(), lambda p: p.pop("throttleSettings")))
     assert "throttleSettings is rateLimit not set, burstLimit not set" in message
 
 
-def test_a_usage_plan_above_the_ceiling_is_found(plans):
-    plan = as_resource(plans["prod"].of_type("aws:apigateway/usagePlan:UsagePlan")[0])
-    fast = changed(plan, lambda p: p["throttleSettings"].update(rateLimit=5000))
+def test_a_usage_plan_above_the_ceiling_is_found():
+    fast = changed(usage_plan(), lambda p: p["throttleSettings"].update(rateLimit=5000))
     assert messages(usage_plan_throttled.RULE, fast)[0].endswith("throttleSettings.rateLimit is 5000; allowed: at "
                                                                  "most 1000 req/s")
     assert not messages(usage_plan_throttled.RULE, fast, {"maxRateLimit": 10000})
+
+
+def test_a_positive_method_throttle_passes():
+    plan = usage_plan({"path": "/models/iris/predict/POST", "rateLimit": 1, "burstLimit": 2})
+    assert messages(usage_plan_throttled.RULE, plan) == []
+
+
+ZERO_THROTTLE = ("allowed: no zero throttle: AWS receives it as {} (no limit; the SDK drops zero values, "
+                 "aws-cdk#10071) and usage-plan throttles are best-effort, not access control; restrict a consumer's "
+                 "models with the consumer authorizer")
+
+
+def test_a_zero_method_throttle_is_found():
+    plan = usage_plan({"path": "/models/iris/predict/POST", "rateLimit": 1, "burstLimit": 2},
+                      {"path": "/models/churn/predict/POST", "rateLimit": 0, "burstLimit": 0})
+    assert messages(usage_plan_throttled.RULE, plan) == [
+        "ml-edge-dev-consumers-free (aws:apigateway/usagePlan:UsagePlan): apiStages[0].throttles[1] "
+        f"(/models/churn/predict/POST) is rateLimit 0, burstLimit 0; {ZERO_THROTTLE}"]
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0, 10), (5, 0)])
+def test_a_half_zero_method_throttle_is_found(rate, burst):
+    plan = usage_plan({"path": "/models/churn/predict/POST", "rateLimit": rate, "burstLimit": burst})
+    (message,) = messages(usage_plan_throttled.RULE, plan)
+    assert f"apiStages[0].throttles[0] (/models/churn/predict/POST) is rateLimit {rate}, burstLimit {burst};" in message
+
+
+# --- HTTP model servers never see the key or the secret ------------------------------------------------------------
+
+def headers_messages(resources: list[Resource], config=None) -> list[str]:
+    return stack_messages_of(backend_headers_stripped.RULE, resources, config)
+
+
+HEADERS_ALLOWED = ("allowed: an integration that never passes x-api-key or X-Origin-Verify to the model server: type "
+                   "http mapping only the headers it needs (an http_proxy integration must override both with a "
+                   "static value)")
+SENTIMENT_INTEGRATION = (f"ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.paths[{SENTIMENT}].post"
+                         ".x-amazon-apigateway-integration")
+
+
+def with_integration(**changes) -> list[Resource]:
+    api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"]["x-amazon-apigateway-integration"]
+                       .update(changes))
+    return target_api_stack(api)
+
+
+def test_a_non_proxy_http_integration_with_a_client_certificate_passes():
+    assert headers_messages(target_api_stack()) == []
+
+
+def test_an_http_proxy_integration_is_found():
+    assert headers_messages(with_integration(type="HTTP_PROXY", requestParameters={})) == [
+        f"{SENTIMENT_INTEGRATION} is type http_proxy (passes every client header) with x-api-key not overridden, "
+        f"X-Origin-Verify not overridden; {HEADERS_ALLOWED}"]
+
+
+def test_an_http_proxy_integration_overriding_both_headers_passes():
+    overrides = {"integration.request.header.X-API-Key": "'-'", "integration.request.header.x-origin-verify": "''"}
+    assert headers_messages(with_integration(type="http_proxy", requestParameters=overrides)) == []
+
+
+def test_an_http_proxy_integration_overriding_one_header_is_found_without_showing_the_value():
+    overrides = {"integration.request.header.x-api-key": "''",
+                 "integration.request.header.X-Origin-Verify": "Zr7Qm2Kx9Vb4Lp6Nt8Wc1Yd3Fh5Jg0Hs"}
+    (message,) = headers_messages(with_integration(type="http_proxy", requestParameters=overrides))
+    assert "with X-Origin-Verify overridden with a value that is not a quoted literal;" in message
+    assert "Zr7Qm2Kx9Vb4Lp6Nt8Wc1Yd3Fh5Jg0Hs" not in message
+
+
+@pytest.mark.parametrize(("parameters", "found"), [
+    ({"integration.request.header.x-key": "method.request.header.X-API-Key"},
+     'type http mapping "method.request.header.X-API-Key" to integration.request.header.x-key'),
+    ({"integration.request.header.X-Origin-Verify": "method.request.multivalueheader.x-origin-verify"},
+     'type http mapping "method.request.multivalueheader.x-origin-verify" to '
+     'integration.request.header.X-Origin-Verify'),
+    ({"integration.request.header.X-Caller": "context.identity.apiKey"},
+     'type http mapping "context.identity.apiKey" (the caller\'s key) to integration.request.header.X-Caller'),
+], ids=["key-header", "secret-multivalue-header", "caller-key"])
+def test_an_http_integration_mapping_a_protected_header_is_found(parameters, found):
+    assert headers_messages(with_integration(requestParameters={**HTTP_INTEGRATION["requestParameters"],
+                                                                **parameters})) == [
+        f"{SENTIMENT_INTEGRATION} is {found}; {HEADERS_ALLOWED}"]
+
+
+@pytest.mark.parametrize(("template", "found"), [
+    ('{"key": "$input.params(\'x-api-key\')", "body": $input.body}', "reading x-api-key"),
+    ('{"origin": "$input.params(\"X-ORIGIN-VERIFY\")"}', "reading X-Origin-Verify"),
+    ('#set($all = $input.params())$all.header', "reading $input.params() (every header)"),
+    ('{"who": "$context.identity.apiKey"}', "reading $context.identity.apiKey"),
+], ids=["key-header", "secret-header", "all-params", "caller-key"])
+def test_an_http_integration_template_reading_a_protected_header_is_found(template, found):
+    (message,) = headers_messages(with_integration(requestTemplates={"application/json": template}))
+    assert message == f"{SENTIMENT_INTEGRATION} is type http with a application/json template {found}; " \
+                      f"{HEADERS_ALLOWED}"
+
+
+def test_the_configured_secret_header_is_the_one_protected():
+    stack = with_integration(requestParameters={"integration.request.header.X-Edge": "method.request.header.X-Edge"})
+    assert headers_messages(stack) == []
+    assert headers_messages(stack, {"headerName": "X-Edge"})
+
+
+def test_a_stage_without_a_client_certificate_is_found():
+    api = rest_api()
+    for certificate in (None, ""):
+        stack = [api, stage_of(api, clientCertificateId=certificate)]
+        assert headers_messages(stack) == [
+            f'ml-edge-dev-api-stage (aws:apigateway/stage:Stage): clientCertificateId is {shown(certificate)}; '
+            'allowed: a client certificate (aws.apigateway.ClientCertificate): the 1 HTTP model route(s) behind '
+            'this stage need it so model servers can authenticate API Gateway (mutual TLS) and refuse direct callers']
+    assert headers_messages([api, stage_of(api, clientCertificateId=UNKNOWN)]) == []
+
+
+def test_without_http_models_no_client_certificate_is_needed():
+    api = with_openapi(rest_api(), lambda d: d["paths"].pop(SENTIMENT))
+    assert headers_messages([api, stage_of(api, clientCertificateId=None)]) == []
+
+
+# --- the origin guard keeps no sampled requests --------------------------------------------------------------------
+
+@pytest.fixture
+def origin_guard(plans) -> Resource:
+    """The prod origin guard as issue 9 shapes it: sampled requests off everywhere (a no-op once the program does)."""
+    def no_sampling(p):
+        for holder in [p, *p["rules"]]:
+            holder["visibilityConfig"]["sampledRequestsEnabled"] = False
+    guard = next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl") if r.inputs["scope"] == "REGIONAL")
+    return changed(as_resource(guard), no_sampling)
+
+
+SAMPLED_ALLOWED = "allowed: false (sampled requests show request headers, i.e. the live origin secret; metrics may " \
+                  "stay on)"
+
+
+def test_an_origin_guard_without_sampled_requests_passes(origin_guard):
+    assert origin_guard.props["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
+    assert messages(origin_guard_no_sampled_requests.RULE, origin_guard) == []
+
+
+def test_sampled_requests_on_the_origin_guard_are_found(origin_guard):
+    sampled = changed(origin_guard, lambda p: p["visibilityConfig"].update(sampledRequestsEnabled=True))
+    assert messages(origin_guard_no_sampled_requests.RULE, sampled) == [
+        "ml-edge-prod-api-origin-guard (aws:wafv2/webAcl:WebAcl): visibilityConfig.sampledRequestsEnabled is True; "
+        f"{SAMPLED_ALLOWED}"]
+
+
+def test_sampled_requests_on_a_guard_rule_are_found(origin_guard):
+    sampled = changed(origin_guard, lambda p: p["rules"][0]["visibilityConfig"].pop("sampledRequestsEnabled"))
+    assert messages(origin_guard_no_sampled_requests.RULE, sampled) == [
+        "ml-edge-prod-api-origin-guard (aws:wafv2/webAcl:WebAcl): rules[0] (origin-secret-header).visibilityConfig"
+        f".sampledRequestsEnabled is not set; {SAMPLED_ALLOWED}"]
+
+
+def test_web_acls_that_never_see_the_secret_may_sample(plans, origin_guard):
+    edge_waf_acl = as_resource(next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
+                                    if r.inputs["scope"] == "CLOUDFRONT"))
+    assert edge_waf_acl.props["visibilityConfig"]["sampledRequestsEnabled"] is True
+    assert messages(origin_guard_no_sampled_requests.RULE, edge_waf_acl) == []
+    other_header = changed(origin_guard, lambda p: (
+        p["rules"][0]["statement"]["byteMatchStatement"]["fieldToMatch"]["singleHeader"].update(name="x-other"),
+        p["visibilityConfig"].update(sampledRequestsEnabled=True)))
+    assert messages(origin_guard_no_sampled_requests.RULE, other_header) == []
+    assert messages(origin_guard_no_sampled_requests.RULE, other_header, {"headerName": "X-Other"})
+
+
+# --- no way into the backends but the API --------------------------------------------------------------------------
+
+def bypass_messages(resources: list[Resource]) -> list[str]:
+    return stack_messages_of(backends_only_via_api.RULE, resources)
+
+
+def test_permissions_from_this_apis_execution_arn_pass(stack):
+    assert bypass_messages(target_api_stack()) == []
+    assert bypass_messages(stack) == []  # the planned model permissions
+
+
+@pytest.mark.parametrize(("kind", "found"), [
+    ("aws:lambda/functionUrl:FunctionUrl", "a Lambda function URL (a public endpoint next to the edge)"),
+    ("aws:apigatewayv2/api:Api", "an API Gateway HTTP or WebSocket API (apigatewayv2), a second way in next to the "
+                                 "edge"),
+])
+def test_a_second_way_into_the_backends_is_found(kind, found):
+    door = crafted(kind, "side-door", {"authorizationType": "NONE", "protocolType": "HTTP"})
+    assert bypass_messages([*target_api_stack(), door]) == [
+        f"side-door ({kind}): type is {found}; allowed: no other way into the backends than the REST API behind "
+        "CloudFront"]
+
+
+def test_a_permission_for_another_principal_is_found():
+    public = permission("ml-edge-dev-api-iris-public", None, principal="*", sources=[])
+    assert bypass_messages([*target_api_stack(), public]) == [
+        'ml-edge-dev-api-iris-public (aws:lambda/permission:Permission): principal is "*"; allowed: '
+        '"apigateway.amazonaws.com" (only this stack\'s REST API may invoke a function)']
+
+
+def test_a_permission_for_any_api_gateway_api_is_found():
+    anywhere = permission("ml-edge-dev-api-iris-any", None, sources=[])
+    assert bypass_messages([*target_api_stack(), anywhere]) == [
+        "ml-edge-dev-api-iris-any (aws:lambda/permission:Permission): sourceArn is not set; allowed: an ARN built "
+        "from the execution ARN of a REST API of this stack (without it any API Gateway API, in any account, may "
+        "invoke the function)"]
+
+
+@pytest.mark.parametrize("source", [
+    f"arn:aws:execute-api:{REGION}:{ACCOUNT}:zzzzzzzzzz/*/POST/models/iris/predict",
+    f"arn:aws:execute-api:{REGION}:{ACCOUNT}:*/*/POST/models/iris/predict",
+    f"arn:aws:execute-api:{REGION}:*:{API_ID}/*",
+    f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}0/*",
+], ids=["other-api", "any-api", "any-account", "longer-id"])
+def test_a_permission_for_another_api_is_found(source):
+    other = permission("ml-edge-dev-api-iris-other", source)
+    assert bypass_messages([*target_api_stack(), other]) == [
+        f'ml-edge-dev-api-iris-other (aws:lambda/permission:Permission): sourceArn is "{source}"; allowed: an ARN '
+        'under the execution ARN of ml-edge-dev-api (<executionArn>/<stage>/<method>/<path> or '
+        '<executionArn>/authorizers/<id>, no wildcard in the API id, region or account)']
+
+
+def test_a_known_execution_arn_is_compared_exactly():
+    api = changed(rest_api(), lambda p: p.update(executionArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}"))
+    (message,) = bypass_messages([api, stage_of(api), permission("p", f"{EXECUTION_ARN}/authorizers/*")])
+    assert f'sourceArn is "{EXECUTION_ARN}/authorizers/*"' in message
+
+
+def test_values_unknown_until_deploy_pass_when_they_come_from_the_api():
+    api = rest_api()
+    assert bypass_messages([api, stage_of(api, restApi=UNKNOWN), permission("p", UNKNOWN)]) == []
+    assert bypass_messages([api, permission("p", UNKNOWN, principal=UNKNOWN)]) == []
+    (message,) = bypass_messages([api, permission("p", UNKNOWN, sources=["urn:pulumi:dev::ml-edge::other"])])
+    assert "sourceArn is (unknown until deploy); allowed: an ARN built from the execution ARN" in message

@@ -1,36 +1,36 @@
 """Nobody reaches the API around the edge: each stage answers only requests carrying the origin secret.
 
-Either a REGIONAL WAF web ACL associated with the stage blocks by default and allows only an exact match of the
-secret header, or every method of the API requires that header.
+A REGIONAL WAF web ACL associated with the stage blocks by default and allows only an exact match of the secret
+header. Declaring the header as required on methods is no guard (API Gateway checks presence, not the value).
+The guard fails closed on anything whose effect this plan cannot see: rule groups (their rules and actions live
+elsewhere), override actions, and actions other than allow and block.
 """
-
-import json
 
 from pulumi_policy import EnforcementLevel
 
-from .aws import HEADER_NAME_SETTING, MIN_LENGTH_SETTING, REST_API, STAGE, WEB_ACL, WEB_ACL_ASSOCIATION
-from .rule import UNKNOWN, Finding, Resource, Rule
+from .aws import HEADER_NAME_SETTING, MIN_LENGTH_SETTING, STAGE, WEB_ACL, WEB_ACL_ASSOCIATION
+from .rule import UNKNOWN, Finding, Resource, Rule, shown
+
+RULE_GROUP_STATEMENTS = ("ruleGroupReferenceStatement", "managedRuleGroupStatement")
 
 
 def scan_stack(resources: list[Resource], config: dict):
     header, min_length = config["headerName"], config["minLength"]
-    apis = {r.urn: r for r in resources if r.type == REST_API}
     acls = {r.urn: r for r in resources if r.type == WEB_ACL}
     associations = [r for r in resources if r.type == WEB_ACL_ASSOCIATION]
+    allowed = (f"a REGIONAL WAF web ACL on the stage that blocks by default and allows only requests whose {header} "
+               f"header exactly matches the secret (rules: allow on that match, or block; no rule groups, override "
+               f"actions, count, captcha or challenge)")
     for stage in (r for r in resources if r.type == STAGE):
-        api = next((apis[u] for u in stage.property_dependencies.get("restApi", []) if u in apis), None)
-        if api is not None and every_method_requires(api, header):
-            continue
         guards = [acls[u] for a in associations if stage.urn in a.property_dependencies.get("resourceArn", [])
                   for u in a.property_dependencies.get("webAclArn", []) if u in acls]
-        if any(admits_only_the_secret(acl, header, min_length) for acl in guards):
+        problems = {acl.name: guard_problems(acl, header, min_length) for acl in guards}
+        if guards and not all(problems.values()):
             continue
-        found = ("guarded by a web ACL that also admits requests without the secret" if guards
-                 else "reachable without the origin secret (no WAF web ACL associated, no method requires it)")
-        yield Finding(f"stage {stage.props.get('stageName', stage.name)}", found,
-                      f"a REGIONAL WAF web ACL on the stage that blocks by default and allows only requests whose "
-                      f"{header} header exactly matches the secret, or every method requiring {header}",
-                      resource=stage)
+        found = ("; ".join(f"guarded by web ACL {name}, which {', '.join(reasons)}" for name, reasons in
+                           problems.items()) if guards
+                 else "reachable without the origin secret (no WAF web ACL associated)")
+        yield Finding(f"stage {stage.props.get('stageName', stage.name)}", found, allowed, resource=stage)
 
 
 def guarding_acls(resources: list[Resource]) -> list[Resource]:
@@ -61,12 +61,54 @@ def accepted_values(acl: Resource, header: str) -> list:
     return values
 
 
-def admits_only_the_secret(acl: Resource, header: str, min_length: int) -> bool:
+def guard_problems(acl: Resource, header: str, min_length: int) -> list[str]:
+    """Why the web ACL may admit a request without the secret (empty: it admits only the secret)."""
     props = acl.props
-    if props.get("scope") != "REGIONAL" or "block" not in (props.get("defaultAction") or {}):
-        return False
-    allowing = [rule for rule in props.get("rules") or [] if "allow" in (rule.get("action") or {})]
-    return bool(allowing) and all(_secret_match(rule.get("statement") or {}, header, min_length) for rule in allowing)
+    problems = []
+    if props.get("scope") != "REGIONAL":
+        problems.append(f"has scope {shown(props.get('scope'))}")
+    if "block" not in _keys(props.get("defaultAction")):
+        problems.append("does not block by default")
+    rules = [r for r in _items(props.get("rules")) if isinstance(r, dict)]
+    for rule in rules:
+        name = shown(rule.get("name"))
+        actions = _keys(rule.get("action"))
+        groups = sorted(_statement_kinds(rule.get("statement")) & set(RULE_GROUP_STATEMENTS))
+        if groups:
+            problems.append(f"has rule {name} using a rule group ({', '.join(groups)}), whose actions this plan "
+                            f"cannot see")
+        if rule.get("overrideAction"):
+            problems.append(f"has rule {name} with an overrideAction")
+        if actions not in (["allow"], ["block"]) and not groups:
+            problems.append(f"has rule {name} with action {', '.join(actions) or 'none'}")
+        elif actions == ["allow"] and not _secret_match(rule.get("statement") or {}, header, min_length):
+            problems.append(f"has rule {name} that allows requests without an exact match of a {header} secret of "
+                            f"at least {min_length} characters")
+    if not any(_keys(r.get("action")) == ["allow"] for r in rules):
+        problems.append(f"has no rule allowing the {header} secret")
+    return problems
+
+
+def _keys(value) -> list[str]:
+    return sorted(value) if isinstance(value, dict) else []
+
+
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _statement_kinds(statement) -> set[str]:
+    """Every statement type used anywhere in a (nested) statement."""
+    kinds: set[str] = set()
+    if isinstance(statement, dict):
+        for key, value in statement.items():
+            if key.endswith("Statement"):
+                kinds.add(key)
+            kinds |= _statement_kinds(value)
+    elif isinstance(statement, list):
+        for item in statement:
+            kinds |= _statement_kinds(item)
+    return kinds
 
 
 def _secret_match(statement: dict, header: str, min_length: int) -> bool:
@@ -83,31 +125,14 @@ def _secret_match(statement: dict, header: str, min_length: int) -> bool:
             and long_enough)
 
 
-def every_method_requires(api: Resource, header: str) -> bool:
-    body = api.props.get("body")
-    if not isinstance(body, str):
-        return False
-    try:
-        paths = json.loads(body).get("paths") or {}
-    except (json.JSONDecodeError, AttributeError):
-        return False
-    operations = [(item, op) for item in paths.values() if isinstance(item, dict)
-                  for method, op in item.items() if method != "parameters" and isinstance(op, dict)]
-    return bool(operations) and all(_requires(item.get("parameters", []) + op.get("parameters", []), header)
-                                    for item, op in operations)
-
-
-def _requires(parameters: list, header: str) -> bool:
-    return any(p.get("in") == "header" and str(p.get("name", "")).lower() == header.lower() and p.get("required")
-               for p in parameters if isinstance(p, dict))
-
-
 RULE = Rule(
     name="api-requires-origin-secret",
     description="Every API Gateway stage rejects callers without the origin secret: a REGIONAL WAF web ACL on the "
-                "stage admits only the secret header (or every method requires the header).",
+                "stage admits only the secret header; rule groups, override actions and actions other than allow "
+                "or block fail closed.",
     remediation="Keep the origin guard of program/ml_edge/api.py: a REGIONAL wafv2.WebAcl (default block, one "
-                "allow rule matching the secret header EXACTLY) and a WebAclAssociation with the stage.",
+                "allow rule matching the secret header EXACTLY, no rule groups) and a WebAclAssociation with the "
+                "stage. Requiring the header on methods is no substitute: API Gateway checks presence, not value.",
     config={"headerName": HEADER_NAME_SETTING, "minLength": MIN_LENGTH_SETTING},
     enforcement=EnforcementLevel.MANDATORY,
     scan_stack=scan_stack,

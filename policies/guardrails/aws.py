@@ -6,6 +6,10 @@ REST_API = "aws:apigateway/restApi:RestApi"
 STAGE = "aws:apigateway/stage:Stage"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+LAMBDA_FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
+HTTP_API = "aws:apigatewayv2/api:Api"  # HTTP and WebSocket APIs
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
 

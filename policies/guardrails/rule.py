@@ -3,6 +3,7 @@ config (JSON schema with defaults) and one scan function that yields findings. `
 pulumi_policy object the analyzer serves; the scan functions take plain data, so tests call them directly.
 """
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,6 +135,8 @@ def shown(value: Any) -> str:
         return "not set"
     if value is UNKNOWN:
         return repr(UNKNOWN)
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=repr)
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 

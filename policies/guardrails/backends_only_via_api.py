@@ -1,0 +1,78 @@
+"""No way into the backends but the REST API behind the edge: no Lambda function URL, no HTTP or WebSocket API
+(apigatewayv2), and every Lambda permission lets only API Gateway invoke, from this stack's REST API (its
+execution ARN, e.g. `<executionArn>/*/POST/models/iris/predict` or `<executionArn>/authorizers/*`)."""
+
+import re
+
+from pulumi_policy import EnforcementLevel
+
+from .aws import HTTP_API, LAMBDA_FUNCTION_URL, LAMBDA_PERMISSION, REST_API, STAGE
+from .rule import UNKNOWN, Finding, Resource, Rule, shown
+
+API_GATEWAY = "apigateway.amazonaws.com"
+BYPASSES = {LAMBDA_FUNCTION_URL: "a Lambda function URL (a public endpoint next to the edge)",
+            HTTP_API: "an API Gateway HTTP or WebSocket API (apigatewayv2), a second way in next to the edge"}
+
+
+def scan_stack(resources: list[Resource], config: dict):
+    apis = {r.urn: r for r in resources if r.type == REST_API}
+    prefixes = execution_arn_prefixes(resources, apis)
+    for resource in resources:
+        if resource.type in BYPASSES:
+            yield Finding("type", BYPASSES[resource.type],
+                          "no other way into the backends than the REST API behind CloudFront", resource=resource)
+        elif resource.type == LAMBDA_PERMISSION:
+            yield from _permission(resource, apis, prefixes)
+
+
+def _permission(permission: Resource, apis: dict[str, Resource], prefixes: dict[str, re.Pattern]):
+    principal = permission.props.get("principal")
+    if principal is not UNKNOWN and principal != API_GATEWAY:
+        yield Finding("principal", shown(principal), f'"{API_GATEWAY}" (only this stack\'s REST API may invoke a '
+                                                     f'function)', resource=permission)
+        return
+    source = permission.props.get("sourceArn")
+    from_apis = [u for u in permission.property_dependencies.get("sourceArn", []) if u in apis]
+    if not from_apis:
+        yield Finding("sourceArn", shown(source),
+                      "an ARN built from the execution ARN of a REST API of this stack (without it any API Gateway "
+                      "API, in any account, may invoke the function)", resource=permission)
+    elif isinstance(source, str) and not any(prefixes[u].match(source) for u in from_apis):
+        names = ", ".join(apis[u].name for u in from_apis)
+        yield Finding("sourceArn", shown(source),
+                      f"an ARN under the execution ARN of {names} (<executionArn>/<stage>/<method>/<path> or "
+                      f"<executionArn>/authorizers/<id>, no wildcard in the API id, region or account)",
+                      resource=permission)
+
+
+def execution_arn_prefixes(resources: list[Resource], apis: dict[str, Resource]) -> dict[str, re.Pattern]:
+    """REST API URN → what an ARN under its execution ARN starts with, as far as the plan knows it: the API's own
+    `executionArn` (known once the API exists), else its id as a stage names it (the region and account then
+    only need to be concrete), else any concrete API id."""
+    ids = {}
+    for stage in (r for r in resources if r.type == STAGE):
+        urns, value = stage.property_dependencies.get("restApi", []), stage.props.get("restApi")
+        if len(urns) == 1 and urns[0] in apis and isinstance(value, str):
+            ids[urns[0]] = value
+    prefixes = {}
+    for urn, api in apis.items():
+        arn = api.props.get("executionArn")
+        if isinstance(arn, str):
+            prefixes[urn] = re.compile(re.escape(arn) + "/")
+        else:
+            api_id = re.escape(ids[urn]) if urn in ids else "[a-z0-9]+"
+            prefixes[urn] = re.compile(rf"arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{{12}}:{api_id}/")
+    return prefixes
+
+
+RULE = Rule(
+    name="backends-only-via-api",
+    description="No way into the backends but the REST API behind the edge: no Lambda function URL, no HTTP or "
+                "WebSocket API, and every Lambda permission is for API Gateway from this stack's REST API.",
+    remediation="Remove function URLs and apigatewayv2 APIs; grant lambda:InvokeFunction only to "
+                "apigateway.amazonaws.com with source_arn built from the REST API's execution_arn "
+                "(program/ml_edge/backends.py does this for the models and the consumer authorizer).",
+    config={},
+    enforcement=EnforcementLevel.MANDATORY,
+    scan_stack=scan_stack,
+)
