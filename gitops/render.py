@@ -210,9 +210,16 @@ def _web_acl(inputs: dict, plan: Plan) -> list[str]:
 
 
 def _function(inputs: dict, plan: Plan) -> list[str]:
-    return [f"{inputs.get('runtime')} {show(inputs.get('architectures', []))} · {inputs.get('memorySize')} MB · "
-            f"timeout {inputs.get('timeout')} s · handler {inputs.get('handler')} · "
-            f"tracing {inputs.get('tracingConfig', {}).get('mode', 'PassThrough')}"]
+    lines = [f"{inputs.get('runtime')} {show(inputs.get('architectures', []))} · {inputs.get('memorySize')} MB · "
+             f"timeout {inputs.get('timeout')} s · handler {inputs.get('handler')} · "
+             f"tracing {inputs.get('tracingConfig', {}).get('mode', 'PassThrough')}"]
+    archive = (inputs.get("code") or {}).get("archive")
+    table = archive.get("authorizer/consumers.json", {}).get("text") if isinstance(archive, dict) else None
+    if table:
+        consumers = sorted(json.loads(table)["consumers"].values(), key=lambda c: c["name"])
+        lines.append(f"knows {len(consumers)} consumer keys by SHA-256 only; allows " + " · ".join(
+            f"{c['name']} → {'all models' if c['models'] == 'all' else ', '.join(c['models'])}" for c in consumers))
+    return lines
 
 
 def _permission(inputs: dict, plan: Plan) -> list[str]:

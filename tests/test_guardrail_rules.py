@@ -810,9 +810,9 @@ def test_sampled_requests_on_a_guard_rule_are_found(origin_guard):
 
 
 def test_web_acls_that_never_see_the_secret_may_sample(plans, origin_guard):
-    edge_waf_acl = as_resource(next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
-                                    if r.inputs["scope"] == "CLOUDFRONT"))
-    assert edge_waf_acl.props["visibilityConfig"]["sampledRequestsEnabled"] is True
+    edge_waf_acl = changed(as_resource(next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
+                                            if r.inputs["scope"] == "CLOUDFRONT")),
+                           lambda p: p["visibilityConfig"].update(sampledRequestsEnabled=True))
     assert messages(origin_guard_no_sampled_requests.RULE, edge_waf_acl) == []
     other_header = changed(origin_guard, lambda p: (
         p["rules"][0]["statement"]["byteMatchStatement"]["fieldToMatch"]["singleHeader"].update(name="x-other"),
