@@ -1,8 +1,9 @@
 """`make smoke ENV=<env>`: run the edge smoke suite against a deployed environment.
 
 The URLs come from `pulumi stack output --json` when the Pulumi CLI is available, from EDGE_URL / ORIGIN_URL
-otherwise; so does the smoke consumer's key (SMOKE_API_KEY otherwise); latency budgets from
-environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs).
+otherwise; so do the smoke consumer's key and the restricted smoke key with its models (SMOKE_API_KEY,
+SMOKE_RESTRICTED_API_KEY and SMOKE_RESTRICTED_MODELS otherwise), handed to the suite in its environment, never on
+a command line; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs).
 """
 
 import argparse
@@ -10,12 +11,30 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, ROOT
 from .pulumi_cli import find_pulumi, stack_name
 
 NO_URLS = 2
+
+
+@dataclass(frozen=True)
+class StackKey:
+    """A secret key output of the stack and the public output that goes with it, as the suite's variables."""
+    what: str
+    key_output: str
+    key_variable: str
+    companion_output: str
+    companion_variable: str
+
+
+STACK_KEYS = (
+    StackKey("the smoke consumer's key", "smokeApiKey", "SMOKE_API_KEY", "smokeKeyPlan", "SMOKE_KEY_PLAN"),
+    StackKey("the restricted smoke key", "smokeRestrictedApiKey", "SMOKE_RESTRICTED_API_KEY",
+             "smokeRestrictedModels", "SMOKE_RESTRICTED_MODELS"),
+)
 
 
 class NoUrls(LookupError):
@@ -46,15 +65,30 @@ def stack_urls(stack: str) -> tuple[str, str] | None:
     return None
 
 
-def smoke_key(stack: str) -> tuple[str, str] | None:
-    """The smoke consumer's key and plan from the stack; the key is masked in GitHub Actions logs at once."""
+def stack_keys(stack: str, wanted: list[StackKey]) -> dict[str, str]:
+    """The suite's variables for the wanted keys the stack exports (each with its companion output: the plan, the
+    model list); every key is masked in GitHub Actions logs at once. One `pulumi stack output --show-secrets`."""
+    if not wanted:
+        return {}
     outputs = stack_outputs(stack, show_secrets=True) or {}
-    key, plan = outputs.get("smokeApiKey"), outputs.get("smokeKeyPlan", "")
-    if not key:
-        return None
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        print(f"::add-mask::{key}", flush=True)
-    return key, plan
+    variables = {}
+    for key in wanted:
+        value = outputs.get(key.key_output)
+        if not value:
+            continue
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            print(f"::add-mask::{value}", flush=True)
+        variables[key.key_variable] = value
+        variables[key.companion_variable] = as_text(outputs.get(key.companion_output))
+        print(f"using {key.what} from the stack", file=sys.stderr)
+    return variables
+
+
+def as_text(value) -> str:
+    """A stack output as a variable: a list (the restricted key's models) comma-separated."""
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return "" if value is None else str(value)
 
 
 def resolve_urls(env: str, stack: str) -> tuple[str, str, str]:
@@ -91,11 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         return NO_URLS
     print(f"smoke-testing {args.env}: edge {edge}, origin {origin} (from {source})", file=sys.stderr)
     environment = dict(os.environ)
-    if not environment.get("SMOKE_API_KEY") and source.startswith("pulumi"):
-        found = smoke_key(args.stack or stack_name(args.env))
-        if found:  # handed over in the environment, never on a command line
-            environment["SMOKE_API_KEY"], environment["SMOKE_KEY_PLAN"] = found
-            print("using the smoke consumer's key from the stack", file=sys.stderr)
+    if source.startswith("pulumi"):  # a key given in the environment wins over the stack's
+        wanted = [key for key in STACK_KEYS if not environment.get(key.key_variable)]
+        environment.update(stack_keys(args.stack or stack_name(args.env), wanted))
     return subprocess.run(smoke_command(args.env, edge, origin, extra), cwd=ROOT, env=environment).returncode
 
 

@@ -1,22 +1,24 @@
 """The ml-edge edge smoke suite: options, shared clients, model discovery, and the results table.
 
-python -m pytest smoke --edge-url URL --origin-url URL [--api-key KEY] [--junitxml FILE]
-(or EDGE_URL, ORIGIN_URL, SMOKE_API_KEY). It needs nothing else: models come from GET /models.
+python -m pytest smoke --edge-url URL --origin-url URL [--api-key KEY] [--restricted-models M1,M2] [--junitxml FILE]
+(or EDGE_URL, ORIGIN_URL, SMOKE_API_KEY, SMOKE_RESTRICTED_API_KEY, SMOKE_RESTRICTED_MODELS). It needs nothing else:
+models come from GET /models. Keys are sent as x-api-key to the edge only, and never printed.
 """
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
-from edge_client import Client, expect, json_body
+from edge_client import Client, NoAnswer, expect, json_body
 from results import SmokeResults
 
 DEFAULT_BUDGETS_MS = {"catalog": {"p50": 300, "p95": 1000}, "predict": {"p50": 1000, "p95": 3000}}
 MAX_SAMPLES = 50
+HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # what an x-api-key header can carry as is
 
 
 def pytest_addoption(parser):
@@ -28,6 +30,11 @@ def pytest_addoption(parser):
                     help="consumer API key sent as x-api-key (SMOKE_API_KEY); optional")
     group.addoption("--key-plan", default=os.environ.get("SMOKE_KEY_PLAN"),
                     help="the limits of the key's usage plan, reported in the results (SMOKE_KEY_PLAN)")
+    group.addoption("--restricted-api-key", default=os.environ.get("SMOKE_RESTRICTED_API_KEY"),
+                    help="a consumer key limited to some models (SMOKE_RESTRICTED_API_KEY; prefer the variable: a "
+                         "command line is visible to other processes); optional")
+    group.addoption("--restricted-models", default=os.environ.get("SMOKE_RESTRICTED_MODELS", ""),
+                    help="comma-separated models the restricted key may call (SMOKE_RESTRICTED_MODELS)")
     group.addoption("--wait-ready", type=float, default=0.0, metavar="SECONDS",
                     help="poll GET /health for up to SECONDS before testing (a fresh distribution); default 0")
     group.addoption("--wait-interval", type=float, default=5.0, metavar="SECONDS",
@@ -52,6 +59,19 @@ def pytest_configure(config):
             raise pytest.UsageError(f"{flag} must be an https:// URL, got {value!r}")
     if not 1 <= config.option.samples <= MAX_SAMPLES:
         raise pytest.UsageError(f"--samples must be 1–{MAX_SAMPLES}")
+    for flag, variable in (("--api-key", "SMOKE_API_KEY"), ("--restricted-api-key", "SMOKE_RESTRICTED_API_KEY")):
+        key = getattr(config.option, flag.removeprefix("--").replace("-", "_"))
+        if key and not HEADER_SAFE.fullmatch(key.strip()):
+            # requests would refuse the header with the value in its message: say so without showing it
+            raise pytest.UsageError(f"{flag}/{variable} holds characters an x-api-key header cannot carry "
+                                    "(value not shown)")
+    if config.option.restricted_api_key and not model_list(config.option.restricted_models):
+        raise pytest.UsageError("--restricted-api-key needs --restricted-models/SMOKE_RESTRICTED_MODELS: the "
+                                "comma-separated models that key may call")
+
+
+def model_list(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
 def pytest_sessionstart(session):
@@ -71,8 +91,8 @@ def wait_until_ready(client: Client, seconds: float, interval: float = 5.0) -> N
             if answer.status_code == 200:
                 return
             last = f"{answer.status_code} {answer.reason}"
-        except requests.RequestException as error:
-            last = type(error).__name__
+        except NoAnswer as error:
+            last = error.kind
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise pytest.UsageError(f"{client.url('/health')} was not ready after {seconds:.0f} s (last: {last})")
@@ -80,8 +100,9 @@ def wait_until_ready(client: Client, seconds: float, interval: float = 5.0) -> N
         time.sleep(min(interval, remaining))
 
 
-def edge_client(config) -> Client:
-    key = config.option.api_key
+def edge_client(config, key: str | None = None) -> Client:
+    """A client of the edge sending `key` (by default the smoke consumer's) as x-api-key when there is one."""
+    key = (key or config.option.api_key or "").strip()
     return Client(config.option.edge_url, config.option.request_timeout, {"x-api-key": key} if key else None)
 
 
@@ -91,8 +112,21 @@ def edge(pytestconfig) -> Client:
 
 
 @pytest.fixture(scope="session")
-def api_key(pytestconfig) -> str | None:
-    return pytestconfig.option.api_key
+def has_api_key(pytestconfig) -> bool:
+    # a flag, never the key: pytest prints a failing test's arguments
+    return bool(pytestconfig.option.api_key)
+
+
+@pytest.fixture(scope="session")
+def restricted_edge(pytestconfig) -> Client | None:
+    """The edge with the restricted consumer's key, None without one (its checks are then skipped)."""
+    key = pytestconfig.option.restricted_api_key
+    return edge_client(pytestconfig, key) if key and key.strip() else None
+
+
+@pytest.fixture(scope="session")
+def restricted_models(pytestconfig) -> list[str]:
+    return model_list(pytestconfig.option.restricted_models)
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +169,7 @@ def discover_models(config) -> list:
         models = json_body(answer, "the catalog")["models"]
         expect(bool(models), "at least one model in the catalog", answer)
         return models
-    except (AssertionError, requests.RequestException, KeyError, TypeError) as error:
+    except (AssertionError, KeyError, TypeError) as error:
         return [CatalogUnavailable(str(error))]
 
 

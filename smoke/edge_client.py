@@ -22,6 +22,18 @@ class Timed:
         return self.seconds * 1000
 
 
+class NoAnswer(AssertionError):
+    """A request that got no HTTP answer (TLS, connection, timeout), told without the request's headers."""
+
+    def __init__(self, method: str, url: str, error: requests.RequestException):
+        self.kind = type(error).__name__
+        if isinstance(error, requests.exceptions.SSLError):
+            expected = f"a certificate that verifies for {url}"
+        else:
+            expected = f"an answer to {method} {url}"
+        super().__init__(f"expected {expected}; got {self.kind}: {error}")
+
+
 class Client:
     """Requests to one base URL (the edge or the origin), each timed; `verify` honours REQUESTS_CA_BUNDLE."""
 
@@ -39,7 +51,12 @@ class Client:
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("allow_redirects", False)
         started = time.perf_counter()
-        response = self.session.request(method, self.url(path), **kwargs)
+        try:
+            response = self.session.request(method, self.url(path), **kwargs)
+        except requests.RequestException as error:
+            # re-raised without the chain: pytest would print the arguments of the requests and urllib3 frames,
+            # the request headers among them (the consumer key)
+            raise NoAnswer(method, self.url(path), error) from None
         return Timed(response, time.perf_counter() - started)
 
     def get(self, path: str, **kwargs) -> Timed:
@@ -56,11 +73,19 @@ def with_scheme(url: str, scheme: str) -> str:
 
 
 def describe(response: requests.Response) -> str:
-    """What came back: status, the headers that matter here, a short body."""
-    headers = {name: response.headers[name] for name in ("Content-Type", "Location", "X-Cache",
-                                                         "Strict-Transport-Security") if name in response.headers}
-    body = response.text[:BODY_PREVIEW].replace("\n", " ")
-    more = "…" if len(response.text) > BODY_PREVIEW else ""
+    """What came back: status, the headers that matter here, a short body. Never a request header; and should an
+    answer echo the request's consumer key, it is masked."""
+    key = response.request.headers.get("x-api-key") if response.request is not None else None
+
+    def masked(text: str) -> str:
+        return text.replace(key, "[secret]") if key else text
+
+    headers = {name: masked(response.headers[name]) for name in ("Content-Type", "Location", "X-Cache",
+                                                                 "Strict-Transport-Security")
+               if name in response.headers}
+    text = masked(response.text)
+    body = text[:BODY_PREVIEW].replace("\n", " ")
+    more = "…" if len(text) > BODY_PREVIEW else ""
     return f"got {response.status_code} {response.reason}; headers {headers}; body {body!r}{more}"
 
 

@@ -21,7 +21,7 @@ class SmokeResults:
         self.rows.append({
             "check": properties.get("check") or report.nodeid.split("::")[-1],
             "result": RESULT[report.outcome],
-            "detail": first_line(report) if report.failed else properties.get("detail", ""),
+            "detail": detail(report, properties),
             "latency": properties.get("latency", ""),
         })
 
@@ -62,6 +62,19 @@ def first_line(report) -> str:
     for prefix in ("AssertionError: ", "Failed: "):
         message = message.removeprefix(prefix)
     return message.splitlines()[0][:400] if message else ""
+
+
+def detail(report, properties: dict) -> str:
+    if report.failed:
+        return first_line(report)
+    return skip_reason(report) if report.skipped else properties.get("detail", "")
+
+
+def skip_reason(report) -> str:
+    """Why a check was skipped (pytest keeps a skip as (file, line, "Skipped: reason"))."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+    return reason.removeprefix("Skipped: ")
 
 
 def _cell(value) -> str:

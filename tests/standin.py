@@ -1,9 +1,12 @@
 """A local stand-in of a deployed environment, on loopback with real TLS, for testing the smoke suite.
 
-edge    one port serving plain HTTP (answered with a 301 to https) and TLS; proxies to the origin adding the
-        secret header; caches GET /health and /models (X-Cache like CloudFront's); adds HSTS
+edge    one port serving plain HTTP and TLS; plain HTTP gets a 301 to https on GET /health and /models
+        (redirect-to-https) and CloudFront's HTML 403 everywhere else (https-only: the behaviours that allow POST);
+        proxies to the origin adding the secret header; caches GET /health and /models (X-Cache like CloudFront's);
+        adds HSTS
 origin  TLS only; refuses requests without the secret header (403); serves /v1/health, /v1/models and
-        /v1/models/{model}/predict, the iris model answered by the real reference-model handler
+        /v1/models/{model}/predict, the iris model answered by the real reference-model handler; predict demands a
+        consumer key and refuses it (403 JSON) on a model outside the key's list
 
 `faults` injects one misbehaviour at a time (see FAULTS), so each smoke check can be shown to fail on its own.
 """
@@ -30,7 +33,7 @@ CATALOG = {"models": [
      "example": {"instances": ["great product", "arrived broken", "fine"]}},
 ]}
 FAULTS = {
-    "no_redirect": "the edge serves plain HTTP instead of redirecting",
+    "no_redirect": "the catalog and health behaviours serve plain HTTP instead of redirecting",
     "untrusted_certificate": "the edge's certificate is signed by an unknown CA",
     "health_not_ok": 'GET /health answers {"status": "degraded"}',
     "uncached_catalog": "the edge never caches GET /models",
@@ -43,9 +46,16 @@ FAULTS = {
     "html_errors": "errors come back as HTML",
     "open_origin": "the origin answers without the secret header",
     "slow": "every edge answer takes 500 ms",
-    "warming_up": "the edge answers 503 for its first 1.5 seconds",
+    "warming_up": "the edge answers 503 for 1.5 seconds from its first request",
     "predict_without_key": "predict answers without a consumer key",
+    "restricted_key_on_any_model": "a key restricted to some models is accepted on every model",
+    "restricted_key_refused_on_its_model": "the restricted key is refused on its own model",
+    "plain_http_post_redirected": "the behaviours that allow POST redirect plain HTTP with a 301 (redirect-to-https)",
+    "plain_http_post_served": "the behaviours that allow POST serve plain HTTP (allow-all)",
 }
+REDIRECTED_PATHS = ("/health", "/models")  # redirect-to-https; every other behaviour allows POST: https-only
+CLOUDFRONT_403 = (b"<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</TITLE></HEAD><BODY>"
+                  b"<H1>403 ERROR</H1><H2>The request could not be satisfied.</H2>Bad request.</BODY></HTML>")
 CACHE_TTL = 60
 SLOW_SECONDS = 0.5
 
@@ -54,16 +64,19 @@ SLOW_SECONDS = 0.5
 class StandIn:
     faults: set[str] = field(default_factory=set)
     secret: str = "standin-secret-0123456789abcdef0123456789abcdef"
-    api_key: str = "standin-consumer-key-0123456789abcdef"
+    api_key: str = "standin-consumer-key-0123456789abcdef"  # the smoke consumer: every model
+    restricted_key: str = "standin-restricted-key-fedcba9876543210"
+    restricted_models: tuple[str, ...] = ("iris",)
     api_keys_at_edge: list = field(default_factory=list)  # x-api-key of every edge request (None when absent)
     api_keys_at_origin: list = field(default_factory=list)  # x-api-key of every direct origin request
+    api_keys_over_plain_http: list = field(default_factory=list)  # x-api-key of every plain-HTTP edge request
 
     def __post_init__(self):
         unknown = self.faults - set(FAULTS)
         if unknown:
             raise ValueError(f"unknown faults {unknown}; known: {sorted(FAULTS)}")
         self.ca = trustme.CA()
-        self.started = time.monotonic()
+        self.first_request_at: float | None = None  # the warm-up counts from here, not from a slow process start
         self.cache: dict[tuple, tuple[float, int, dict, bytes]] = {}
         self.lock = threading.Lock()
 
@@ -92,6 +105,10 @@ class StandIn:
 
     def write_ca_bundle(self, path) -> None:
         self.ca.cert_pem.write_to_path(str(path))
+
+    def models_of(self, key: str | None) -> tuple[str, ...] | str | None:
+        """The models a consumer key may call ("all" for every model), None for no or an unknown key."""
+        return {self.api_key: "all", self.restricted_key: self.restricted_models}.get(key)
 
     @property
     def edge_url(self) -> str:
@@ -186,8 +203,8 @@ class OriginHandler(JsonHandler):
         return self.send(404, {"message": "Not found: no such model or path. GET /models lists the models."})
 
     def predict(self, name: str, body: bytes) -> None:
-        if self.headers.get("x-api-key") != self.server.standin.api_key and "predict_without_key" not in self.faults:
-            return self.send(403, {"message": "Forbidden: send a valid consumer key in x-api-key"})
+        if not self.consumer_may_call(name):
+            return self.send(403, {"message": f"Forbidden: this consumer key may not call the model {name}"})
         if name == "iris":
             answer = reference_handler({"body": body.decode(errors="replace"), "isBase64Encoded": False})
             status, payload = answer["statusCode"], json.loads(answer["body"])
@@ -206,6 +223,20 @@ class OriginHandler(JsonHandler):
             payload["model"] = "other"
         self.send(status, payload)
 
+    def consumer_may_call(self, name: str) -> bool:
+        """API Gateway's API key and the consumer's model list (the Lambda authorizer)."""
+        standin = self.server.standin
+        key = self.headers.get("x-api-key")
+        models = standin.models_of(key)
+        if models is None:
+            return "predict_without_key" in self.faults
+        if key == standin.restricted_key:
+            if "restricted_key_refused_on_its_model" in self.faults:
+                return False
+            if "restricted_key_on_any_model" in self.faults:
+                return True
+        return models == "all" or name in models
+
 
 class EdgeHandler(JsonHandler):
     """CloudFront in front of the origin."""
@@ -222,15 +253,17 @@ class EdgeHandler(JsonHandler):
         standin = self.server.standin
         if "slow" in self.faults:
             time.sleep(SLOW_SECONDS)
-        if not isinstance(self.connection, ssl.SSLSocket) and "no_redirect" not in self.faults:
-            host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
-            self.send_response(301)
-            self.send_header("Location", f"https://{host}{self.path}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
+        if not isinstance(self.connection, ssl.SSLSocket):
+            standin.api_keys_over_plain_http.append(self.headers.get("x-api-key"))
+            policy = self.plain_http_policy()
+            if policy == "redirect-to-https":
+                return self.redirect_to_https()
+            if policy == "https-only":
+                return self.refuse_plain_http()
         standin.api_keys_at_edge.append(self.headers.get("x-api-key"))
-        if "warming_up" in self.faults and time.monotonic() - standin.started < 1.5:
+        with standin.lock:
+            standin.first_request_at = standin.first_request_at or time.monotonic()
+        if "warming_up" in self.faults and time.monotonic() - standin.first_request_at < 1.5:
             return self.send(503, {"message": "warming up"})
         cacheable = (method == "GET" and self.path in self.CACHED_PATHS) or \
                     (method == "POST" and "cached_post" in self.faults)
@@ -247,6 +280,30 @@ class EdgeHandler(JsonHandler):
             with standin.lock:
                 standin.cache[key] = (time.monotonic(), status, headers, data)
         self.send(status, data, {**headers, "X-Cache": "Miss from cloudfront", **self.security()})
+
+    def plain_http_policy(self) -> str:
+        """The viewer protocol policy of the behaviour this path falls under, faults included."""
+        if self.path in REDIRECTED_PATHS:
+            return "allow-all" if "no_redirect" in self.faults else "redirect-to-https"
+        if "plain_http_post_redirected" in self.faults:
+            return "redirect-to-https"
+        return "allow-all" if "plain_http_post_served" in self.faults else "https-only"
+
+    def redirect_to_https(self) -> None:
+        host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
+        self.send_response(301)
+        self.send_header("Location", f"https://{host}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def refuse_plain_http(self) -> None:
+        """CloudFront's own answer on an https-only behaviour: an HTML 403 that never reaches the origin."""
+        self.send_response(403)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("X-Cache", "Error from cloudfront")
+        self.send_header("Content-Length", str(len(CLOUDFRONT_403)))
+        self.end_headers()
+        self.wfile.write(CLOUDFRONT_403)
 
     def security(self) -> dict:
         return {} if "missing_hsts" in self.faults else {"Strict-Transport-Security": "max-age=31536000"}

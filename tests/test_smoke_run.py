@@ -59,24 +59,83 @@ def test_urls_come_from_the_stack_outputs_when_pulumi_is_there(tmp_path, monkeyp
     assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--stack", "acme/prod"]
 
 
-def test_the_smoke_key_comes_from_the_stack_in_the_environment_never_on_a_command_line(tmp_path):
+KEY_VARIABLES = ("SMOKE_API_KEY", "SMOKE_KEY_PLAN", "SMOKE_RESTRICTED_API_KEY", "SMOKE_RESTRICTED_MODELS")
+
+
+def test_the_smoke_keys_come_from_the_stack_in_the_environment_never_on_a_command_line(tmp_path):
     with StandIn() as standin:
         standin.write_ca_bundle(tmp_path / "ca.pem")
         bin_dir = fake_pulumi(tmp_path, {"edgeUrl": standin.edge_url, "originUrl": standin.origin_url,
-                                         "smokeApiKey": "[secret]", "smokeKeyPlan": "internal: 10 req/s"},
-                              secrets={"smokeApiKey": standin.api_key})
+                                         "smokeApiKey": "[secret]", "smokeKeyPlan": "internal: 10 req/s",
+                                         "smokeRestrictedApiKey": "[secret]", "smokeRestrictedModels": ["iris"]},
+                              secrets={"smokeApiKey": standin.api_key, "smokeRestrictedApiKey": standin.restricted_key})
         env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"),
                "GITHUB_ACTIONS": "true"}
-        for name in ("SMOKE_API_KEY", "EDGE_URL", "ORIGIN_URL", "GITHUB_STEP_SUMMARY"):
+        for name in (*KEY_VARIABLES, "EDGE_URL", "ORIGIN_URL", "GITHUB_STEP_SUMMARY"):
             env.pop(name, None)
         result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.smoke_run", "--env", "dev",
                                  "-p", "no:cacheprovider", "--samples=2"],
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "| consumer key and its plan | ✅ pass | internal: 10 req/s |" in result.stdout
-    assert result.stdout.count(standin.api_key) == 1  # only inside the ::add-mask:: command GitHub consumes
-    assert f"::add-mask::{standin.api_key}" in result.stdout
-    assert standin.api_key not in result.stderr
+    assert "| restricted key on another model → 403 | ✅ pass | sentiment (the key may call iris) |" in result.stdout
+    assert "| restricted key on its own model → 200 | ✅ pass | iris |" in result.stdout
+    for key in (standin.api_key, standin.restricted_key):
+        assert result.stdout.count(key) == 1  # only inside the ::add-mask:: command GitHub consumes
+        assert f"::add-mask::{key}" in result.stdout
+        assert key not in result.stderr
+    asked = (tmp_path / "args").read_text().splitlines()
+    assert sum("--show-secrets" in line for line in asked) == 1  # one look at the secrets for both keys
+
+
+@pytest.fixture
+def stack_with_keys(monkeypatch):
+    """A stack exporting both smoke keys (Pulumi itself faked), and the suite's command and environment captured
+    instead of run."""
+    public = {"edgeUrl": "https://e.example.com", "originUrl": "https://o.example.com/v1",
+              "smokeApiKey": "[secret]", "smokeKeyPlan": "internal: 10 req/s",
+              "smokeRestrictedApiKey": "[secret]", "smokeRestrictedModels": ["iris", "sentiment"]}
+    shown = {**public, "smokeApiKey": "smoke-key-value", "smokeRestrictedApiKey": "restricted-key-value"}
+    monkeypatch.setattr(smoke_run, "stack_outputs", lambda stack, show_secrets=False: shown if show_secrets else public)
+    runs = []
+    monkeypatch.setattr(smoke_run.subprocess, "run", lambda command, **kwargs: runs.append(
+        (command, kwargs["env"])) or subprocess.CompletedProcess(command, 0))
+    for name in (*KEY_VARIABLES, "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    return runs
+
+
+def test_the_restricted_key_and_its_models_reach_the_suite_in_its_environment(stack_with_keys, monkeypatch, capsys):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert smoke_run.main(["--env", "dev"]) == 0
+    [(command, env)] = stack_with_keys
+    assert env["SMOKE_RESTRICTED_API_KEY"] == "restricted-key-value"
+    assert env["SMOKE_RESTRICTED_MODELS"] == "iris,sentiment"
+    assert env["SMOKE_API_KEY"] == "smoke-key-value" and env["SMOKE_KEY_PLAN"] == "internal: 10 req/s"
+    assert not any("key-value" in part for part in command)
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["::add-mask::smoke-key-value", "::add-mask::restricted-key-value"]
+    assert "using the restricted smoke key from the stack" in err and "key-value" not in err
+
+
+def test_keys_given_in_the_environment_win_over_the_stacks(stack_with_keys, monkeypatch, capsys):
+    monkeypatch.setenv("SMOKE_RESTRICTED_API_KEY", "my-restricted-key")
+    monkeypatch.setenv("SMOKE_RESTRICTED_MODELS", "churn")
+    assert smoke_run.main(["--env", "dev"]) == 0
+    [(_, env)] = stack_with_keys
+    assert (env["SMOKE_RESTRICTED_API_KEY"], env["SMOKE_RESTRICTED_MODELS"]) == ("my-restricted-key", "churn")
+    assert env["SMOKE_API_KEY"] == "smoke-key-value"  # the other key still from the stack
+    assert "::add-mask::" not in capsys.readouterr().out  # outside GitHub Actions nothing to mask
+
+
+def test_without_a_restricted_key_in_the_stack_its_variables_stay_unset(stack_with_keys, monkeypatch):
+    outputs = {"edgeUrl": "https://e.example.com", "originUrl": "https://o.example.com/v1",
+               "smokeApiKey": "smoke-key-value"}
+    monkeypatch.setattr(smoke_run, "stack_outputs", lambda stack, show_secrets=False: outputs)
+    assert smoke_run.main(["--env", "dev"]) == 0
+    [(_, env)] = stack_with_keys
+    assert "SMOKE_RESTRICTED_API_KEY" not in env and "SMOKE_RESTRICTED_MODELS" not in env
+    assert env["SMOKE_API_KEY"] == "smoke-key-value" and env["SMOKE_KEY_PLAN"] == ""
 
 
 def test_a_failing_pulumi_falls_back_to_the_environment_variables(tmp_path, monkeypatch):
@@ -102,9 +161,11 @@ def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
         env = {**os.environ, "EDGE_URL": standin.edge_url, "ORIGIN_URL": standin.origin_url,
                "SMOKE_API_KEY": standin.api_key, "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"),
                "PATH": "/usr/bin:/bin"}
-        env.pop("GITHUB_STEP_SUMMARY", None)
+        for name in ("GITHUB_STEP_SUMMARY", "SMOKE_RESTRICTED_API_KEY", "SMOKE_RESTRICTED_MODELS"):
+            env.pop(name, None)
         result = subprocess.run(["make", "-s", "smoke", "ENV=dev", "SMOKE_ARGS=-p no:cacheprovider --samples=3"],
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"smoke-testing dev: edge {standin.edge_url}" in result.stderr
-    assert "✅ 13 checks passed, 1 skipped" in result.stdout  # the key's plan is reported only when known
+    # the key's plan is reported only when known; the restricted key's two checks need that key
+    assert "✅ 14 checks passed, 3 skipped" in result.stdout
