@@ -12,8 +12,7 @@ import subprocess
 import sys
 
 from .environments import read_stack_config
-from .pulumi_cli import stack_name
-from .smoke_run import stack_outputs
+from .pulumi_cli import stack_name, stack_outputs
 
 
 class Refused(RuntimeError):

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from . import edge_cache, edge_dns, pulumi_cli, rotation
 from .changes import NO_COMMIT
 from .environments import read_stack_config
-from .smoke_run import stack_outputs
+from .pulumi_cli import stack_outputs
 
 
 def after_up(env: str, stack: str) -> int:

@@ -1,5 +1,6 @@
 """The Pulumi CLI commands the workflows run, built in one place: stack names, config and policy files, flags."""
 
+import json
 import os
 import re
 import shutil
@@ -91,3 +92,16 @@ def run(command: list[str]) -> CliRun:
     status = process.wait()
     output = "".join(lines)
     return CliRun(status, output, change_summary(output))
+
+
+def stack_outputs(stack: str, show_secrets: bool = False) -> dict | None:
+    """The stack's outputs, or None when the Pulumi CLI is missing or cannot tell. Secrets stay in memory."""
+    pulumi = find_pulumi()
+    if pulumi is None:
+        return None
+    command = [pulumi, "stack", "output", "--json", "--stack", stack] + (["--show-secrets"] if show_secrets else [])
+    result = subprocess.run(command, cwd=PROGRAM_DIR, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        print(f"pulumi stack output --stack {stack} failed: {result.stderr.strip()[:300]}", file=sys.stderr)
+        return None
+    return json.loads(result.stdout or "{}")

@@ -7,15 +7,14 @@ a command line; latency budgets from environments/<env>/smoke.json. Exit status 
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, ROOT
-from .pulumi_cli import find_pulumi, stack_name
+from .environments import ENVIRONMENTS_DIR, ROOT
+from .pulumi_cli import stack_name, stack_outputs
 
 NO_URLS = 2
 
@@ -39,19 +38,6 @@ STACK_KEYS = (
 
 class NoUrls(LookupError):
     pass
-
-
-def stack_outputs(stack: str, show_secrets: bool = False) -> dict | None:
-    """The stack's outputs, or None when the Pulumi CLI is missing or cannot tell. Secrets stay in memory."""
-    pulumi = find_pulumi()
-    if pulumi is None:
-        return None
-    command = [pulumi, "stack", "output", "--json", "--stack", stack] + (["--show-secrets"] if show_secrets else [])
-    result = subprocess.run(command, cwd=PROGRAM_DIR, capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        print(f"pulumi stack output --stack {stack} failed: {result.stderr.strip()[:300]}", file=sys.stderr)
-        return None
-    return json.loads(result.stdout or "{}")
 
 
 def stack_urls(stack: str) -> tuple[str, str] | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from standin import StandIn
 
-from gitops import smoke_run
+from gitops import pulumi_cli, smoke_run
 from gitops.environments import ENVIRONMENTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def no_pulumi(monkeypatch):
-    monkeypatch.setattr(smoke_run, "find_pulumi", lambda: None)
+    monkeypatch.setattr(pulumi_cli, "find_pulumi", lambda: None)
     monkeypatch.delenv("EDGE_URL", raising=False)
     monkeypatch.delenv("ORIGIN_URL", raising=False)
 
