@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
-from .lambda_function import assume_role_policy, python_function
+from .lambda_function import allow_api_gateway, assume_role_policy, python_function
 
 REFERENCE_DIR = Path(__file__).with_name("reference_model")
 REFERENCE_FILES = ("__init__.py", "handler.py", "model.py", "weights.json")
@@ -57,14 +57,8 @@ class ReferenceBackend(pulumi.ComponentResource):
 
     def allow_api(self, execution_arn: pulumi.Output[str]) -> aws.lambda_.Permission:
         """Let only this API's predict route invoke the function."""
-        return aws.lambda_.Permission(
-            f"{self.name}-invoke",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=execution_arn.apply(lambda arn: f"{arn}/*/POST/models/{self.model.name}/predict"),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        return allow_api_gateway(f"{self.name}-invoke", self, self.function, execution_arn,
+                                 f"*/POST/models/{self.model.name}/predict")
 
 
 class SageMakerAccess(pulumi.ComponentResource):

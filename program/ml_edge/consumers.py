@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from . import naming
 from .config import EnvConfig
-from .lambda_function import python_function
+from .lambda_function import allow_api_gateway, python_function
 
 AUTHORIZER_DIR = Path(__file__).with_name("authorizer")
 AUTHORIZER_FILES = ("__init__.py", "handler.py")
@@ -80,11 +80,5 @@ class Consumers(pulumi.ComponentResource):
 
     def allow_api(self, execution_arn: pulumi.Output[str]) -> aws.lambda_.Permission:
         """Let only this API's authorizers invoke the function."""
-        return aws.lambda_.Permission(
-            f"{self._name}-authorizer-invoke",
-            action="lambda:InvokeFunction",
-            function=self.authorizer.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=execution_arn.apply(lambda arn: f"{arn}/authorizers/*"),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        return allow_api_gateway(f"{self._name}-authorizer-invoke", self, self.authorizer, execution_arn,
+                                 "authorizers/*")

@@ -53,6 +53,19 @@ def python_function(name: str, parent: pulumi.Resource, cfg: EnvConfig, *, code:
     )
 
 
+def allow_api_gateway(name: str, parent: pulumi.Resource, function: aws.lambda_.Function,
+                      execution_arn: pulumi.Output[str], path: str) -> aws.lambda_.Permission:
+    """Let only one API invoke the function, from `<executionArn>/<path>` (a route, or `authorizers/*`)."""
+    return aws.lambda_.Permission(
+        name,
+        action="lambda:InvokeFunction",
+        function=function.name,
+        principal="apigateway.amazonaws.com",
+        source_arn=execution_arn.apply(lambda arn: f"{arn}/{path}"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def _write_logs_policy(log_group_arn: str) -> str:
     return json.dumps({
         "Version": "2012-10-17",
