@@ -1,5 +1,6 @@
 """Deploy one environment: `pulumi up` with the guardrails pack and the environment's policy config, then make the
-edge ready for the smoke suite: invalidate the cached catalog and health, and wait until the edge's name resolves.
+edge ready for the smoke suite: flush the consumer authorizer's cached answers, invalidate the cached catalog and
+health, and wait until the edge's name resolves.
 
 With --base (the revision deployed until now), first refuse an origin-secret change that would drop requests.
 """
@@ -9,14 +10,15 @@ import json
 import sys
 from urllib.parse import urlparse
 
-from . import edge_cache, edge_dns, pulumi_cli, rotation
+from . import authorizer_cache, edge_cache, edge_dns, pulumi_cli, rotation
 from .changes import NO_COMMIT
 from .environments import read_stack_config
 from .pulumi_cli import stack_outputs
 
 
 def after_up(env: str, stack: str) -> int:
-    """Once the stack is deployed: fresh catalog at the edge, and a name that resolves. Exit status 0 or 1."""
+    """Once the stack is deployed: fresh authorizer answers, fresh catalog at the edge, and a name that resolves.
+    Exit status 0 or 1."""
     deployed = f"{env} is deployed (pulumi up succeeded), but"
     outputs = stack_outputs(stack) or {}
     distribution_id, edge_url = outputs.get("distributionId"), outputs.get("edgeUrl")
@@ -24,6 +26,16 @@ def after_up(env: str, stack: str) -> int:
         print(f"error: {deployed} the outputs distributionId and edgeUrl of stack {stack} could not be read, so the "
               f"edge's /models and /health were not invalidated", file=sys.stderr)
         return 1
+    api_id, stage = outputs.get("apiId"), outputs.get("stage")
+    if api_id and stage:
+        region = read_stack_config(env).values.get("aws:region", "")
+        try:
+            authorizer_cache.flush(authorizer_cache.client(region), api_id, stage)
+        except authorizer_cache.FlushFailed as error:
+            print(f"error: {deployed} {error}. Until it is done, a removed or narrowed consumer key may keep its "
+                  f"old models for up to 300 s; retry with: aws apigateway flush-stage-authorizers-cache "
+                  f"--region {region} --rest-api-id {api_id} --stage-name {stage}", file=sys.stderr)
+            return 1
     cloudfront = edge_cache.client()
     try:
         edge_cache.invalidate_catalog(cloudfront, distribution_id)

@@ -13,13 +13,14 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from gitops import deploy, edge_cache, edge_dns
+from gitops import authorizer_cache, deploy, edge_cache, edge_dns
 from gitops.pulumi_cli import CliRun
 
 ANSWERS = Path(__file__).parent / "data" / "cloudfront"  # CloudFront answers, in the service model's shapes
 DISTRIBUTION = "E2QWRUHAPOMQZL"
 INVALIDATION = "I2J0I21PCUYOIK"
 HOST = "api.ml-edge.example.com"
+API_ID = "7odxxbqfpd"
 ADDRESS = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.10", 443))]
 
 
@@ -37,6 +38,21 @@ class FreshReference:
         fresh = isinstance(other, str) and bool(other) and other not in self.seen
         self.seen.append(other)
         return fresh
+
+
+@pytest.fixture
+def apigateway():
+    client = botocore.session.get_session().create_client(
+        "apigateway", region_name="us-east-1", config=Config(signature_version=UNSIGNED))
+    with Stubber(client) as stubber:
+        client.stubber = stubber
+        yield client
+        stubber.assert_no_pending_responses()
+
+
+def expect_flush(apigateway) -> None:
+    """FlushStageAuthorizersCache answers 202 with no body (botocore's API Gateway model)."""
+    apigateway.stubber.add_response("flush_stage_authorizers_cache", {}, {"restApiId": API_ID, "stageName": "v1"})
 
 
 @pytest.fixture
@@ -146,7 +162,7 @@ def test_a_name_that_never_resolves_is_an_error_saying_what_to_create():
 
 
 @pytest.fixture
-def deploy_run(monkeypatch, cloudfront):
+def deploy_run(monkeypatch, cloudfront, apigateway):
     """deploy.main with pulumi up, stack outputs, CloudFront and DNS faked; returns the log of what ran."""
     ran = []
 
@@ -156,28 +172,35 @@ def deploy_run(monkeypatch, cloudfront):
 
     def outputs(stack):
         ran.append(f"outputs {stack}")
-        return {"edgeUrl": f"https://{HOST}", "distributionId": DISTRIBUTION, "originUrl": "https://o.example/v1"}
+        return {"edgeUrl": f"https://{HOST}", "distributionId": DISTRIBUTION, "originUrl": "https://o.example/v1",
+                "apiId": API_ID, "stage": "v1"}
 
     def client():
         ran.append("cloudfront")
         return cloudfront
 
+    def api_client(region):
+        ran.append(f"apigateway {region}")
+        return apigateway
+
     monkeypatch.setattr(deploy.pulumi_cli, "run", up)
     monkeypatch.setattr(deploy, "stack_outputs", outputs)
     monkeypatch.setattr(edge_cache, "client", client)
+    monkeypatch.setattr(authorizer_cache, "client", api_client)
     monkeypatch.setattr(time, "sleep", lambda seconds: None)  # the botocore waiter's and the DNS wait's
     monkeypatch.setenv("PULUMI_STACK_PREFIX", "")
     return ran
 
 
-def test_after_the_up_the_catalog_is_invalidated_then_the_name_must_resolve(deploy_run, cloudfront, monkeypatch,
-                                                                            capsys):
+def test_after_the_up_the_catalog_is_invalidated_then_the_name_must_resolve(deploy_run, cloudfront, apigateway,
+                                                                            monkeypatch, capsys):
+    expect_flush(apigateway)
     expect_invalidation(cloudfront.stubber, ["in_progress", "completed"])
     cloudfront.stubber.add_response("get_distribution", answer("get_distribution"), {"Id": DISTRIBUTION})
     resolver = Resolver(resolves_on=2)
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     assert deploy.main(["--env", "prod"]) == 0
-    assert deploy_run == ["pulumi up", "outputs prod", "cloudfront"]
+    assert deploy_run == ["pulumi up", "outputs prod", "apigateway us-east-1", "cloudfront"]
     assert resolver.calls == [(HOST, 443, socket.SOCK_STREAM)] * 2
     out = capsys.readouterr().out
     assert out.index("Completed (check 2 of 45)") < out.index(f"{HOST} does not resolve yet")
@@ -191,7 +214,9 @@ def test_a_failed_up_invalidates_nothing(monkeypatch):
     assert deploy.main(["--env", "dev"]) == 255
 
 
-def test_a_failed_invalidation_fails_the_deploy_and_says_the_catalog_may_be_stale(deploy_run, cloudfront, capsys):
+def test_a_failed_invalidation_fails_the_deploy_and_says_the_catalog_may_be_stale(deploy_run, cloudfront, apigateway,
+                                                                                  capsys):
+    expect_flush(apigateway)
     cloudfront.stubber.add_client_error("create_invalidation", "TooManyInvalidationsInProgress", "slow down", 400)
     assert deploy.main(["--env", "dev"]) == 1
     err = capsys.readouterr().err
@@ -201,8 +226,9 @@ def test_a_failed_invalidation_fails_the_deploy_and_says_the_catalog_may_be_stal
     assert f"aws cloudfront create-invalidation --distribution-id {DISTRIBUTION} --paths /models /health" in err
 
 
-def test_a_name_that_never_resolves_fails_the_deploy_before_the_smoke_suite(deploy_run, cloudfront, monkeypatch,
-                                                                           capsys):
+def test_a_name_that_never_resolves_fails_the_deploy_before_the_smoke_suite(deploy_run, cloudfront, apigateway,
+                                                                           monkeypatch, capsys):
+    expect_flush(apigateway)
     expect_invalidation(cloudfront.stubber, ["completed"])
     cloudfront.stubber.add_response("get_distribution", answer("get_distribution"), {"Id": DISTRIBUTION})
     monkeypatch.setattr(socket, "getaddrinfo", Resolver(resolves_on=None))
@@ -217,3 +243,16 @@ def test_without_the_stack_outputs_the_deploy_fails_saying_nothing_was_invalidat
     monkeypatch.setattr(edge_cache, "client", lambda: pytest.fail("nothing to invalidate"))
     assert deploy.main(["--env", "dev"]) == 1
     assert "the outputs distributionId and edgeUrl of stack dev could not be read" in capsys.readouterr().err
+
+
+def test_a_failed_authorizer_flush_fails_the_deploy_before_the_invalidation(deploy_run, apigateway, capsys):
+    """A consumer removed or narrowed by the deploy keeps its cached answer (300 s) until the stage's authorizer
+    cache is flushed."""
+    apigateway.stubber.add_client_error("flush_stage_authorizers_cache", "TooManyRequestsException", "slow down",
+                                        429, expected_params={"restApiId": API_ID, "stageName": "v1"})
+    assert deploy.main(["--env", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: dev is deployed (pulumi up succeeded), but could not flush the authorizer cache of "
+                          f"stage v1 of REST API {API_ID}")
+    assert f"aws apigateway flush-stage-authorizers-cache --region eu-west-1 --rest-api-id {API_ID}" in err
+    assert deploy_run == ["pulumi up", "outputs dev", "apigateway eu-west-1"]  # no invalidation after it
