@@ -53,6 +53,7 @@ class Registration:
     inputs: dict
     dependencies: tuple[str, ...] = ()
     property_dependencies: dict = field(default_factory=dict)  # property → URNs its value came from
+    delete_before_replace: bool = False
 
 
 class PlanMonitor(MockMonitor):
@@ -71,6 +72,7 @@ class PlanMonitor(MockMonitor):
                 urn=response.urn, id=response.id, type=request.type, name=request.name, parent=request.parent,
                 custom=request.custom, inputs=inputs, dependencies=tuple(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                delete_before_replace=request.deleteBeforeReplace,
             ))
         return response
 

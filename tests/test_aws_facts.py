@@ -7,8 +7,13 @@ returns plain data, so every assertion here runs on resolved values (no callback
 
 import hashlib
 import json
+import shutil
+
+import yaml
 
 from conftest import behaviours, distribution, openapi
+from gitops.environments import ENVIRONMENTS_DIR
+from gitops.plan import plan_environment
 from gitops.plan_mocks import Secret, api_key_value
 from ml_edge.stack import BACKEND_OUTPUTS, CONSUMER_OUTPUTS, OUTPUT_NAMES, RESTRICTED_SMOKE_OUTPUTS
 
@@ -379,6 +384,27 @@ def test_http_model_servers_get_neither_the_origin_secret_nor_the_consumer_key(p
     certificate = plan.one("aws:apigateway/clientCertificate:ClientCertificate")
     assert plan.one("aws:apigateway/stage:Stage").inputs["clientCertificateId"] == certificate.id
     assert plan.outputs["backendClientCertificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert plan.outputs["backendClientCertificates"]["a"]["pem"] == plan.outputs["backendClientCertificate"]
+    assert plan.outputs["backendClientCertificates"]["a"]["expires"]
+
+
+def test_the_backend_certificate_rotates_without_presenting_an_untrusted_one(tmp_path):
+    """API Gateway presents one certificate per stage and generates its key: a new one is issued first (model
+    servers add its PEM), presented in a second step, and the old one retired in a third."""
+    shutil.copytree(ENVIRONMENTS_DIR / "prod", tmp_path / "prod")
+    stack = tmp_path / "prod" / "Pulumi.prod.yaml"
+    steps = [{"present": "a", "issued": ["a", "b"]}, {"present": "b", "issued": ["a", "b"]},
+             {"present": "b", "issued": ["b"]}]
+    for step, setting in enumerate(steps):
+        document = yaml.safe_load(stack.read_text())
+        document["config"]["ml-edge:backendCertificate"] = setting
+        stack.write_text(yaml.safe_dump(document))
+        plan = plan_environment("prod", tmp_path)
+        certificates = {c.name[-1]: c for c in plan.of_type("aws:apigateway/clientCertificate:ClientCertificate")}
+        assert sorted(certificates) == setting["issued"], step
+        presented = certificates[setting["present"]]
+        assert plan.one("aws:apigateway/stage:Stage").inputs["clientCertificateId"] == presented.id
+        assert sorted(plan.outputs["backendClientCertificates"]) == setting["issued"]
 
 
 def test_without_http_model_servers_there_is_no_client_certificate(plans):
@@ -386,3 +412,10 @@ def test_without_http_model_servers_there_is_no_client_certificate(plans):
     assert plan.of_type("aws:apigateway/clientCertificate:ClientCertificate") == []
     assert "clientCertificateId" not in plan.one("aws:apigateway/stage:Stage").inputs
     assert "backendClientCertificate" not in plan.outputs
+
+
+def test_alias_records_take_over_records_made_by_hand(plans):
+    """Without hostedZoneId someone creates the records by hand; setting it later must not fail on 'already
+    exists' (Route 53 ChangeResourceRecordSets CREATE), so the records are written with UPSERT."""
+    for record in plans["prod"].of_type("aws:route53/record:Record"):
+        assert record.inputs["allowOverwrite"] is True

@@ -148,6 +148,10 @@ BAD_CONFIGS = [
      "ml-edge:tiers: tier names are lower-case words"),
     ("smoke consumer that does not exist", set_key("ml-edge:smokeConsumer", "smoke-suite"),
      "ml-edge:smokeConsumer: 'smoke-suite' is not a consumer; consumers: smoke, data-science"),
+    ("backend certificate presented but not issued", set_key("ml-edge:backendCertificate",
+                                                             {"present": "b", "issued": ["a"]}),
+     "ml-edge:backendCertificate: present is 'b' but issued is ['a']: API Gateway can only present a certificate it "
+     "holds"),
     ("origin secret sent but not accepted", set_key("ml-edge:originSecret", {"send": "b", "accept": ["a"]}),
      "ml-edge:originSecret: send is 'b' but accept is ['a']"),
 ]

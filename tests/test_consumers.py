@@ -118,3 +118,10 @@ def test_adding_a_consumer_is_a_one_file_change_whose_preview_shows_the_key_and_
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_each_environment_has_a_smoke_consumer(plans, env):
     assert plans[env].config.smoke_consumer == "smoke"
+
+
+def test_a_consumer_moved_to_another_tier_leaves_its_old_plan_first(plan):
+    """API Gateway keeps a key in one usage plan per stage: a replaced membership must be deleted before its
+    replacement is created, or the create fails half-way through the deploy."""
+    memberships = plan.of_type(PLAN_KEY)
+    assert memberships and all(m.delete_before_replace for m in memberships)

@@ -40,7 +40,7 @@ def test_the_plan_shows_what_a_reviewer_checks(plans):
         "authorizer consumer: Lambda request on method.request.header.x-api-key · answers cached 300 s",
         "(HTTP, sends only Accept, Content-Type, X-ML-Edge-Consumer)",
         "scope REGIONAL · default block · sampled requests off",
-        "X-Ray tracing on · presents a client certificate to HTTP model servers",
+        "X-Ray tracing on · presents client certificate ml-edge-prod-api-backend-certificate-a to HTTP model servers",
         "A api.ml-edge.example.com → alias of d",
         "AAAA api.ml-edge.example.com → alias of d",
     ):

@@ -2,10 +2,12 @@
 
 inputs   EnvConfig, the origin secret, the consumers' authorizer
 creates  backends · RestApi (OpenAPI body) · Deployment (re-created when the body changes) · Stage with access
-         logs and tracing, and (with HTTP model servers) a client certificate API Gateway presents to them ·
+         logs and tracing, and (with HTTP model servers) the client certificates of ml-edge:backendCertificate,
+         one of which API Gateway presents to them ·
          the stage's execution-log group (AWS would create it without retention) · stage-wide throttling ·
          a REGIONAL WAF web ACL that answers 403 to any request without the origin secret header
-outputs  rest_api_id, stage_name, invoke_url, backend_certificate_pem (None without HTTP model servers)
+outputs  rest_api_id, stage_name, invoke_url, backend_certificates (slot → certificate; empty without HTTP model
+         servers), presented_certificate (the slot the stage presents, or None)
 """
 
 import hashlib
@@ -38,7 +40,8 @@ class ModelApi(pulumi.ComponentResource):
     rest_api_id: pulumi.Output[str]
     stage_name: pulumi.Output[str]
     invoke_url: pulumi.Output[str]
-    backend_certificate_pem: pulumi.Output[str] | None
+    backend_certificates: dict[str, aws.apigateway.ClientCertificate]
+    presented_certificate: str | None
 
     def __init__(self, name: str, cfg: EnvConfig, origin_secret: OriginSecret, consumers: Consumers,
                  opts: pulumi.ResourceOptions | None = None):
@@ -67,10 +70,14 @@ class ModelApi(pulumi.ComponentResource):
         )
         access_logs = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=f"/ml-edge/{cfg.environment}/api-access",
                                               retention_in_days=cfg.log_retention_days, opts=child)
-        certificate = (aws.apigateway.ClientCertificate(
-            f"{name}-backend-certificate",
-            description=f"ml-edge {cfg.environment}: API Gateway presents it to the HTTP model servers (mutual TLS)",
-            opts=child) if any(isinstance(m, HttpModel) for m in cfg.models) else None)
+        has_http_models = any(isinstance(m, HttpModel) for m in cfg.models)
+        self.backend_certificates = {slot: aws.apigateway.ClientCertificate(
+            f"{name}-backend-certificate-{slot}",
+            description=f"ml-edge {cfg.environment}: slot {slot} of the certificates API Gateway presents to the "
+                        f"HTTP model servers (mutual TLS)",
+            opts=child) for slot in (cfg.backend_certificate.issued if has_http_models else [])}
+        self.presented_certificate = cfg.backend_certificate.present if has_http_models else None
+        certificate = self.backend_certificates.get(self.presented_certificate)
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.rest_api.id,
@@ -108,7 +115,6 @@ class ModelApi(pulumi.ComponentResource):
         self.rest_api_id = self.rest_api.id
         self.stage_name = self.stage.stage_name
         self.invoke_url = self.stage.invoke_url
-        self.backend_certificate_pem = certificate.pem_encoded_certificate if certificate else None
         self.register_outputs({"rest_api_id": self.rest_api_id, "invoke_url": self.invoke_url})
 
     def _backends(self, name: str, cfg: EnvConfig):

@@ -146,6 +146,32 @@ class OriginSecretConfig(_Strict):
         return "rotating" if len(self.accept) == 2 else "steady"
 
 
+class BackendCertificateConfig(_Strict):
+    """The client certificates API Gateway holds for HTTP model servers (slots `a` and `b`), and the one it presents.
+
+    Rotate in three pull requests, so that no model server ever sees a certificate it does not trust yet: issue the
+    other slot (servers add its PEM to their trust), present it, then retire the old slot.
+    """
+
+    present: Literal["a", "b"] = "a"
+    issued: list[Literal["a", "b"]] = Field(default_factory=lambda: ["a"], min_length=1, max_length=2)
+
+    @field_validator("issued")
+    @classmethod
+    def _distinct(cls, issued: list[str]) -> list[str]:
+        if len(set(issued)) != len(issued):
+            raise ValueError("list each slot once")
+        return issued
+
+    @model_validator(mode="after")
+    def _presented_is_issued(self) -> BackendCertificateConfig:
+        if self.present not in self.issued:
+            raise ValueError(f"present is {self.present!r} but issued is {self.issued}: API Gateway can only present "
+                             f"a certificate it holds. Rotate in three pull requests: issue both, present the new "
+                             f"one, then issue only the new one")
+        return self
+
+
 Example = dict[str, list[Any]]
 
 
@@ -242,6 +268,7 @@ class EnvConfig(_Strict):
     tracing: bool = True
     max_instances: int = Field(100, ge=1, le=1_000)
     origin_secret: OriginSecretConfig = OriginSecretConfig()
+    backend_certificate: BackendCertificateConfig = BackendCertificateConfig()
     tiers: dict[str, Tier] = Field(min_length=1)
     consumers: list[Consumer] = Field(min_length=1, max_length=200)
     smoke_consumer: str | None = None

@@ -115,6 +115,7 @@ class Edge(pulumi.ComponentResource):
                 type=record_type,
                 aliases=[{"name": self.distribution.domain_name, "zone_id": CLOUDFRONT_HOSTED_ZONE,
                           "evaluate_target_health": False}],
+                allow_overwrite=True,  # takes over records created by hand before hostedZoneId was set
                 opts=pulumi.ResourceOptions(parent=self),
             )
 

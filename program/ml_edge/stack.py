@@ -14,7 +14,8 @@ OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "mod
 # beyond the contract's names: consumer key ids and plans (readable), the smoke consumers' keys (secret) and plans
 CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
 RESTRICTED_SMOKE_OUTPUTS = ("smokeRestrictedApiKey", "smokeRestrictedModels")
-BACKEND_OUTPUTS = ("backendClientCertificate",)  # the PEM model servers trust (public; with HTTP models only)
+# with HTTP model servers: the PEM the stage presents, and every issued one with its expiry (public, not secret)
+BACKEND_OUTPUTS = ("backendClientCertificate", "backendClientCertificates")
 
 
 def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
@@ -43,6 +44,10 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
         restricted = next(c for c in cfg.consumers if c.name == cfg.smoke_restricted_consumer)
         outputs["smokeRestrictedApiKey"] = consumers.key_value(restricted.name)
         outputs["smokeRestrictedModels"] = pulumi.Output.from_input(list(restricted.models))
-    if api.backend_certificate_pem is not None:
-        outputs["backendClientCertificate"] = api.backend_certificate_pem
+    if api.presented_certificate is not None:
+        certificates = api.backend_certificates
+        outputs["backendClientCertificate"] = certificates[api.presented_certificate].pem_encoded_certificate
+        outputs["backendClientCertificates"] = pulumi.Output.all(**{
+            slot: pulumi.Output.all(pem=c.pem_encoded_certificate, expires=c.expiration_date)
+            for slot, c in certificates.items()})
     return outputs

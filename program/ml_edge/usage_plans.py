@@ -38,8 +38,11 @@ class UsagePlans(pulumi.ComponentResource):
             quota_settings={"limit": tier.quota.limit, "period": tier.quota.period} if tier.quota else None,
             opts=child,
         ) for tier_name, tier in cfg.tiers.items()}
+        # A key belongs to one usage plan per stage: moving a consumer to another tier replaces its membership,
+        # and the new one can only be created once the old one is gone.
+        membership = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         for consumer in cfg.consumers:
             aws.apigateway.UsagePlanKey(f"{name}-{consumer.name}", key_id=key_ids[consumer.name], key_type="API_KEY",
-                                        usage_plan_id=tiers[consumer.tier].id, opts=child)
+                                        usage_plan_id=tiers[consumer.tier].id, opts=membership)
         self.plans = {c.name: describe_plan(c.tier, cfg.tiers[c.tier], c) for c in cfg.consumers}
         self.register_outputs({})
