@@ -15,7 +15,13 @@ from conftest import behaviours, distribution, openapi
 from gitops.environments import ENVIRONMENTS_DIR
 from gitops.plan import plan_environment
 from gitops.plan_mocks import Secret, api_key_value
-from ml_edge.stack import BACKEND_OUTPUTS, CONSUMER_OUTPUTS, OUTPUT_NAMES, RESTRICTED_SMOKE_OUTPUTS
+from ml_edge.stack import (
+    BACKEND_OUTPUTS,
+    CONSUMER_OUTPUTS,
+    OUTPUT_NAMES,
+    RESTRICTED_SMOKE_OUTPUTS,
+    ROTATION_OUTPUT,
+)
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -187,8 +193,11 @@ def test_distribution_serves_http2_and_http3_with_the_configured_price_class(pla
 
 def test_stack_outputs_are_exactly_the_contract_names(plan):
     assert OUTPUT_NAMES == ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
-    optional = [*RESTRICTED_SMOKE_OUTPUTS, *BACKEND_OUTPUTS]
+    optional = [*RESTRICTED_SMOKE_OUTPUTS, *BACKEND_OUTPUTS, ROTATION_OUTPUT]
     assert tuple(name for name in plan.outputs if name not in optional) == OUTPUT_NAMES + CONSUMER_OUTPUTS
+    assert plan.outputs[ROTATION_OUTPUT] == {"send": plan.config.origin_secret.send,
+                                             "accept": plan.config.origin_secret.accept,
+                                             "generation": plan.config.origin_secret.generation}
     assert isinstance(plan.outputs["smokeApiKey"], Secret)
     assert plan.outputs["models"] == [m.name for m in plan.config.models]
     assert plan.outputs["environment"] == plan.environment

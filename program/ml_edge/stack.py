@@ -13,6 +13,8 @@ from .usage_plans import UsagePlans
 OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
 # beyond the contract's names: consumer key ids and plans (readable), the smoke consumers' keys (secret) and plans
 CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
+# what is deployed, for the deploy's and the pull request's rotation-order check (names of slots only, no secret)
+ROTATION_OUTPUT = "originSecretRotation"
 RESTRICTED_SMOKE_OUTPUTS = ("smokeRestrictedApiKey", "smokeRestrictedModels")
 # with HTTP model servers: the PEM the stage presents, and every issued one with its expiry (public, not secret)
 BACKEND_OUTPUTS = ("backendClientCertificate", "backendClientCertificates")
@@ -36,6 +38,7 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
         "environment": pulumi.Output.from_input(cfg.environment),
         "consumerKeyIds": consumers.key_ids,
         "consumerPlans": pulumi.Output.from_input(usage.plans),
+        ROTATION_OUTPUT: pulumi.Output.from_input(cfg.origin_secret.model_dump(by_alias=True)),
     }
     if cfg.smoke_consumer is not None:
         outputs["smokeApiKey"] = consumers.key_value(cfg.smoke_consumer)
