@@ -154,7 +154,7 @@ class PlanMocks(Mocks):
             resource_id = name
         elif kind == "aws:iam/role:Role":
             name = state["name"]
-            state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}")
+            state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role{_unwrap(inputs.get('path')) or '/'}{name}")
             resource_id = name
         elif kind == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{_unwrap(inputs.get('name'))}"

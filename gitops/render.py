@@ -234,7 +234,8 @@ def _permission(inputs: dict, plan: Plan) -> list[str]:
 def _role(inputs: dict, plan: Plan) -> list[str]:
     policy = json.loads(inputs.get("assumeRolePolicy", "{}"))
     principals = [s["Principal"]["Service"] for s in policy.get("Statement", [])]
-    return [f"assumed by {show(principals)}"]
+    boundary = str(inputs.get("permissionsBoundary", "none")).rsplit("/", 1)[-1]
+    return [f"assumed by {show(principals)} · path {inputs.get('path', '/')} · boundary {boundary}"]
 
 
 def _role_policy(inputs: dict, plan: Plan) -> list[str]:

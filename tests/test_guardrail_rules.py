@@ -399,7 +399,7 @@ def test_a_message_that_would_quote_a_secret_is_redacted(distribution):
 
 def test_every_rule_has_a_name_description_remediation_and_config_defaults():
     names = [rule.name for rule in POLICIES]
-    assert len(names) == len(set(names)) == 17
+    assert len(names) == len(set(names)) == 18
     for rule in POLICIES:
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
         assert rule.description and rule.remediation
@@ -885,3 +885,19 @@ def test_values_unknown_until_deploy_pass_when_they_come_from_the_api():
     assert bypass_messages([api, permission("p", UNKNOWN, principal=UNKNOWN)]) == []
     (message,) = bypass_messages([api, permission("p", UNKNOWN, sources=["urn:pulumi:dev::ml-edge::other"])])
     assert "sourceArn is (unknown until deploy); allowed: an ARN built from the execution ARN" in message
+
+
+# --- IAM roles carry the boundary -------------------------------------------------------------------------------
+
+def test_a_role_without_the_boundary_or_outside_the_path_is_found(plans):
+    from guardrails import iam_role_bounded
+    role = as_resource(next(r for r in plans["prod"].of_type("aws:iam/role:Role")))
+    assert messages(iam_role_bounded.RULE, role) == []
+    unbounded = changed(role, lambda p: p.pop("permissionsBoundary"))
+    assert messages(iam_role_bounded.RULE, unbounded) == [
+        f"{role.name} (aws:iam/role:Role): permissionsBoundary is not set; allowed: the environment's boundary "
+        "policy arn:aws:iam::<account>:policy/ml-edge-<env>-boundary"]
+    admin = changed(role, lambda p: p.update(permissionsBoundary="arn:aws:iam::aws:policy/AdministratorAccess",
+                                              path="/"))
+    assert [m.split(": ", 1)[1].split(" is ")[0] for m in messages(iam_role_bounded.RULE, admin)] == [
+        "permissionsBoundary", "path"]

@@ -17,7 +17,7 @@ from gitops.policy_check import PolicyConfigError, evaluate, reconcile
 MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront-ttl-limits", "origin-secret-header",
              "api-requires-origin-secret", "origin-secret-accepted", "origin-guard-no-sampled-requests",
              "apigateway-regional-endpoint", "apigateway-predict-requires-key", "apigateway-usage-plan-throttled",
-             "apigateway-backend-headers-stripped", "backends-only-via-api"}
+             "apigateway-backend-headers-stripped", "backends-only-via-api", "iam-role-bounded"}
 ADVISORY = {"cloudfront-waf-attached", "cloudfront-viewer-tls", "cloudfront-security-headers",
             "apigateway-stage-observability", "cloudfront-no-legacy-forwarding"}
 
@@ -85,6 +85,7 @@ UNSAFE_CHANGES = [
     ("apigateway-usage-plan-throttled", "aws:apigateway/usagePlan:UsagePlan", lambda i: i["apiStages"][0].update(
         throttles=[{"path": "/models/iris/predict/POST", "rateLimit": 0, "burstLimit": 0}])),
     ("backends-only-via-api", "aws:lambda/permission:Permission", lambda i: i.update(principal="*")),
+    ("iam-role-bounded", "aws:iam/role:Role", lambda i: i.pop("permissionsBoundary")),
 ]
 
 

@@ -66,6 +66,8 @@ MUTANTS = [
     Mutant("400 body breaks JSON", "program/ml_edge/openapi.py",
            'SUBSTITUTED_QUOTED = "$context.error.messageString"',
            'SUBSTITUTED_QUOTED = "$context.error.validationErrorString"', "tests/test_openapi.py"),
+    Mutant("roles without a permissions boundary", "program/ml_edge/roles.py", "permissions_boundary=account.apply(",
+           "permissions_boundary=None and account.apply(", "tests/test_policy_pack.py"),
     Mutant("config: typo not caught", "program/ml_edge/config.py",
            'extra="forbid", alias_generator', 'extra="ignore", alias_generator', "tests/test_config_validation.py"),
     Mutant("reference model mislabels", "program/ml_edge/reference_model/model.py",

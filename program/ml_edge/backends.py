@@ -13,7 +13,8 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
-from .lambda_function import allow_api_gateway, assume_role_policy, python_function
+from .lambda_function import allow_api_gateway, python_function
+from .roles import service_role
 
 REFERENCE_DIR = Path(__file__).with_name("reference_model")
 REFERENCE_FILES = ("__init__.py", "handler.py", "model.py", "weights.json")
@@ -73,9 +74,8 @@ class SageMakerAccess(pulumi.ComponentResource):
         endpoint_arns = pulumi.Output.all(partition.partition, identity.account_id).apply(lambda args: [
             f"arn:{args[0]}:sagemaker:{cfg.region}:{args[1]}:endpoint/{m.endpoint_name.lower()}" for m in models
         ])
-        self.role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
-                                 description="API Gateway invokes the ml-edge SageMaker endpoints",
-                                 opts=pulumi.ResourceOptions(parent=self))
+        self.role = service_role(f"{name}-role", self, cfg.environment, "apigateway.amazonaws.com",
+                                 "API Gateway invokes the ml-edge SageMaker endpoints")
         aws.iam.RolePolicy(f"{name}-invoke", role=self.role.id,
                            policy=endpoint_arns.apply(lambda arns: json.dumps({
                                "Version": "2012-10-17",

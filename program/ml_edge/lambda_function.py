@@ -12,24 +12,17 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import EnvConfig
+from .roles import service_role
 
 RUNTIME = "python3.12"
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
-
-
-def assume_role_policy(service: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    })
 
 
 def python_function(name: str, parent: pulumi.Resource, cfg: EnvConfig, *, code: pulumi.Input[pulumi.Archive],
                     handler: str, log_group_name: str, description: str, memory_mb: int = 128,
                     timeout_seconds: int = 3, variables: dict[str, str] | None = None) -> aws.lambda_.Function:
     child = pulumi.ResourceOptions(parent=parent)
-    role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
-                        description=description, opts=child)
+    role = service_role(f"{name}-role", parent, cfg.environment, "lambda.amazonaws.com", description)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=log_group_name,
                                         retention_in_days=cfg.log_retention_days, opts=child)
     ready: list[pulumi.Resource] = [

@@ -1,0 +1,43 @@
+"""IAM roles the program creates: each assumed by one AWS service, under the environment's path, and capped by the
+environment's permissions boundary.
+
+The deploy role may create and change only roles under `/ml-edge/<env>/` that carry the boundary policy
+`ml-edge-<env>-boundary` (tools/bootstrap.sh creates both the policy and that rule), so even a changed program
+cannot mint a role with more rights than the boundary allows, nor touch another environment's roles.
+"""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from .regions import PARTITION
+
+
+def role_path(environment: str) -> str:
+    return f"/ml-edge/{environment}/"
+
+
+def boundary_policy_name(environment: str) -> str:
+    return f"ml-edge-{environment}-boundary"
+
+
+def assume_role_policy(service: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    })
+
+
+def service_role(name: str, parent: pulumi.Resource, environment: str, service: str,
+                 description: str) -> aws.iam.Role:
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent)).account_id
+    return aws.iam.Role(
+        name,
+        assume_role_policy=assume_role_policy(service),
+        path=role_path(environment),
+        permissions_boundary=account.apply(
+            lambda account_id: f"arn:{PARTITION}:iam::{account_id}:policy/{boundary_policy_name(environment)}"),
+        description=description,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
