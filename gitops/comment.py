@@ -17,13 +17,15 @@ ICON = {"BLOCKED": "❌", "warn": "⚠️", "pass": "✅", "disabled": "⏸"}
 
 
 def render_comment(offline: OfflineResult, cloud: CliRun | None, commit: str = "", run_url: str = "",
-                   cloud_skipped_reason: str = "") -> str:
+                   cloud_skipped_reason: str = "", rotation_basis: str = "") -> str:
+    """rotation_basis: what the rotation order was checked against (what is deployed, or the base branch)."""
     env = offline.environment
     parts = [marker(env), _heading(offline, cloud), "", _changes(offline, cloud, cloud_skipped_reason), ""]
+    checked = f" Checked against {rotation_basis}." if rotation_basis else ""
     if offline.plan is not None:
-        parts += [_origin_secret_phase(offline), ""]
+        parts += [_origin_secret_phase(offline) + ("" if offline.rotation_problem else checked), ""]
     if offline.rotation_problem:
-        parts += ["### ❌ Origin-secret rotation order", "", offline.rotation_problem, ""]
+        parts += ["### ❌ Origin-secret rotation order", "", offline.rotation_problem + checked, ""]
     if offline.report is not None:
         parts += _guardrails(offline), [""]
     elif offline.error:
