@@ -104,3 +104,11 @@ def test_a_pull_request_that_adds_an_environment_gets_its_comment(tmp_path):
     write_artifact(tmp_path, "qa")
     ((number, env, _),) = validated(tmp_path, SHA, ["dev", "staging", "prod"])
     assert (number, env) == (7, "qa")
+
+
+@pytest.mark.parametrize("outcome", ["cancelled", "skipped"])
+def test_a_cancelled_or_skipped_check_neither_opens_nor_closes_an_issue(outcome, monkeypatch, capsys):
+    from gitops import track_issue
+    monkeypatch.setattr(track_issue, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
+    assert track_issue.main(["--kind", "smoke", "--env", "prod", "--outcome", outcome]) == 0
+    assert capsys.readouterr().out == f"the smoke check of prod was {outcome}: no issue opened or closed\n"
