@@ -2,7 +2,8 @@
 
 One comment per environment, found again by its hidden marker and updated in place. GitHub refuses comments
 over 65,536 characters: the diff is trimmed to fit, everything else always fits. No secret: the offline plan
-is masked by the renderer and again here; `pulumi preview` prints secrets as [secret] itself.
+is masked by the renderer and again here; `pulumi preview` prints the secrets it knows as [secret] itself, and
+gitops.pr_preview replaces every secret value of the stack in its output before it gets here (stack_secrets).
 """
 
 from .comment_marker import GITHUB_LIMIT, marker
