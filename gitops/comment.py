@@ -2,7 +2,8 @@
 
 One comment per environment, found again by its hidden marker and updated in place. GitHub refuses comments
 over 65,536 characters: the diff is trimmed to fit, everything else always fits. No secret: the offline plan
-is masked by the renderer and again here; `pulumi preview` prints secrets as [secret] itself.
+is masked by the renderer and again here; `pulumi preview` prints the secrets it knows as [secret] itself, and
+gitops.pr_preview replaces every secret value of the stack in its output before it gets here (stack_secrets).
 """
 
 from .comment_marker import GITHUB_LIMIT, marker
@@ -17,13 +18,15 @@ ICON = {"BLOCKED": "❌", "warn": "⚠️", "pass": "✅", "disabled": "⏸"}
 
 
 def render_comment(offline: OfflineResult, cloud: CliRun | None, commit: str = "", run_url: str = "",
-                   cloud_skipped_reason: str = "") -> str:
+                   cloud_skipped_reason: str = "", rotation_basis: str = "") -> str:
+    """rotation_basis: what the rotation order was checked against (what is deployed, or the base branch)."""
     env = offline.environment
     parts = [marker(env), _heading(offline, cloud), "", _changes(offline, cloud, cloud_skipped_reason), ""]
+    checked = f" Checked against {rotation_basis}." if rotation_basis else ""
     if offline.plan is not None:
-        parts += [_origin_secret_phase(offline), ""]
+        parts += [_origin_secret_phase(offline) + ("" if offline.rotation_problem else checked), ""]
     if offline.rotation_problem:
-        parts += ["### ❌ Origin-secret rotation order", "", offline.rotation_problem, ""]
+        parts += ["### ❌ Origin-secret rotation order", "", offline.rotation_problem + checked, ""]
     if offline.report is not None:
         parts += _guardrails(offline), [""]
     elif offline.error:

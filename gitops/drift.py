@@ -1,15 +1,19 @@
 """Nightly drift check of one environment: `pulumi preview --refresh --expect-no-changes`.
 
 Writes the drift summary (counts and the diff) to --details for the issue; exit 0 no drift, 1 drift or failure.
+A refresh reads values back from the cloud, secrets among them: every secret value of the stack is masked in the
+log before the check runs and replaced in the diff; when they cannot be read, the check does not run.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from . import pulumi_cli
+from . import pulumi_cli, stack_secrets
 
 DIFF_LIMIT = 50_000
+NOT_MASKABLE = ("the drift check did not run: the stack's secret values could not be read (`pulumi stack export "
+                "--show-secrets`), so its output could not be masked. The run's log says why.")
 
 
 def drift_report(env: str, run: pulumi_cli.CliRun) -> str:
@@ -24,12 +28,21 @@ def drift_report(env: str, run: pulumi_cli.CliRun) -> str:
     return f"In `{env}`, {what}. Review it, then either fix the code or re-deploy main.\n\n```diff\n{output}\n```\n"
 
 
+def masked_drift_run(env: str) -> pulumi_cli.CliRun:
+    secrets = stack_secrets.read(pulumi_cli.stack_name(env))
+    if secrets is None:
+        return pulumi_cli.CliRun(1, NOT_MASKABLE)
+    secrets.mask_in_log()
+    run = pulumi_cli.run(pulumi_cli.drift_command(env))
+    return pulumi_cli.CliRun(run.status, secrets.scrub(run.output), run.summary)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--env", required=True)
     parser.add_argument("--details", type=Path, required=True)
     args = parser.parse_args(argv)
-    run = pulumi_cli.run(pulumi_cli.drift_command(args.env))
+    run = masked_drift_run(args.env)
     args.details.write_text(drift_report(args.env, run), encoding="utf-8")
     return 0 if run.status == 0 else 1
 

@@ -1,84 +1,213 @@
 """Post the pull-request comments rendered by the untrusted preview jobs (the privileged half of the check).
 
-Runs in a workflow_run job with `pull-requests: write` that checks out only the default branch: the artefact is
-data, never code. Every comment is checked before it is posted: a known environment, a pull request whose head
-is the commit the previews ran on, the size limit, and our own marker (any marker in the text is dropped).
+Runs in a workflow_run job with `pull-requests: write` that checks out only the default branch. The artefacts
+were written by the pull request's own run, whose workflow file the pull request itself may have changed: they
+are data from an attacker, checked before anything is posted:
+- the triggering run (from the event GitHub wrote, not from the artefacts) was a pull_request run; a run from a
+  fork cannot bring a cloud preview (it has no credentials, so one would be forged): refused;
+- folders, files and sizes are counted from the directory listing before any file is read; symlinks and other
+  non-files are refused;
+- every comment is for one pull request, rendered for the run's head commit, of a well-formed environment;
+- the pull request is cross-checked with the run through the GitHub API: open, at the run's head commit, from the
+  run's head repository and branch;
+- the text is defused: every `<!--` is escaped (so no hidden marker, whatever the nesting) and every @-mention
+  broken, so a comment pings nobody; our own marker is added on top.
 """
 
 import argparse
+import itertools
 import json
 import os
 import re
-import shutil
+import stat
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from .comment_marker import GITHUB_LIMIT, MARKER, marker
-from .environments import environment_names
+from .comment_marker import GITHUB_LIMIT, marker
 from .github_api import GitHub
 
-ENV_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")  # as ml-edge's config accepts it
+FOLDER = re.compile(r"comment-(offline|cloud)-([a-z][a-z0-9-]{0,19})")  # as pull-request.yml names its artefacts
+MAX_FOLDERS = 24  # an offline and a cloud comment for each of 12 environments
+MAX_FILES_PER_FOLDER = 2  # <env>.md and <env>.json
+MAX_COMMENT_BYTES = 4 * GITHUB_LIMIT  # GitHub's limit in characters, each at most 4 bytes of UTF-8
+MAX_METADATA_BYTES = 4_096
+MENTION = re.compile(r"@(?=[A-Za-z0-9])")  # @user, @org/team
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 class Refused(ValueError):
     pass
 
 
-def validated(folder: Path, head_sha: str, known: list[str]) -> list[tuple[int, str, str]]:
-    """(pull request, environment, body) of every comment in the folder, or Refused."""
+@dataclass(frozen=True)
+class TriggeringRun:
+    """What GitHub says about the pull-request run whose artefacts these are."""
+    id: int
+    head_sha: str
+    head_branch: str
+    head_repository: str  # owner/name
+    repository: str  # owner/name of this repository
+
+    @property
+    def from_fork(self) -> bool:
+        return self.head_repository.lower() != self.repository.lower()
+
+
+@dataclass(frozen=True)
+class Comment:
+    pull_request: int
+    environment: str
+    body: str
+
+
+def triggering_run(event: dict) -> TriggeringRun:
+    """The run from the workflow_run event's payload (GITHUB_EVENT_PATH)."""
+    run = event.get("workflow_run") or {}
+    if run.get("event") != "pull_request":
+        raise Refused(f"the triggering run was a {run.get('event')!r} run, not a pull_request run")
+    head, base = run.get("head_repository") or {}, run.get("repository") or {}
+    if not (run.get("head_sha") and run.get("head_branch") and head.get("full_name") and base.get("full_name")):
+        raise Refused("the workflow_run event lacks the run's head commit, branch or repositories")
+    return TriggeringRun(run.get("id", 0), run["head_sha"], run["head_branch"], head["full_name"], base["full_name"])
+
+
+def listed(folder: Path, limit: int) -> list[Path]:
+    """The folder's entries, refused beyond `limit` (counted from the listing: nothing is read)."""
+    entries = list(itertools.islice(folder.iterdir(), limit + 1))
+    if len(entries) > limit:
+        raise Refused(f"{folder.name!r} holds more than {limit} entries")
+    return sorted(entries)
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """A regular file's content, refused when it is a symlink or not a file, or (by its size, before reading) over
+    `limit`. Opened without following a symlink, then checked, so nothing can be swapped in between."""
+    where = f"{path.parent.name}/{path.name}"
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise Refused(f"{where} is missing") from None
+    except OSError:  # ELOOP: a symlink
+        raise Refused(f"{where} is not a regular file") from None
+    with os.fdopen(handle, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused(f"{where} is not a regular file")
+        if info.st_size > limit:
+            raise Refused(f"{where}: {info.st_size} bytes, over the {limit} allowed")
+        content = file.read(limit + 1)
+    if len(content) > limit:
+        raise Refused(f"{where}: over the {limit} bytes allowed")
+    return content
+
+
+def chosen_folders(artifacts: Path, run: TriggeringRun) -> dict[str, Path]:
+    """Environment → the folder to post: a cloud preview's (it has the diff) over the offline one."""
+    chosen: dict[str, tuple[str, Path]] = {}
+    for folder in listed(artifacts, MAX_FOLDERS):
+        match = FOLDER.fullmatch(folder.name)
+        if not match or not stat.S_ISDIR(folder.lstat().st_mode):
+            raise Refused(f"{folder.name!r} is not a comment folder")
+        kind, env = match.groups()
+        if kind == "cloud" and run.from_fork:
+            raise Refused(f"{folder.name!r}: a pull request from a fork ({run.head_repository}) cannot have a cloud "
+                          f"preview; its run has no cloud credentials, so this one is forged")
+        if env not in chosen or kind == "cloud":
+            chosen[env] = (kind, folder)
+    return {env: folder for env, (_, folder) in sorted(chosen.items())}
+
+
+def validated(artifacts: Path, run: TriggeringRun) -> list[Comment]:
+    """Every comment of the artefacts, checked and defused; or Refused."""
     comments = []
-    for meta_file in sorted(folder.glob("*.json")):
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        env, number = meta.get("environment"), meta.get("pull_request")
-        # a pull request may add an environment: any well-formed name is accepted, nothing else
-        if not (isinstance(env, str) and (env in known or ENV_NAME.fullmatch(env))) or meta_file.stem != env:
-            raise Refused(f"{meta_file.name}: {env!r} is not an environment name")
-        if not isinstance(number, int) or number <= 0:
-            raise Refused(f"{meta_file.name}: pull request number {number!r} is not a positive integer")
-        if meta.get("commit") != head_sha:
-            raise Refused(f"{meta_file.name}: rendered for commit {meta.get('commit')!r}, the run was {head_sha!r}")
-        body = MARKER.sub("", (folder / f"{env}.md").read_text(encoding="utf-8")).strip()
-        body = f"{marker(env)}\n{body}\n"
+    for env, folder in chosen_folders(artifacts, run).items():
+        listed(folder, MAX_FILES_PER_FOLDER)
+        cloud_folder = folder.name.startswith("comment-cloud-")
+        try:
+            meta = json.loads(read_capped(folder / f"{env}.json", MAX_METADATA_BYTES))
+            text = read_capped(folder / f"{env}.md", MAX_COMMENT_BYTES).decode("utf-8")
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise Refused(f"{folder.name}: unreadable ({type(error).__name__})") from None
+        if not isinstance(meta, dict) or meta.get("environment") != env:
+            raise Refused(f"{folder.name}: its metadata is not for the environment {env!r}")
+        number = meta.get("pull_request")
+        if type(number) is not int or number <= 0:
+            raise Refused(f"{folder.name}: pull request number {number!r} is not a positive integer")
+        if meta.get("commit") != run.head_sha:
+            raise Refused(f"{folder.name}: rendered for commit {meta.get('commit')!r}, the run was {run.head_sha!r}")
+        if meta.get("cloud") is not cloud_folder:
+            raise Refused(f"{folder.name}: says cloud={meta.get('cloud')!r} in an {'offline' * (not cloud_folder)}"
+                          f"{'cloud' * cloud_folder} folder")
+        body = f"{marker(env)}\n{defused(provenance(run) + own_text(text, env)).strip()}\n"
         if len(body) > GITHUB_LIMIT:
             raise Refused(f"{env}.md: {len(body)} characters, over GitHub's {GITHUB_LIMIT}")
-        comments.append((number, env, body))
+        comments.append(Comment(number, env, body))
+    if len({c.pull_request for c in comments}) > 1:
+        raise Refused(f"comments for several pull requests: {sorted({c.pull_request for c in comments})}")
     return comments
 
 
-def post(github: GitHub, comments: list[tuple[int, str, str]], head_sha: str) -> list[str]:
-    done = []
-    for number in sorted({n for n, _, _ in comments}):
-        head = github.pull_request(number).get("head", {}).get("sha")
-        if head != head_sha:
-            raise Refused(f"pull request #{number} is at {head!r}, not at the previewed commit {head_sha!r}")
-    for number, env, body in comments:
-        done.append(f"#{number} {env}: {github.upsert_comment(number, marker(env), body)}")
-    return done
+def own_text(text: str, env: str) -> str:
+    """The rendered comment without the renderer's marker line (the poster puts its own)."""
+    first, _, rest = text.partition("\n")
+    return rest if first.strip() == marker(env) else text
 
 
-def merged(artifacts: Path) -> Path:
-    """One folder of comments from the downloaded artefacts: a cloud preview's comment (it has the diff) wins
-    over the offline one of the same environment."""
-    folder = artifacts / "merged"
-    folder.mkdir(exist_ok=True)
-    for kind in ("offline", "cloud"):
-        for source in sorted(artifacts.glob(f"comment-{kind}-*")):
-            for file in source.glob("*.*"):
-                if file.suffix in (".md", ".json"):
-                    shutil.copyfile(file, folder / file.name)
-    return folder
+def provenance(run: TriggeringRun) -> str:
+    if not run.from_fork:
+        return ""
+    return (f"> From a fork ({run.head_repository}, branch {run.head_branch}): the offline preview only. Its run "
+            f"has no cloud credentials; the text below was written by that run.\n\n")
+
+
+def defused(text: str) -> str:
+    """No HTML comment can open (so no marker can hide, however nested) and no @-mention pings anyone.
+    Replacing `<!--` adds no `<`, so no new `<!--` can form: one pass suffices."""
+    return MENTION.sub("@" + ZERO_WIDTH_SPACE, text.replace("<!--", "&lt;!--"))
+
+
+def cross_checked(github: GitHub, number: int, run: TriggeringRun) -> None:
+    """The pull request is the one the run ran for: open, at its head commit, from its head repository and branch."""
+    pull = github.pull_request(number)
+    head = pull.get("head") or {}
+    problems = []
+    if pull.get("state") != "open":
+        problems.append(f"it is {pull.get('state')!r}, not open")
+    if head.get("sha") != run.head_sha:
+        problems.append(f"it is at {head.get('sha')!r}, not at the previewed commit {run.head_sha!r}")
+    if ((head.get("repo") or {}).get("full_name") or "").lower() != run.head_repository.lower():
+        problems.append(f"its head repository is {(head.get('repo') or {}).get('full_name')!r}, the run's was "
+                        f"{run.head_repository!r}")
+    if head.get("ref") != run.head_branch:
+        problems.append(f"its head branch is {head.get('ref')!r}, the run's was {run.head_branch!r}")
+    if problems:
+        raise Refused(f"pull request #{number} is not the run's: " + "; ".join(problems))
+
+
+def post(github: GitHub, comments: list[Comment], run: TriggeringRun) -> list[str]:
+    for number in sorted({c.pull_request for c in comments}):
+        cross_checked(github, number, run)
+    return [f"#{c.pull_request} {c.environment}: {github.upsert_comment(c.pull_request, marker(c.environment), c.body)}"
+            for c in comments]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=Path, required=True,
                         help="the downloaded artefacts: comment-offline-<env>/ and comment-cloud-<env>/ folders")
-    parser.add_argument("--head-sha", default=os.environ.get("HEAD_SHA", ""), help="the previewed commit")
+    parser.add_argument("--event", type=Path, default=os.environ.get("GITHUB_EVENT_PATH"),
+                        help="the workflow_run event (default: GITHUB_EVENT_PATH)")
     parser.add_argument("--repo", default=os.environ.get("GITHUB_REPOSITORY", ""))
     args = parser.parse_args(argv)
     try:
-        comments = validated(merged(args.dir), args.head_sha, environment_names())
-        for line in post(GitHub(args.repo), comments, args.head_sha):
+        if args.event is None:
+            raise Refused("no workflow_run event (GITHUB_EVENT_PATH) to tell which run the artefacts come from")
+        run = triggering_run(json.loads(args.event.read_text(encoding="utf-8")))
+        if run.repository.lower() != args.repo.lower():
+            raise Refused(f"the run is of {run.repository!r}, this is {args.repo!r}")
+        comments = validated(args.dir, run) if args.dir.is_dir() else []
+        for line in post(GitHub(args.repo), comments, run):
             print(line)
     except Refused as error:
         print(f"refused: {error}", file=sys.stderr)

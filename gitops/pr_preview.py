@@ -4,6 +4,11 @@ real `pulumi preview --diff`; writes the comment for the environment and fails o
 Writes <out>/<env>.md (the comment) and <out>/<env>.json (environment, pull request, commit, status) for the
 job that posts comments, and appends the comment to the run summary. Exit: 0 ok · 1 blocked or the preview
 failed · 2 invalid config.
+
+The origin-secret rotation order is checked against what is deployed (the stack's originSecretRotation output)
+when the run can read the stack, else against the base branch; the comment says which. Before `pulumi preview`
+runs, every secret value of the stack is masked in the log, and replaced in its output before that becomes the
+comment; when the secrets cannot be read, the cloud preview does not run.
 """
 
 import argparse
@@ -12,10 +17,36 @@ import os
 import sys
 from pathlib import Path
 
-from . import pulumi_cli, rotation
+from . import deployed, pulumi_cli, rotation, stack_secrets
 from .comment import render_comment
 from .environments import read_stack_config
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OK, run_offline_preview
+
+NOT_MASKABLE = ("`pulumi preview` did not run: the stack's secret values could not be read (`pulumi stack export "
+                "--show-secrets`), so its output could not be masked. The run's log says why.")
+
+
+def rotation_before(env: str, base: str, cloud: bool) -> tuple[dict | None, str]:
+    """The rotation settings to check the change against, and what they are (said in the comment)."""
+    if cloud:
+        settings = deployed.deployed_rotation(pulumi_cli.stack_name(env))
+        if settings is not None:
+            return settings, "what is deployed (the stack's `originSecretRotation` output)"
+    if base:
+        settings = rotation.config_at(base, env)
+        if settings is not None:
+            why = "what is deployed could not be read" if cloud else "no cloud credentials to read what is deployed"
+            return settings, f"the base branch (`{base[:7]}`; {why})"
+    return None, ""
+
+
+def masked_cloud_preview(env: str) -> pulumi_cli.CliRun:
+    secrets = stack_secrets.read(pulumi_cli.stack_name(env))
+    if secrets is None:
+        return pulumi_cli.CliRun(1, NOT_MASKABLE)
+    secrets.mask_in_log()
+    run = pulumi_cli.run(pulumi_cli.preview_command(env))
+    return pulumi_cli.CliRun(run.status, secrets.scrub(run.output), run.summary)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,22 +58,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commit", default=os.environ.get("PR_HEAD_SHA", ""))
     parser.add_argument("--run-url", default=os.environ.get("RUN_URL", ""))
     parser.add_argument("--base", default=os.environ.get("BASE_SHA", ""),
-                        help="the deployed revision (the pull request's base), to check the secret rotation order")
+                        help="the pull request's base commit: the rotation order is checked against it when what is "
+                             "deployed cannot be read (without --cloud)")
     args = parser.parse_args(argv)
 
     offline = run_offline_preview(args.env)
-    if args.base and offline.plan is not None:
-        stack_values = read_stack_config(args.env).values
-        after = json.loads(stack_values[rotation.KEY]) if rotation.KEY in stack_values else {}
-        before = rotation.config_at(args.base, args.env)
-        offline.rotation_problem = rotation.transition_problem(before, after) if before is not None else None
+    basis = ""
+    if offline.plan is not None:
+        before, basis = rotation_before(args.env, args.base, args.cloud)
+        if before is not None:
+            stack_values = read_stack_config(args.env).values
+            after = json.loads(stack_values[rotation.KEY]) if rotation.KEY in stack_values else {}
+            offline.rotation_problem = rotation.transition_problem(before, after)
         if offline.rotation_problem and offline.status == OK:
             offline.status = BLOCKED
     cloud = None
     if args.cloud and offline.status in (OK, BLOCKED):
-        cloud = pulumi_cli.run(pulumi_cli.preview_command(args.env))
+        cloud = masked_cloud_preview(args.env)
     reason = "" if args.cloud else "a pull request from a fork, or no cloud credentials: the offline check only"
-    comment = render_comment(offline, cloud, args.commit, args.run_url, reason)
+    comment = render_comment(offline, cloud, args.commit, args.run_url, reason, rotation_basis=basis)
 
     status = offline.status
     if status == OK and cloud is not None and cloud.status != 0:

@@ -4,6 +4,10 @@ The URLs come from `pulumi stack output --json` when the Pulumi CLI is available
 otherwise; so do the smoke consumer's key and the restricted smoke key with its models (SMOKE_API_KEY,
 SMOKE_RESTRICTED_API_KEY and SMOKE_RESTRICTED_MODELS otherwise), handed to the suite in its environment, never on
 a command line; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs).
+
+A failing check must not put a key in an artefact: pytest prints short tracebacks (no test's arguments), and
+before this exits every key value it handed over is replaced by [secret] in every file the suite wrote (the JUnit
+report, the results file, the step summary), since ::add-mask:: covers the log only.
 """
 
 import argparse
@@ -15,8 +19,12 @@ from pathlib import Path
 
 from .environments import ENVIRONMENTS_DIR, ROOT
 from .pulumi_cli import stack_name, stack_outputs
+from .stack_secrets import StackSecrets
 
 NO_URLS = 2
+KEY_VARIABLES = ("SMOKE_API_KEY", "SMOKE_RESTRICTED_API_KEY")
+KEY_OPTIONS = ("--api-key", "--restricted-api-key")
+WRITTEN_FILE_OPTIONS = ("--junitxml", "--junit-xml", "--results-file")
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,7 @@ def stack_keys(stack: str, wanted: list[StackKey]) -> dict[str, str]:
         value = outputs.get(key.key_output)
         if not value:
             continue
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            print(f"::add-mask::{value}", flush=True)
+        StackSecrets((value,)).mask_in_log()
         variables[key.key_variable] = value
         variables[key.companion_variable] = as_text(outputs.get(key.companion_output))
         print(f"using {key.what} from the stack", file=sys.stderr)
@@ -96,7 +103,45 @@ def smoke_command(env: str, edge: str, origin: str, extra: list[str],
     budgets = environments_dir / env / "smoke.json"
     if budgets.is_file():
         command.append(f"--budgets={budgets}")
-    return command + extra
+    # last, so it wins: a long traceback prints every function's arguments
+    return command + extra + ["--tb=short"]
+
+
+def option_values(arguments: list[str], names: tuple[str, ...]) -> list[str]:
+    """The values of the named options on a pytest command line (`--name=value` or `--name value`)."""
+    values = []
+    for index, argument in enumerate(arguments):
+        name, equals, value = argument.partition("=")
+        if name in names:
+            if equals:
+                values.append(value)
+            elif index + 1 < len(arguments):
+                values.append(arguments[index + 1])
+    return values
+
+
+def written_files(extra: list[str], environment: dict[str, str]) -> list[Path]:
+    """The files the suite writes: its JUnit report and results file (relative to where it runs), the summary."""
+    files = [ROOT / value for value in option_values(extra, WRITTEN_FILE_OPTIONS)]
+    if environment.get("GITHUB_STEP_SUMMARY"):
+        files.append(Path(environment["GITHUB_STEP_SUMMARY"]))
+    return files
+
+
+def handed_keys(extra: list[str], environment: dict[str, str]) -> tuple[str, ...]:
+    keys = [environment.get(name, "") for name in KEY_VARIABLES] + option_values(extra, KEY_OPTIONS)
+    return tuple(dict.fromkeys(k for k in (*keys, *(k.strip() for k in keys)) if k))
+
+
+def scrub_files(files: list[Path], keys: StackSecrets) -> None:
+    for file in files:
+        if not file.is_file():
+            continue
+        text = file.read_text(encoding="utf-8", errors="surrogateescape")
+        clean = keys.scrub(text)
+        if clean != text:
+            file.write_text(clean, encoding="utf-8", errors="surrogateescape")
+            print(f"a key was replaced by [secret] in {file}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     if source.startswith("pulumi"):  # a key given in the environment wins over the stack's
         wanted = [key for key in STACK_KEYS if not environment.get(key.key_variable)]
         environment.update(stack_keys(args.stack or stack_name(args.env), wanted))
-    return subprocess.run(smoke_command(args.env, edge, origin, extra), cwd=ROOT, env=environment).returncode
+    keys = StackSecrets(handed_keys(extra, environment))
+    try:
+        return subprocess.run(smoke_command(args.env, edge, origin, extra), cwd=ROOT, env=environment).returncode
+    finally:
+        scrub_files(written_files(extra, environment), keys)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ BOT = {"login": "github-actions[bot]", "type": "Bot"}
 
 
 class FakeGitHub(BaseAdapter):
-    def __init__(self, pulls: dict[int, str] | None = None):
+    def __init__(self, pulls: dict[int, str | dict] | None = None):
         super().__init__()
-        self.pulls = pulls or {}  # number → head sha
+        # number → head sha, or {sha, ref (head branch), repo (head repository, None: deleted), state}
+        self.pulls = pulls or {}
         self.comments: dict[int, list[dict]] = {}
         self.issues: list[dict] = []
         self.calls: list[str] = []
@@ -46,8 +47,14 @@ class FakeGitHub(BaseAdapter):
     def route(self, method, path, query, body):
         if m := re.fullmatch(r"/pulls/(\d+)", path):
             number = int(m.group(1))
-            return (200, {"number": number, "head": {"sha": self.pulls[number]}}) if number in self.pulls \
-                else (404, {"message": "Not Found"})
+            if number not in self.pulls:
+                return 404, {"message": "Not Found"}
+            pull = self.pulls[number] if isinstance(self.pulls[number], dict) else {"sha": self.pulls[number]}
+            repo = pull.get("repo", "acme/ml-edge")
+            return 200, {"number": number, "state": pull.get("state", "open"),
+                         "head": {"sha": pull["sha"], "ref": pull.get("ref", "feature"),
+                                  "repo": {"full_name": repo} if repo else None},
+                         "base": {"ref": "main", "repo": {"full_name": "acme/ml-edge"}}}
         if m := re.fullmatch(r"/issues/(\d+)/comments", path):
             thread = self.comments.setdefault(int(m.group(1)), [])
             if method == "GET":

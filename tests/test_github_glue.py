@@ -2,13 +2,16 @@
 issue per environment for a failing smoke run or drift."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from fake_github import FakeGitHub
 
+from gitops import post_comments
 from gitops.comment import marker
 from gitops.github_api import GitHub
-from gitops.post_comments import Refused, post, validated
+from gitops.post_comments import MAX_COMMENT_BYTES, MAX_FOLDERS, Refused, TriggeringRun, post, validated
 from gitops.track_issue import report
 
 SHA = "3f2c9a1b7d4e5f60718293a4b5c6d7e8f9012345"
@@ -44,44 +47,211 @@ def test_the_marker_is_found_beyond_the_first_page(github, fake):
     assert len(fake.comments[7]) == 151
 
 
-def write_artifact(folder, env="dev", pr=7, commit=SHA, body=None):
-    folder.mkdir(exist_ok=True)
-    (folder / f"{env}.json").write_text(json.dumps({"environment": env, "pull_request": pr, "commit": commit}))
+RUN = TriggeringRun(id=99, head_sha=SHA, head_branch="feature", head_repository="acme/ml-edge",
+                    repository="acme/ml-edge")
+FORK_RUN = TriggeringRun(id=99, head_sha=SHA, head_branch="main", head_repository="mallory/ml-edge",
+                         repository="acme/ml-edge")
+
+
+def write_artifact(artifacts, env="dev", pr=7, commit=SHA, body=None, kind="offline", cloud=None):
+    folder = artifacts / f"comment-{kind}-{env}"
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"environment": env, "pull_request": pr, "commit": commit,
+            "cloud": kind == "cloud" if cloud is None else cloud, "status": "passed"}
+    (folder / f"{env}.json").write_text(json.dumps(meta))
     (folder / f"{env}.md").write_text(body if body is not None else f"{marker(env)}\n## ✅ `{env}`: ready\n")
+    return folder
+
+
+def only_body(artifacts, run=RUN) -> str:
+    (comment,) = validated(artifacts, run)
+    return comment.body
 
 
 def test_validated_artifacts_are_posted(tmp_path, github, fake):
-    write_artifact(tmp_path / "a", "dev")
-    write_artifact(tmp_path / "a", "prod")
-    comments = validated(tmp_path / "a", SHA, ["dev", "staging", "prod"])
-    assert post(github, comments, SHA) == ["#7 dev: created", "#7 prod: created"]
+    write_artifact(tmp_path, "dev")
+    write_artifact(tmp_path, "prod")
+    assert post(github, validated(tmp_path, RUN), RUN) == ["#7 dev: created", "#7 prod: created"]
+    assert fake.comments[7][0]["body"] == f"{marker('dev')}\n## ✅ `dev`: ready\n"
+
+
+def test_a_cloud_preview_wins_over_the_offline_one(tmp_path):
+    write_artifact(tmp_path, "dev", body="offline")
+    write_artifact(tmp_path, "dev", body="the cloud diff", kind="cloud")
+    assert only_body(tmp_path).endswith("the cloud diff\n")
 
 
 @pytest.mark.parametrize(("change", "problem"), [
-    (dict(env="prod;rm"), "'prod;rm' is not an environment name"),
-    (dict(env="Prod Env"), "'Prod Env' is not an environment name"),
     (dict(pr="7; rm -rf /"), "is not a positive integer"),
+    (dict(pr=True), "is not a positive integer"),
     (dict(commit="0" * 40), "rendered for commit"),
     (dict(body="x" * 70_000), "over GitHub's 65536"),
 ])
 def test_a_tampered_artifact_is_refused(tmp_path, change, problem):
     write_artifact(tmp_path, **change)
     with pytest.raises(Refused, match=problem):
-        validated(tmp_path, SHA, ["dev", "staging", "prod"])
+        validated(tmp_path, RUN)
 
 
-def test_a_pull_request_that_moved_on_is_not_commented(tmp_path, github, fake):
-    fake.pulls[7] = "9" * 40
-    write_artifact(tmp_path)
-    with pytest.raises(Refused, match="not at the previewed commit"):
-        post(github, validated(tmp_path, SHA, ["dev"]), SHA)
-    assert not fake.comments
+@pytest.mark.parametrize("folder", ["comment-offline-prod;rm", "comment-offline-Prod Env", "comment-other-dev",
+                                    "notes"])
+def test_a_folder_that_is_not_a_comment_folder_is_refused(tmp_path, folder):
+    (tmp_path / folder).mkdir()
+    with pytest.raises(Refused, match="is not a comment folder"):
+        validated(tmp_path, RUN)
+
+
+def test_metadata_for_another_environment_is_refused(tmp_path):
+    folder = write_artifact(tmp_path, "dev")
+    (folder / "dev.json").write_text(json.dumps({"environment": "prod", "pull_request": 7, "commit": SHA}))
+    with pytest.raises(Refused, match="not for the environment 'dev'"):
+        validated(tmp_path, RUN)
+
+
+def test_a_nested_marker_cannot_survive(tmp_path):
+    """A single-pass strip of markers turned this into prod's marker; every `<!--` is escaped instead."""
+    write_artifact(tmp_path, "dev", body="<!-- ml-edge-<!-- ml-edge-preview env=x -->preview env=prod -->\nhi")
+    body = only_body(tmp_path)
+    assert body.count("<!--") == 1 and body.startswith(f"{marker('dev')}\n")
+    assert marker("prod") not in body and "env=prod" in body  # shown as text, hiding nothing
 
 
 def test_a_spoofed_marker_cannot_hijack_another_environments_comment(tmp_path):
     write_artifact(tmp_path, "dev", body=f"{marker('prod')}\nI am prod now")
-    ((_, env, body),) = validated(tmp_path, SHA, ["dev", "prod"])
+    body = only_body(tmp_path)
     assert body.startswith(marker("dev")) and marker("prod") not in body
+
+
+def test_a_comment_pings_nobody(tmp_path, github, fake):
+    write_artifact(tmp_path, "dev", body=f"{marker('dev')}\ncc @alice, @acme/platform-team and mail@example.com")
+    post(github, validated(tmp_path, RUN), RUN)
+    posted = fake.comments[7][0]["body"]
+    assert re.findall(r"@\w", posted) == []
+    assert "cc @\u200balice, @\u200bacme/platform-team" in posted  # still reads the same
+
+
+def test_a_fork_run_cannot_bring_a_cloud_preview(tmp_path):
+    write_artifact(tmp_path, "prod", body="**No changes:** the deployed stack already matches", kind="cloud")
+    with pytest.raises(Refused, match="a pull request from a fork .mallory/ml-edge. cannot have a cloud preview"):
+        validated(tmp_path, FORK_RUN)
+
+
+@pytest.mark.parametrize(("kind", "cloud"), [("offline", True), ("cloud", False), ("offline", "yes")])
+def test_metadata_that_lies_about_the_cloud_is_refused(tmp_path, kind, cloud):
+    write_artifact(tmp_path, "dev", kind=kind, cloud=cloud)
+    with pytest.raises(Refused, match="says cloud="):
+        validated(tmp_path, RUN)
+
+
+def test_a_fork_runs_comment_says_where_it_comes_from(tmp_path):
+    write_artifact(tmp_path, "dev", body=f"{marker('dev')}\n## ✅ `dev`: ready, deployed stack unchanged")
+    body = only_body(tmp_path, FORK_RUN)
+    assert body.startswith(f"{marker('dev')}\n> From a fork (mallory/ml-edge, branch main): the offline preview only.")
+
+
+def test_the_number_of_folders_is_capped_before_anything_is_read(tmp_path):
+    for index in range(MAX_FOLDERS + 1):
+        folder = tmp_path / f"comment-offline-env{index}"
+        folder.mkdir()
+        (folder / f"env{index}.json").write_text("{not json")  # reading it would fail otherwise
+    with pytest.raises(Refused, match=f"holds more than {MAX_FOLDERS} entries"):
+        validated(tmp_path, RUN)
+
+
+def test_the_files_of_a_folder_are_capped(tmp_path):
+    folder = write_artifact(tmp_path, "dev")
+    (folder / "extra.md").write_text("more")
+    with pytest.raises(Refused, match="holds more than 2 entries"):
+        validated(tmp_path, RUN)
+
+
+def test_an_oversized_file_is_refused_by_its_size_before_it_is_read(tmp_path):
+    folder = write_artifact(tmp_path, "dev")
+    with open(folder / "dev.md", "wb") as handle:
+        handle.truncate(MAX_COMMENT_BYTES + 1)  # sparse: a gigabyte would cost nothing more
+    # the size in the message is the file's size as listed: the refusal comes before the read
+    with pytest.raises(Refused, match=f"dev.md: {MAX_COMMENT_BYTES + 1} bytes, over the {MAX_COMMENT_BYTES}"):
+        validated(tmp_path, RUN)
+
+
+@pytest.mark.parametrize("name", ["dev.md", "dev.json"])
+def test_a_symlink_is_not_followed(tmp_path, name):
+    folder = write_artifact(tmp_path / "artifacts", "dev")
+    secret = tmp_path / "runner-secret"
+    secret.write_text('{"token": "ghs_not-for-a-comment"}')
+    (folder / name).unlink()
+    (folder / name).symlink_to(secret)
+    with pytest.raises(Refused, match=f"comment-offline-dev/{name} is not a regular file"):
+        validated(tmp_path / "artifacts", RUN)
+
+
+def test_a_symlinked_folder_is_refused(tmp_path):
+    real = write_artifact(tmp_path / "elsewhere", "dev")
+    (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "comment-offline-dev").symlink_to(real, target_is_directory=True)
+    with pytest.raises(Refused, match="is not a comment folder"):
+        validated(tmp_path / "artifacts", RUN)
+
+
+def test_comments_for_two_pull_requests_are_refused(tmp_path):
+    write_artifact(tmp_path, "dev", pr=7)
+    write_artifact(tmp_path, "prod", pr=8)
+    with pytest.raises(Refused, match=r"several pull requests: \[7, 8\]"):
+        validated(tmp_path, RUN)
+
+
+@pytest.mark.parametrize(("pull", "problem"), [
+    (dict(sha="9" * 40), "not at the previewed commit"),
+    (dict(sha=SHA, state="closed"), "it is 'closed', not open"),
+    (dict(sha=SHA, repo="mallory/ml-edge"), "its head repository is 'mallory/ml-edge', the run's was 'acme/ml-edge'"),
+    (dict(sha=SHA, repo=None), "its head repository is None"),
+    (dict(sha=SHA, ref="other-branch"), "its head branch is 'other-branch', the run's was 'feature'"),
+], ids=["moved on", "closed", "another head repository", "deleted fork", "another branch"])
+def test_a_pull_request_that_is_not_the_runs_is_not_commented(tmp_path, github, fake, pull, problem):
+    fake.pulls[7] = pull
+    write_artifact(tmp_path)
+    with pytest.raises(Refused, match=problem):
+        post(github, validated(tmp_path, RUN), RUN)
+    assert not fake.comments
+
+
+def test_a_fork_pull_request_is_cross_checked_with_the_fork(tmp_path, github, fake):
+    fake.pulls[7] = {"sha": SHA, "repo": "mallory/ml-edge", "ref": "main"}
+    write_artifact(tmp_path)
+    assert post(github, validated(tmp_path, FORK_RUN), FORK_RUN) == ["#7 dev: created"]
+
+
+def workflow_run_event(tmp_path, **changes) -> Path:
+    run = {"id": 99, "event": "pull_request", "head_sha": SHA, "head_branch": "feature",
+           "head_repository": {"full_name": "acme/ml-edge"}, "repository": {"full_name": "acme/ml-edge"},
+           "pull_requests": [], **changes}
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps({"action": "completed", "workflow_run": run}))
+    return path
+
+
+def test_the_poster_reads_the_run_from_the_event_and_posts(tmp_path, fake, monkeypatch, capsys):
+    monkeypatch.setattr(post_comments, "GitHub", lambda repo: GitHub(repo, token="t", api="https://api.github.test",
+                                                                      session=fake.session()))
+    write_artifact(tmp_path / "artifacts", "dev")
+    event = workflow_run_event(tmp_path)
+    assert post_comments.main(["--dir", str(tmp_path / "artifacts"), "--event", str(event),
+                               "--repo", "acme/ml-edge"]) == 0
+    assert capsys.readouterr().out == "#7 dev: created\n"
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    (dict(event="push"), "the triggering run was a 'push' run"),
+    (dict(head_sha=None), "lacks the run's head commit"),
+    (dict(repository={"full_name": "other/repo"}), "the run is of 'other/repo'"),
+])
+def test_an_unexpected_triggering_run_is_refused(tmp_path, fake, monkeypatch, capsys, changes, problem):
+    monkeypatch.setattr(post_comments, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
+    write_artifact(tmp_path / "artifacts", "dev")
+    event = workflow_run_event(tmp_path, **changes)
+    assert post_comments.main(["--dir", str(tmp_path / "artifacts"), "--event", str(event),
+                               "--repo", "acme/ml-edge"]) == 1
+    assert problem in capsys.readouterr().err
 
 
 def test_a_failing_smoke_run_opens_one_issue_then_adds_to_it_and_a_success_closes_it(github, fake):
@@ -102,5 +272,13 @@ def test_drift_has_its_own_issue(github, fake):
 
 def test_a_pull_request_that_adds_an_environment_gets_its_comment(tmp_path):
     write_artifact(tmp_path, "qa")
-    ((number, env, _),) = validated(tmp_path, SHA, ["dev", "staging", "prod"])
-    assert (number, env) == (7, "qa")
+    (comment,) = validated(tmp_path, RUN)
+    assert (comment.pull_request, comment.environment) == (7, "qa")
+
+
+@pytest.mark.parametrize("outcome", ["cancelled", "skipped"])
+def test_a_cancelled_or_skipped_check_neither_opens_nor_closes_an_issue(outcome, monkeypatch, capsys):
+    from gitops import track_issue
+    monkeypatch.setattr(track_issue, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
+    assert track_issue.main(["--kind", "smoke", "--env", "prod", "--outcome", outcome]) == 0
+    assert capsys.readouterr().out == f"the smoke check of prod was {outcome}: no issue opened or closed\n"

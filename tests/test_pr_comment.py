@@ -130,3 +130,46 @@ def test_the_comment_commands_are_the_documented_ones():
     for part in ("--stack prod", "environments/prod/Pulumi.prod.yaml", "--policy-pack",
                  "environments/prod/policy.json"):
         assert part in command
+
+
+STEADY_B = {"send": "b", "accept": ["b"], "generation": {"a": 1, "b": 1}}  # dev's config sends a
+
+
+@pytest.fixture
+def no_cloud_preview(monkeypatch):
+    from gitops import pr_preview
+    monkeypatch.setattr(pr_preview, "masked_cloud_preview", lambda env: CliRun(0, "Resources:\n    25 unchanged\n",
+                                                                               {"unchanged": 25}))
+    return pr_preview
+
+
+def test_with_cloud_access_the_rotation_order_is_checked_against_what_is_deployed(tmp_path, monkeypatch,
+                                                                                   no_cloud_preview):
+    from gitops import deployed, rotation
+    monkeypatch.setattr(deployed, "deployed_rotation", lambda stack: STEADY_B)
+    monkeypatch.setattr(rotation, "config_at", lambda revision, env: pytest.fail("the base branch is not deployed"))
+    assert no_cloud_preview.main(["--env", "dev", "--out", str(tmp_path), "--cloud", "--base", "abc1234def"]) == 1
+    comment = (tmp_path / "dev.md").read_text()
+    assert "CloudFront sends b today, but after this change the API accepts only a" in comment
+    assert "Checked against what is deployed (the stack's `originSecretRotation` output)." in comment
+
+
+def test_when_what_is_deployed_is_unknown_the_base_branch_is_used_and_the_comment_says_so(tmp_path, monkeypatch,
+                                                                                          no_cloud_preview):
+    from gitops import deployed, rotation
+    monkeypatch.setattr(deployed, "deployed_rotation", lambda stack: None)
+    monkeypatch.setattr(rotation, "config_at", lambda revision, env: {"send": "a", "accept": ["a"]})
+    assert no_cloud_preview.main(["--env", "dev", "--out", str(tmp_path), "--cloud", "--base", "abc1234def"]) == 0
+    assert "Checked against the base branch (`abc1234`; what is deployed could not be read)." in \
+        (tmp_path / "dev.md").read_text()
+
+
+def test_offline_the_rotation_order_is_checked_against_the_base_branch_and_the_comment_says_so(tmp_path,
+                                                                                               monkeypatch):
+    from gitops import deployed, pr_preview, rotation
+    monkeypatch.setattr(deployed, "deployed_rotation", lambda stack: pytest.fail("no credentials offline"))
+    monkeypatch.setattr(rotation, "config_at", lambda revision, env: STEADY_B)
+    assert pr_preview.main(["--env", "dev", "--out", str(tmp_path), "--base", "abc1234def"]) == 1
+    comment = (tmp_path / "dev.md").read_text()
+    assert "CloudFront sends b today" in comment
+    assert "Checked against the base branch (`abc1234`; no cloud credentials to read what is deployed)." in comment

@@ -152,7 +152,13 @@ def test_each_environment_has_latency_budgets_and_prod_is_strictest():
     for kind in ("catalog", "predict"):
         assert budgets["prod"][kind]["p95"] <= budgets["staging"][kind]["p95"] <= budgets["dev"][kind]["p95"]
     command = smoke_run.smoke_command("prod", "https://e", "https://o", ["--junitxml=x.xml"])
-    assert command[-2:] == [f"--budgets={ENVIRONMENTS_DIR / 'prod' / 'smoke.json'}", "--junitxml=x.xml"]
+    assert command[-3:-1] == [f"--budgets={ENVIRONMENTS_DIR / 'prod' / 'smoke.json'}", "--junitxml=x.xml"]
+
+
+def test_the_suite_prints_short_tracebacks_whatever_it_is_asked():
+    # a long traceback prints the arguments of every function in it
+    command = smoke_run.smoke_command("dev", "https://e", "https://o", ["--tb=long"])
+    assert command[-1] == "--tb=short"
 
 
 def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
@@ -169,3 +175,70 @@ def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
     assert f"smoke-testing dev: edge {standin.edge_url}" in result.stderr
     # the key's plan is reported only when known; the restricted key's two checks need that key
     assert "✅ 14 checks passed, 3 skipped" in result.stdout
+
+
+# A key with the characters that escaping changes (XML, Python repr, a Markdown table cell): each file holds it in
+# another form. Its two plain runs must not appear in any file, whatever the form.
+ODD_KEY = "Ab3dE6gH9jWq&\"<>|'Kl2mN5pQ8rTz"
+ODD_KEY_RUNS = ("Ab3dE6gH9jWq", "Kl2mN5pQ8rTz")
+LEAK_CANARY = '''"""Puts both keys in every failure report, as a test that received a key did (pytest printed it)."""
+import os
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        keys = (os.environ["SMOKE_API_KEY"], os.environ["SMOKE_RESTRICTED_API_KEY"])
+        report.longrepr = f"api_key = {keys[0]!r} restricted_api_key = {keys[1]!r}\\n{report.longrepr}"
+
+
+def pytest_runtest_call(item):
+    """Record every test argument whose printed form holds a key."""
+    keys = (os.environ["SMOKE_API_KEY"], os.environ["SMOKE_RESTRICTED_API_KEY"])
+    with open(os.environ["FUNCARG_PROBE"], "a", encoding="utf-8") as probe:
+        for name, value in item.funcargs.items():
+            if any(key in repr(value) or key in str(value) for key in keys):
+                probe.write(f"{item.nodeid}: {name}\\n")
+'''
+
+
+def test_a_failing_check_leaves_no_key_in_any_file_the_suite_wrote(tmp_path):
+    """The suite's files are scrubbed before smoke_run exits, even of a key a report was made to print; and no
+    test of the suite receives a key as a printable argument."""
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "smoke_leak_canary.py").write_text(LEAK_CANARY)
+    junit, results, summary, probe = (tmp_path / n for n in ("smoke.xml", "results.md", "summary.md", "probe"))
+    with StandIn({"missing_hsts"}, api_key=ODD_KEY, restricted_key="restricted-" + ODD_KEY) as standin:
+        standin.write_ca_bundle(tmp_path / "ca.pem")
+        env = {**os.environ, "EDGE_URL": standin.edge_url, "ORIGIN_URL": standin.origin_url,
+               "SMOKE_API_KEY": standin.api_key, "SMOKE_RESTRICTED_API_KEY": standin.restricted_key,
+               "SMOKE_RESTRICTED_MODELS": "iris", "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"),
+               "GITHUB_STEP_SUMMARY": str(summary), "FUNCARG_PROBE": str(probe), "HOME": str(tmp_path),
+               "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path / "plugins")}
+        env.pop("GITHUB_ACTIONS", None)
+        result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.smoke_run", "--env", "dev",
+                                 "-p", "no:cacheprovider", "-p", "smoke_leak_canary", "--samples=2",
+                                 f"--junitxml={junit}", "--results-file", str(results)],
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert probe.read_text() == ""  # every test ran, and none was handed a key
+    written = {file.name: file.read_text() for file in (junit, results, summary)}
+    for name, text in written.items():
+        assert "Strict-Transport-Security" in text, name  # the failure is still reported...
+        assert "api_key = '[secret]'" in text, name  # ...and the key in it replaced
+        for run in ODD_KEY_RUNS:
+            assert run not in text, f"{run} in {name}"
+    assert "a key was replaced by [secret] in" in result.stderr
+
+
+def test_the_files_to_scrub_are_the_ones_the_suite_writes(tmp_path):
+    extra = ["--junitxml=out/smoke.xml", "--results-file", "results.md", "--junit-xml", str(tmp_path / "j.xml")]
+    assert smoke_run.written_files(extra, {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}) == [
+        ROOT / "out" / "smoke.xml", ROOT / "results.md", tmp_path / "j.xml", tmp_path / "summary"]
+    keys = smoke_run.handed_keys(["--api-key", "key-on-the-command-line"],
+                                 {"SMOKE_API_KEY": " padded-key ", "SMOKE_RESTRICTED_API_KEY": ""})
+    assert keys == (" padded-key ", "key-on-the-command-line", "padded-key")
