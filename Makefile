@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ENV    ?= dev
 
-.PHONY: preview test lint smoke consumer-key train bench golden mutants clean
+.PHONY: preview test lint smoke consumer-key train bench golden mutants lock clean
 .DEFAULT_GOAL := preview
 
 # `make preview` exits with the preview's own status: 0 passed, 1 blocked by a mandatory guardrail, 2 invalid
@@ -55,6 +55,26 @@ mutants: $(VENV)/.installed $(ACTIONLINT) ## Break each promise on purpose; ever
 
 golden: $(VENV)/.installed ## Re-render golden files and README examples after an intended change
 	@$(BIN)/python tools/update_golden.py
+
+# The hashed locks the workflows install (pip --require-hashes): requirements-<job>.in names the packages, the
+# versions are requirements.txt's pins. Compiled by pip-tools (in /tmp, never in the repository's virtualenv) against
+# PyPI only (no pip configuration file, index or find-links of this machine takes part), with Python 3.11 as in CI.
+LOCKS             := requirements-deploy.txt requirements-smoke.txt requirements-poster.txt
+LOCK_PYTHON       ?= python3.11
+LOCK_TOOL_VERSION := 7.6.2
+LOCK_TOOL         := /tmp/ml-edge-pip-tools-$(LOCK_TOOL_VERSION)
+PYPI_ONLY         := env -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_FIND_LINKS -u PIP_NO_INDEX -u PIP_CONSTRAINT \
+                     PIP_CONFIG_FILE=/dev/null
+
+lock: ## Recompile the hashed locks after requirements.txt changed (LOCK_ARGS=--upgrade also refreshes the rest)
+	@test -x $(LOCK_TOOL)/bin/pip-compile || { $(LOCK_PYTHON) -m venv $(LOCK_TOOL) && \
+	  $(PYPI_ONLY) $(LOCK_TOOL)/bin/python -m pip install --quiet pip-tools==$(LOCK_TOOL_VERSION); }
+	@for lock in $(LOCKS); do \
+	  echo "compiling $$lock…"; \
+	  $(PYPI_ONLY) CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOL)/bin/pip-compile --quiet --generate-hashes \
+	    --allow-unsafe --strip-extras --no-emit-index-url --index-url https://pypi.org/simple $(LOCK_ARGS) \
+	    --output-file $$lock $${lock%.txt}.in || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
