@@ -7,7 +7,8 @@
                                in the run summary
   --env <env> --plan FILE      (prod, after approval) check the rotation order again, `pulumi up --plan FILE`
                                (exactly what was approved), then the after-up steps
-  --all                        deploy even when nothing changed since the last deploy (a manual run)
+  --all                        deploy even when nothing changed since the last deploy (a manual run); the
+                               rotation-order check still runs
 
 The decision: deploy when anything the environment deploys changed since the commit of its stack's last
 successful `pulumi up` (gitops/deploy_decision.py). Writes deploy=true|false to $GITHUB_OUTPUT; false exits 0
@@ -23,12 +24,23 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from . import authorizer_cache, deploy_plan, deployed, edge_cache, edge_dns, pulumi_cli, rotation, rotation_check
+from . import (
+    authorizer_cache,
+    deploy_plan,
+    deployed,
+    edge_cache,
+    edge_dns,
+    pulumi_cli,
+    rotation,
+    rotation_check,
+    stack_secrets,
+)
 from .deploy_decision import decide
 from .environments import ROOT, read_stack_config
 from .pulumi_cli import stack_outputs
 
 REPO = ROOT  # the checkout whose HEAD is deployed (tests point it at a repository of their own)
+
 
 def after_up(env: str, stack: str) -> int:
     """Once the stack is deployed: fresh authorizer answers, fresh catalog at the edge, and a name that resolves.
@@ -87,25 +99,29 @@ def _new_rotation(env: str) -> dict:
 
 def save_plan(env: str, stack: str, plan_file: Path, reason: str) -> int:
     """The preview the approver reads, saved as the plan the deploy job applies. Exit: the preview's status, or 1
-    when the plan file would carry a secret in plain text."""
-    secrets = deploy_plan.stack_secrets(stack)
-    if secrets is None:
-        print(f"error: not planning {env}: the stack's secret outputs could not be read, so the diff could not be "
-              f"masked", file=sys.stderr)
+    when the stack's secrets cannot be read (nothing could be masked) or the plan holds a secret in plain text."""
+    secrets = stack_secrets.read(stack)
+    output_secrets = deploy_plan.output_secret_values(stack)
+    if secrets is None or output_secrets is None:
+        print(f"error: not planning {env}: the stack's secret values could not be read, so the preview's output "
+              f"could not be masked", file=sys.stderr)
         return 1
-    deploy_plan.announce_masks(secrets)
+    secrets.mask_in_log()  # before the preview streams to the log
     deploy_plan.enable_update_plans()
     plan_file.unlink(missing_ok=True)  # never hand on a plan from an earlier attempt
-    preview = pulumi_cli.run(deploy_plan.save_plan_command(env, plan_file))
+    run = pulumi_cli.run(deploy_plan.save_plan_command(env, plan_file))
+    preview = pulumi_cli.CliRun(run.status, secrets.scrub(run.output), run.summary)
     saved = preview.status == 0 and plan_file.is_file()
-    if saved and deploy_plan.leaked_secrets(plan_file, secrets):
+    leaks = deploy_plan.plain_text_secrets(plan_file, output_secrets) if saved else []
+    if leaks:
         plan_file.unlink()
-        print(f"error: the saved plan of {env} holds a secret output value in plain text; it was deleted and must "
-              f"not be uploaded", file=sys.stderr)
-        return 1
-    _github_file("GITHUB_STEP_SUMMARY", deploy_plan.plan_summary(env, _head(), reason, preview, secrets, saved))
+        saved = False
+        print(f"error: the saved plan of {env} holds {' and '.join(leaks)}; it was deleted and must not leave "
+              f"this job", file=sys.stderr)
+    _github_file("GITHUB_STEP_SUMMARY", deploy_plan.plan_summary(env, _head(), reason, preview, saved))
     if preview.status == 0 and not saved:
-        print(f"error: pulumi preview succeeded but wrote no plan to {plan_file}", file=sys.stderr)
+        if not leaks:
+            print(f"error: pulumi preview succeeded but wrote no plan to {plan_file}", file=sys.stderr)
         return 1
     return preview.status
 

@@ -2,26 +2,23 @@
 show its diff to the approver in the run summary; after approval, apply exactly that plan (`pulumi up --plan`).
 
 Update plans are an experimental Pulumi feature: both commands run with PULUMI_EXPERIMENTAL=true (the `--plan`
-flag of `pulumi up` is hidden without it). A saved plan holds the planned inputs of every resource; Pulumi
-encrypts the values marked secret with the stack's secrets provider (they are plain text only with
---show-secrets, never used here), and `leaked_secrets` checks the file for any secret output in plain text
-before it may leave the job.
-
-Secret values come from `pulumi stack output --json --show-secrets`: every value shown as "[secret]" without
-the flag. They are masked in the log (::add-mask::, before the preview streams) and replaced in the summary.
+flag of `pulumi up` is hidden without it). A saved plan holds the planned inputs and outputs of every resource and
+the stack's config. Pulumi writes a value it knows to be secret as {<sig>: <secret sig>, "ciphertext": …},
+encrypted with the stack's secrets provider, unless the preview ran with --show-secrets ("plaintext": …; never
+used here): pulumi/pulumi pkg/cmd/pulumi/plan/plan.go Write → pkg/resource/stack/plan.go SerializePlan →
+pkg/resource/stack/deployment.go SerializePropertyValue. `plain_text_secrets` checks a saved plan for both kinds
+of plain text before it may leave the job.
 """
 
+import json
 import os
 import re
 from pathlib import Path
 
-from . import pulumi_cli
+from . import pulumi_cli, stack_secrets
 from .pulumi_cli import CliRun
 
 EXPERIMENTAL = "PULUMI_EXPERIMENTAL"
-SECRET = "[secret]"  # how `pulumi stack output --json` shows a secret without --show-secrets
-MASK = "***"
-MIN_SECRET_LENGTH = 4  # shorter leaves ("a", "1") would mask every occurrence of a letter, not a secret
 SUMMARY_LIMIT = 400_000  # characters of preview output in the run summary (GitHub allows 1 MiB per step)
 
 
@@ -38,58 +35,43 @@ def apply_plan_command(env: str, plan_file: Path) -> list[str]:
     return [*pulumi_cli.up_command(env), "--plan", str(plan_file.resolve())]
 
 
-def _leaves(value) -> list[str]:
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaves(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [] if value is None else [value if isinstance(value, str) else str(value)]
-
-
-def secret_values(plain, shown) -> list[str]:
-    """The values `shown` (outputs with --show-secrets) holds where `plain` (without) says "[secret]", longest
-    first; each multi-line value also line by line (GitHub masks a log line by line)."""
-    found: set[str] = set()
-    if plain == SECRET and shown != SECRET:
-        for leaf in _leaves(shown):
-            found.update(part for part in [leaf, *leaf.splitlines()] if len(part.strip()) >= MIN_SECRET_LENGTH)
-    elif isinstance(plain, dict) and isinstance(shown, dict):
-        for key, value in shown.items():
-            found.update(secret_values(plain.get(key), value))
-    elif isinstance(plain, list) and isinstance(shown, list):
-        for plain_item, shown_item in zip(plain, shown, strict=False):
-            found.update(secret_values(plain_item, shown_item))
-    return sorted(found, key=lambda value: (-len(value), value))
-
-
-def stack_secrets(stack: str) -> list[str] | None:
-    """The stack's secret output values, or None when they cannot be read ([] for a stack with no outputs)."""
-    plain = pulumi_cli.stack_outputs(stack)
-    shown = pulumi_cli.stack_outputs(stack, show_secrets=True) if plain else {}
-    if plain is None or shown is None:
+def output_secret_values(stack: str) -> list[str] | None:
+    """The values of the stack's secret outputs (the keys it hands to the smoke suite), or None if unreadable."""
+    public = pulumi_cli.stack_outputs(stack)
+    shown = pulumi_cli.stack_outputs(stack, show_secrets=True) if public else {}
+    if public is None or shown is None:
         return None
-    return secret_values(plain, shown)
+    return stack_secrets.output_secrets(public, shown)
 
 
-def announce_masks(secrets: list[str]) -> None:
-    """Ask the runner to hide each value from the log (only on GitHub Actions: elsewhere it would print them)."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    lines = dict.fromkeys(line for value in secrets for line in value.splitlines() if line.strip())
-    for line in lines:
-        print(f"::add-mask::{line}", flush=True)
-
-
-def mask(text: str, secrets: list[str]) -> str:
-    for value in sorted(secrets, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
-
-
-def leaked_secrets(plan_file: Path, secrets: list[str]) -> int:
-    """How many secret values the saved plan holds in plain text (0 is the only acceptable answer)."""
+def plain_text_secrets(plan_file: Path, values: list[str]) -> list[str]:
+    """What in the saved plan is a secret in plain text: secrets Pulumi wrote decrypted, and any of `values` in
+    any form. Empty is the only acceptable answer."""
     text = plan_file.read_text(encoding="utf-8", errors="replace")
-    return sum(value in text for value in secrets)
+    found = []
+    decrypted = 0
+
+    def walk(node) -> None:
+        nonlocal decrypted
+        if isinstance(node, dict):
+            if node.get(stack_secrets.SIG_KEY) == stack_secrets.SECRET_SIG and "plaintext" in node:
+                decrypted += 1
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    try:
+        walk(json.loads(text))
+    except json.JSONDecodeError:
+        found.append("the plan is not JSON, so its secrets cannot be checked")
+    if decrypted:
+        found.append(f"{decrypted} secret(s) written decrypted (\"plaintext\")")
+    leaked = sum(any(form in text for form in stack_secrets.forms_of(value)) for value in values)
+    if leaked:
+        found.append(f"{leaked} secret output value(s) in plain text")
+    return found
 
 
 def _fenced(text: str) -> str:
@@ -98,9 +80,9 @@ def _fenced(text: str) -> str:
     return f"{fence}text\n{text}\n{fence}"
 
 
-def plan_summary(env: str, head: str, reason: str, preview: CliRun, secrets: list[str], saved: bool) -> str:
-    """The run summary the approver reads: why, what, and the diff (secrets masked)."""
-    output = mask(preview.output, secrets)
+def plan_summary(env: str, head: str, reason: str, preview: CliRun, saved: bool) -> str:
+    """The run summary the approver reads: why, what, and the diff (already scrubbed of secrets)."""
+    output = preview.output
     if len(output) > SUMMARY_LIMIT:
         output = output[:SUMMARY_LIMIT] + f"\n… (cut at {SUMMARY_LIMIT} characters; the job's log has all of it)"
     counts = ", ".join(f"{count} to {kind}" for kind, count in preview.summary.items() if kind != "unchanged")
@@ -109,7 +91,7 @@ def plan_summary(env: str, head: str, reason: str, preview: CliRun, secrets: lis
         after = ("After approval the deploy job applies exactly this plan (`pulumi up --plan`); any other change "
                  "makes it fail.")
     else:
-        title = f"## ❌ `{env}`: the preview failed (exit {preview.status}): no plan was saved"
+        title = f"## ❌ `{env}`: no plan was saved (exit {preview.status})"
         after = "Nothing will be deployed from this run."
     return (f"{title}\n\nCommit `{head}` · why a deploy: {reason}\n\n{after}\n\n<details open><summary>pulumi "
             f"preview --diff (secrets masked)</summary>\n\n{_fenced(output)}\n\n</details>\n")

@@ -5,6 +5,8 @@
   outputs          the stack's outputs as `stack output --json --show-secrets` prints them
   secret_outputs   names of the outputs Pulumi holds as secrets ("[secret]" without --show-secrets)
   outputs_status   exit status of `stack output` (default 0)
+  export           the document `stack export --show-secrets` prints (secrets as {<sig>: …, "plaintext": …});
+                   export_status its exit status (default 0)
   preview_output   what `preview` prints; preview_status its exit status; plan what --save-plan writes
   up_output, up_status
 
@@ -45,6 +47,12 @@ def main(args: list[str]) -> int:
         if "--show-secrets" not in args:
             outputs.update({name: "[secret]" for name in scenario.get("secret_outputs", []) if name in outputs})
         print(json.dumps(outputs, indent=2))
+        return 0
+    if args[:2] == ["stack", "export"]:
+        if scenario.get("export_status", 0):
+            print("error: failed to decrypt: AccessDeniedException", file=sys.stderr)
+            return scenario["export_status"]
+        print(json.dumps(scenario.get("export", {"version": 3, "deployment": {"resources": []}}), indent=4))
         return 0
     if args[0] == "preview":
         print(scenario.get("preview_output", ""))

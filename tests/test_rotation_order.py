@@ -4,6 +4,8 @@ the config of its last successful deploy, and of every deploy after it that did 
 that would drop requests, before `pulumi up` and before a plan is saved. Pulumi is the stand-in CLI
 (tests/fake_pulumi.py) with recorded history entries; the commits are a throwaway repository's."""
 
+import json
+
 import pytest
 from fake_pulumi import calls, install
 from git_repo import GitRepo, stack_file
@@ -161,9 +163,14 @@ def test_a_stack_never_deployed_has_nothing_to_protect(deploy_prod, repo, capsys
     ({"history": [update("0123456789abcdef0123456789abcdef01234567")], "outputs": {}},
      "the config of the last successful deploy (0123456789ab) is not in this clone"),
     ({"history": [update(None)], "outputs": {}}, "the last successful deploy recorded no git commit"),
-], ids=["outputs unreadable", "history unreadable", "deployed commit not in the clone", "no commit recorded"])
+    ({"history": [{**update("@A@"), "environment": {"git.head": "@A@", "git.dirty": "true"}}], "outputs": {}},
+     "the last successful deploy (@A@) ran from a work tree with uncommitted changes"),
+], ids=["outputs unreadable", "history unreadable", "deployed commit not in the clone", "no commit recorded",
+        "deployed from a dirty work tree"])
 def test_when_what_is_deployed_cannot_be_told_the_deploy_is_refused(deploy_prod, repo, capsys, scenario, why):
-    status, err, commands = deploy_prod(scenario, capsys)
+    scenario = json.loads(json.dumps(scenario).replace("@A@", repo.a))
+    why = why.replace("@A@", repo.a[:12])
+    status, err, commands = deploy_prod(scenario, capsys, "--all")
     assert (status, commands) == (1, [])
     assert f"error: not deploying prod: what CloudFront sends today cannot be told ({why})" in err
 
