@@ -37,6 +37,8 @@ class NotDecrypted(ValueError):
 
 @dataclass(frozen=True)
 class StackSecrets:
+    """A set of secret values (a stack's, or any others such as the smoke keys) and every form they take."""
+
     values: tuple[str, ...]
     forms: tuple[str, ...] = field(init=False)  # every form a value can take in a text, longest first
 
