@@ -1,9 +1,13 @@
 """Which environments a change touches.
 
-environments/<env>/…                          → that environment
-program/…, policies/…, requirements.txt      → every environment (the shared program or its guardrails)
-anything else (docs, tests, workflows, smoke) → none
+environments/<env>/…                                         → that environment
+program/, policies/, gitops/, .github/actions/, the deploy workflows
+(.github/workflows/deploy*), Makefile, requirements*            → every environment (what a deploy runs)
+anything else (docs, tests, other workflows, smoke, tools)     → none
 Environments come out in deploy order: dev, staging, prod, then any others alphabetically.
+
+`--base/--head` compares a pull request with its base (the changes the branch adds); the deploy asks
+`changed_since(deployed, head)` instead (the tree deployed against the tree about to be deployed).
 """
 
 import argparse
@@ -12,12 +16,20 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from .environments import ROOT, environment_names
 
 DEPLOY_ORDER = ["dev", "staging", "prod"]
 NO_COMMIT = "0" * 40  # what GitHub sends as `before` for a new branch
-SHARED = ("program/", "policies/", "requirements.txt")
+# Everything that changes what a deploy runs (the program, its guardrails, the code that runs pulumi, the job's
+# setup and its dependencies) previews and deploys every environment.
+SHARED = ("program/", "policies/", "gitops/", ".github/actions/", ".github/workflows/deploy", "Makefile",
+          "requirements")
+
+
+class GitDiffFailed(RuntimeError):
+    pass
 
 
 def in_deploy_order(environments: Iterable[str]) -> list[str]:
@@ -36,10 +48,26 @@ def touched_environments(paths: Iterable[str], known: Iterable[str]) -> list[str
     return in_deploy_order(touched)
 
 
-def changed_paths(base: str, head: str) -> list[str]:
-    result = subprocess.run(["git", "diff", "--name-only", "--no-renames", f"{base}...{head}"], cwd=ROOT,
-                            capture_output=True, text=True, check=True)
-    return [line for line in result.stdout.splitlines() if line]
+def _diff_names(revisions: str, repo: Path) -> list[str]:
+    """`git diff -z --name-only`: names end with NUL and are never quoted, so a name with a newline, a quote or a
+    non-ASCII character comes out as it is (without -z git quotes it, "environments/prod/\\303\\274.txt", and a
+    prefix test would skip it). Renames count as a delete plus an add: both sides are touched."""
+    result = subprocess.run(["git", "diff", "-z", "--name-only", "--no-renames", revisions, "--"], cwd=repo,
+                            capture_output=True)
+    if result.returncode != 0:
+        raise GitDiffFailed(f"git diff {revisions} failed: {os.fsdecode(result.stderr).strip()[:300]}")
+    return [os.fsdecode(name) for name in result.stdout.split(b"\0") if name]
+
+
+def changed_paths(base: str, head: str, repo: Path = ROOT) -> list[str]:
+    """What a branch changes: from the merge base of base and head to head (`base...head`)."""
+    return _diff_names(f"{base}...{head}", repo)
+
+
+def changed_since(deployed: str, head: str, repo: Path = ROOT) -> list[str]:
+    """Every path whose content differs between the deployed commit and head (`deployed..head`, tree against tree:
+    also right when the deployed commit is not an ancestor of head, e.g. a deploy by hand from a branch)."""
+    return _diff_names(f"{deployed}..{head}", repo)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,19 +1,45 @@
-"""Deploy one environment: `pulumi up` with the guardrails pack and the environment's policy config, then make the
-edge ready for the smoke suite: flush the consumer authorizer's cached answers, invalidate the cached catalog and
-health, and wait until the edge's name resolves.
+"""Deploy one environment, deciding from the stack's own record whether it needs one.
 
-With --base (the revision deployed until now), first refuse an origin-secret change that would drop requests.
+  --env <env>                  (dev, staging) decide, check the origin-secret rotation order against what is
+                               deployed, `pulumi up` with the guardrails, then the after-up steps
+  --env <env> --plan-out FILE  (prod, before approval, read-only role) decide, check the rotation order, save the
+                               plan (`pulumi preview --save-plan`, guardrails) and put its diff, secrets masked,
+                               in the run summary
+  --env <env> --plan FILE      (prod, after approval) check the rotation order again, `pulumi up --plan FILE`
+                               (exactly what was approved), then the after-up steps
+  --all                        deploy even when nothing changed since the last deploy (a manual run); the
+                               rotation-order check still runs
+
+The decision: deploy when anything the environment deploys changed since the commit of its stack's last
+successful `pulumi up` (gitops/deploy_decision.py). Writes deploy=true|false to $GITHUB_OUTPUT; false exits 0
+without an up. After the up: the consumer authorizer's cache is flushed, the edge's catalog and health are
+invalidated, and the edge's name must resolve.
 """
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
-from . import authorizer_cache, edge_cache, edge_dns, pulumi_cli, rotation
-from .changes import NO_COMMIT
-from .environments import read_stack_config
+from . import (
+    authorizer_cache,
+    deploy_plan,
+    deployed,
+    edge_cache,
+    edge_dns,
+    pulumi_cli,
+    rotation,
+    rotation_check,
+    stack_secrets,
+)
+from .deploy_decision import decide
+from .environments import ROOT, read_stack_config
 from .pulumi_cli import stack_outputs
+
+REPO = ROOT  # the checkout whose HEAD is deployed (tests point it at a repository of their own)
 
 
 def after_up(env: str, stack: str) -> int:
@@ -54,23 +80,96 @@ def after_up(env: str, stack: str) -> int:
     return 0
 
 
+def _github_file(variable: str, text: str) -> None:
+    path = os.environ.get(variable)
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def _head() -> str:
+    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return result.stdout.strip() or "HEAD"
+
+
+def _new_rotation(env: str) -> dict:
+    values = read_stack_config(env).values
+    return json.loads(values[rotation.KEY]) if rotation.KEY in values else {}
+
+
+def save_plan(env: str, stack: str, plan_file: Path, reason: str) -> int:
+    """The preview the approver reads, saved as the plan the deploy job applies. Exit: the preview's status, or 1
+    when the stack's secrets cannot be read (nothing could be masked) or the plan holds a secret in plain text."""
+    secrets = stack_secrets.read(stack)
+    output_secrets = deploy_plan.output_secret_values(stack)
+    if secrets is None or output_secrets is None:
+        print(f"error: not planning {env}: the stack's secret values could not be read, so the preview's output "
+              f"could not be masked", file=sys.stderr)
+        return 1
+    secrets.mask_in_log()  # before the preview streams to the log
+    deploy_plan.enable_update_plans()
+    plan_file.unlink(missing_ok=True)  # never hand on a plan from an earlier attempt
+    run = pulumi_cli.run(deploy_plan.save_plan_command(env, plan_file))
+    preview = pulumi_cli.CliRun(run.status, secrets.scrub(run.output), run.summary)
+    saved = preview.status == 0 and plan_file.is_file()
+    leaks = deploy_plan.plain_text_secrets(plan_file, output_secrets) if saved else []
+    if leaks:
+        plan_file.unlink()
+        saved = False
+        print(f"error: the saved plan of {env} holds {' and '.join(leaks)}; it was deleted and must not leave "
+              f"this job", file=sys.stderr)
+    _github_file("GITHUB_STEP_SUMMARY", deploy_plan.plan_summary(env, _head(), reason, preview, saved))
+    if preview.status == 0 and not saved:
+        if not leaks:
+            print(f"error: pulumi preview succeeded but wrote no plan to {plan_file}", file=sys.stderr)
+        return 1
+    return preview.status
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
-    parser.add_argument("--base", default="", help="the revision deployed until now (the push's `before`)")
+    parser.add_argument("--all", action="store_true", help="deploy even when nothing changed (a manual run)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--plan-out", type=Path, help="save the plan here instead of deploying (before approval)")
+    mode.add_argument("--plan", type=Path, help="apply this approved plan (pulumi up --plan)")
     args = parser.parse_args(argv)
-    if args.base and args.base != NO_COMMIT:
-        values = read_stack_config(args.env).values
-        after = json.loads(values[rotation.KEY]) if rotation.KEY in values else {}
-        before = rotation.config_at(args.base, args.env)
-        problem = rotation.transition_problem(before, after) if before is not None else None
-        if problem:
-            print(f"error: not deploying {args.env}: {problem}", file=sys.stderr)
-            return 1
-    up = pulumi_cli.run(pulumi_cli.up_command(args.env))
+    if args.plan and args.all:
+        parser.error("--plan applies the plan that was approved; --all belongs to the run that saved it")
+    if args.plan and not args.plan.is_file():
+        print(f"error: no plan at {args.plan}", file=sys.stderr)
+        return 1
+    env, stack = args.env, pulumi_cli.stack_name(args.env)
+    entries = deployed.history(stack)
+
+    reason = "applying the approved plan"
+    if not args.plan:
+        decision = decide(env, entries, everything=args.all, repo=REPO)
+        reason = decision.reason
+        print(f"{env}: {'deploying' if decision.deploy else 'not deploying'}: {reason}", flush=True)
+        _github_file("GITHUB_OUTPUT", f"deploy={'true' if decision.deploy else 'false'}\n")
+        if not decision.deploy:
+            _github_file("GITHUB_STEP_SUMMARY", f"## `{env}`: no deploy needed\n\n{reason}\n")
+            return 0
+    else:
+        _github_file("GITHUB_OUTPUT", "deploy=true\n")
+
+    problem = rotation_check.problem(env, stack, _new_rotation(env), entries, REPO)
+    if problem:
+        print(f"error: not deploying {env}: {problem}", file=sys.stderr)
+        _github_file("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: origin-secret rotation order\n\n"
+                                            f"{problem}\n")
+        return 1
+    if args.plan_out:
+        return save_plan(env, stack, args.plan_out, reason)
+    if args.plan:
+        deploy_plan.enable_update_plans()
+        up = pulumi_cli.run(deploy_plan.apply_plan_command(env, args.plan))
+    else:
+        up = pulumi_cli.run(pulumi_cli.up_command(env))
     if up.status != 0:
         return up.status
-    return after_up(args.env, pulumi_cli.stack_name(args.env))
+    return after_up(env, stack)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Is a change of `ml-edge:originSecret` safe to deploy from what is deployed now? (A pull request knows both:
-the base branch is what runs.)
+"""Is a change of `ml-edge:originSecret` safe to deploy from what is deployed now? The rules; what is deployed
+comes from the stack (gitops/rotation_check.py), or for the offline pull-request check from the base branch.
 
 During one `pulumi up` the API's guard is updated first and CloudFront then switches over for minutes, so:
 - the value CloudFront sends now must still be accepted afterwards (else a direct switch from a to b: 403s);
@@ -7,6 +7,7 @@ During one `pulumi up` the API's guard is updated first and CloudFront then swit
 """
 
 import subprocess
+from pathlib import Path
 
 import yaml
 
@@ -37,10 +38,11 @@ def transition_problem(before: dict | None, after: dict | None) -> str | None:
     return None
 
 
-def config_at(revision: str, env: str) -> dict | None:
-    """The environment's originSecret config on another revision (None when the file or key is absent there)."""
+def config_at(revision: str, env: str, repo: Path = ROOT) -> dict | None:
+    """The environment's originSecret config on another revision ({} when the key is absent there: the defaults;
+    None when the revision or the file is not in this clone)."""
     path = f"environments/{env}/Pulumi.{env}.yaml"
-    result = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=repo, capture_output=True, text=True)
     if result.returncode != 0:
         return None
     document = yaml.safe_load(result.stdout) or {}

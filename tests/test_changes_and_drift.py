@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from git_repo import GitRepo
 
 from gitops import changes
 from gitops.drift import drift_report
@@ -18,8 +19,13 @@ KNOWN = ["dev", "prod", "staging"]
     (["program/ml_edge/edge.py"], ["dev", "staging", "prod"]),
     (["policies/guardrails/ttl_limits.py"], ["dev", "staging", "prod"]),
     (["requirements.txt"], ["dev", "staging", "prod"]),
+    (["requirements-deploy.lock"], ["dev", "staging", "prod"]),
+    (["gitops/pulumi_cli.py"], ["dev", "staging", "prod"]),
+    (["Makefile"], ["dev", "staging", "prod"]),
+    ([".github/actions/setup/action.yml"], ["dev", "staging", "prod"]),
+    ([".github/workflows/deploy-environment.yml"], ["dev", "staging", "prod"]),
     (["README.md", "docs/architecture.md"], []),
-    ([".github/workflows/deploy.yml", "tests/test_x.py", "smoke/test_edge.py", "gitops/comment.py"], []),
+    ([".github/workflows/smoke.yml", "tests/test_x.py", "smoke/test_edge.py", "tools/bootstrap.sh"], []),
     (["environments/qa/Pulumi.qa.yaml"], ["qa"]),
     (["environments/README.md"], []),
     ([], []),
@@ -45,6 +51,56 @@ def test_the_diff_comes_from_git(monkeypatch, tmp_path, capsys):
 
 def test_changed_paths_reads_git(tmp_path):
     assert isinstance(changes.changed_paths("HEAD", "HEAD"), list)
+
+
+UNUSUAL_NAMES = ["environments/prod/notes\nwith a newline.txt", 'environments/staging/"quoted".json',
+                 "environments/dev/réglages ü.yaml", "program/ml_edge/tab\there.py", "docs/naïve.md"]
+
+
+@pytest.mark.parametrize("name", UNUSUAL_NAMES)
+def test_a_file_name_with_unusual_characters_is_read_as_it_is(tmp_path, name):
+    """Without -z, git quotes such names ("environments/prod/notes\nwith…", octal escapes for non-ASCII): the
+    prefix rules would skip them and the environment would not be deployed."""
+    repo = GitRepo(tmp_path / "repo")
+    base = repo.commit("base", {"README.md": "x"})
+    head = repo.commit("unusual", {name: "x"})
+    assert changes.changed_paths(base, head, repo.path) == [name]
+    assert changes.changed_since(base, head, repo.path) == [name]
+
+
+def test_unusual_names_touch_their_environments(tmp_path):
+    repo = GitRepo(tmp_path / "repo")
+    base = repo.commit("base", {"README.md": "x"})
+    head = repo.commit("unusual", {name: "x" for name in UNUSUAL_NAMES if not name.startswith("program/")})
+    assert changes.touched_environments(changes.changed_since(base, head, repo.path), KNOWN) == [
+        "dev", "staging", "prod"]
+
+
+def test_a_rename_touches_both_sides(tmp_path):
+    repo = GitRepo(tmp_path / "repo")
+    base = repo.commit("base", {"environments/prod/extra.json": "{}"})
+    head = repo.commit("move", {"environments/prod/extra.json": None, "environments/staging/extra.json": "{}"})
+    assert changes.touched_environments(changes.changed_since(base, head, repo.path), KNOWN) == ["staging", "prod"]
+
+
+def test_changed_since_compares_trees_also_with_a_commit_that_is_not_an_ancestor(tmp_path):
+    """A stack deployed by hand from a branch: what runs is that branch's tree, so its difference with main counts
+    (a merge-base diff, `deployed...head`, would see nothing)."""
+    repo = GitRepo(tmp_path / "repo")
+    base = repo.commit("base", {"README.md": "x"})
+    repo.git("checkout", "--quiet", "-b", "experiment")
+    branch = repo.commit("tweak prod", {"environments/prod/Pulumi.prod.yaml": "config: {}"})
+    repo.git("checkout", "--quiet", "main")
+    assert base == repo.git("rev-parse", "HEAD")
+    assert changes.changed_since(branch, "HEAD", repo.path) == ["environments/prod/Pulumi.prod.yaml"]
+    assert changes.changed_paths(branch, "HEAD", repo.path) == []
+
+
+def test_an_unknown_commit_is_an_error_not_an_empty_diff(tmp_path):
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("base", {"README.md": "x"})
+    with pytest.raises(changes.GitDiffFailed, match="git diff 0123456789abcdef0123456789abcdef01234567..HEAD failed"):
+        changes.changed_since("0123456789abcdef0123456789abcdef01234567", "HEAD", repo.path)
 
 
 def test_drift_report_names_the_counts_and_keeps_the_diff():

@@ -13,7 +13,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from gitops import authorizer_cache, deploy, edge_cache, edge_dns
+from gitops import authorizer_cache, deploy, edge_cache, edge_dns, rotation_check
 from gitops.pulumi_cli import CliRun
 
 ANSWERS = Path(__file__).parent / "data" / "cloudfront"  # CloudFront answers, in the service model's shapes
@@ -183,6 +183,8 @@ def deploy_run(monkeypatch, cloudfront, apigateway):
         ran.append(f"apigateway {region}")
         return apigateway
 
+    monkeypatch.setattr(deploy.deployed, "history", lambda stack: [])  # never deployed: deploy, nothing to rotate
+    monkeypatch.setattr(rotation_check, "stack_outputs", lambda stack: {})
     monkeypatch.setattr(deploy.pulumi_cli, "run", up)
     monkeypatch.setattr(deploy, "stack_outputs", outputs)
     monkeypatch.setattr(edge_cache, "client", client)
@@ -208,6 +210,8 @@ def test_after_the_up_the_catalog_is_invalidated_then_the_name_must_resolve(depl
 
 
 def test_a_failed_up_invalidates_nothing(monkeypatch):
+    monkeypatch.setattr(deploy.deployed, "history", lambda stack: [])
+    monkeypatch.setattr(rotation_check, "stack_outputs", lambda stack: {})
     monkeypatch.setattr(deploy.pulumi_cli, "run", lambda command: CliRun(255, "error: update failed"))
     monkeypatch.setattr(deploy, "stack_outputs", lambda stack: pytest.fail("no outputs after a failed up"))
     monkeypatch.setattr(edge_cache, "client", lambda: pytest.fail("no invalidation after a failed up"))
