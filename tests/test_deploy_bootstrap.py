@@ -48,6 +48,10 @@ case "$1 $2" in
     if query "$@"; then echo "arn:aws:kms:$(opt --region "$@"):123456789012:key/$(cat "$f")"; fi ;;
   "kms create-key") k=$(( $(cat "$s/keys" 2>/dev/null || echo 0) + 1 )); echo "$k" > "$s/keys"; echo "key-$k" ;;
   "kms create-alias") opt --target-key-id "$@" > "$(key_file "$(opt --alias-name "$@")")" ;;
+  "kms put-key-policy")
+    if [ -s "$s/key-policy-errors" ]; then
+      head -n 1 "$s/key-policy-errors" >&2; sed -i.bak 1d "$s/key-policy-errors"; exit 254
+    fi ;;
   "s3api head-bucket") [ -f "$s/bucket-$(opt --bucket "$@")" ] || missing 404 ;;
   "s3api create-bucket") touch "$s/bucket-$(opt --bucket "$@")" ;;
   "iam get-open-id-connect-provider") [ -f "$s/oidc" ] || missing NoSuchEntity ;;
@@ -160,11 +164,12 @@ class Bootstrap:
         for script in self.bin_dir.iterdir():
             script.chmod(0o755)
 
-    def run(self, *args, root=ROOT, update_errors=(), repo="acme/ml-edge", region="eu-west-1"):
+    def run(self, *args, root=ROOT, update_errors=(), key_policy_errors=(), repo="acme/ml-edge", region="eu-west-1"):
         for state in (self.aws_state, self.gh_state):
             for old in [*state.glob("call-*"), state / "count"]:
                 old.unlink(missing_ok=True)
         (self.aws_state / "update-errors").write_text("".join(f"{error}\n" for error in update_errors))
+        (self.aws_state / "key-policy-errors").write_text("".join(f"{error}\n" for error in key_policy_errors))
         self.sequence_file.write_text("")
         environment = {**os.environ, "PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}",
                        "FAKE_AWS_STATE": str(self.aws_state), "FAKE_GH_STATE": str(self.gh_state),
@@ -300,6 +305,20 @@ def test_the_region_may_be_quoted_in_the_stack_file(bootstrap, tmp_path):
     result = bootstrap.run("qa", root=root)
     assert result.returncode == 0, result.stderr
     assert [option(c, "--region") for c in bootstrap.called("apigateway", "update-account")] == ["ap-southeast-2"]
+
+
+UNSEEN_ROLE = ("An error occurred (MalformedPolicyDocumentException) when calling the PutKeyPolicy operation: "
+               "Policy contains a statement with one or more invalid principals.")
+
+
+def test_a_key_policy_naming_a_role_kms_does_not_see_yet_is_retried_and_other_refusals_are_not(bootstrap):
+    result = bootstrap.run("dev", key_policy_errors=[UNSEEN_ROLE, UNSEEN_ROLE])
+    assert result.returncode == 0, result.stderr
+    assert bootstrap.sleeps == ["5", "5"]
+    assert len(bootstrap.called("kms", "put-key-policy")) == 4  # the state key's three times, then dev's key
+    denied = "An error occurred (AccessDeniedException) when calling the PutKeyPolicy operation: not allowed"
+    result = bootstrap.run("dev", key_policy_errors=[denied])
+    assert result.returncode != 0 and denied in result.stderr and bootstrap.sleeps == ["5", "5"]
 
 
 # --- nothing changes when an input is wrong -------------------------------------------------------------------

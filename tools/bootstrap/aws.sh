@@ -16,8 +16,22 @@ kms_key() {
   echo "$key"
 }
 
-key_policy() {  # key ARN, rendered policy file
-  aws kms put-key-policy --key-id "$1" --region "$region" --policy-name default --policy "file://$2" >/dev/null
+# key_policy KEY_ARN FILE: KMS refuses a policy naming a role it cannot see yet, and a new role takes a moment to
+# reach it (IAM is eventually consistent), so that refusal is retried
+key_policy() {
+  local attempt
+  for attempt in $(seq 1 12); do
+    if aws kms put-key-policy --key-id "$1" --region "$region" --policy-name default --policy "file://$2" \
+         >/dev/null 2>"$work/error"; then
+      return 0
+    fi
+    if [ "$attempt" -eq 12 ] || ! grep -qi "invalid principals" "$work/error"; then
+      cat "$work/error" >&2
+      exit 1
+    fi
+    echo "  the key policy names roles KMS does not see yet, retrying in 5 s"
+    sleep 5
+  done
 }
 
 # state_bucket BUCKET STATE_KEY_ARN: private, versioned, encrypted with the state key (no S3 Bucket Key, so each

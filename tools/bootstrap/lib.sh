@@ -16,7 +16,7 @@ render() {
   for pair in "$@"; do
     key=${pair%%=*}
     value=${pair#*=}
-    text=${text//"{{$key}}"/"$value"}
+    text=${text//"{{$key}}"/$value}  # values are ids, names and ARNs: no `&` or `\` (special in bash 5.2 here)
   done
   if [[ $text == *"{{"* ]]; then
     die "${template##*/}: unfilled placeholder $(grep -o '{{[A-Z_]*}}' <<< "$text" | head -n 1)"
