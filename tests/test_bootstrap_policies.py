@@ -310,6 +310,7 @@ def test_the_boundary_allows_only_what_the_programs_roles_do(shared_account, env
 # statements whose resources cannot name an environment, and why they cannot be abused across environments
 UNSCOPED = {
     "ApiOtherTags": "API Gateway's tagging resource has no tag condition: tags other than `environment` only",
+    "ApiTags": "reading API Gateway tags (no secret)",
     "WebAclStages": "association with a stage also needs apigateway:SetWebACL on it, which is tag-scoped",
     "ManagedRuleGroups": "AWS's managed rule groups, referenced by the edge web ACL",
     "CachePolicies": "CloudFront cannot tag cache policies and names them by id (documented gap)",
