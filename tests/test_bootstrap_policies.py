@@ -532,6 +532,17 @@ def test_state_objects_are_decrypted_through_s3_only_and_only_the_roles_own(shar
                               **{"kms:EncryptionContext:aws:s3:arn": lock_object("dev")}) == (kind == "deploy")
 
 
+@pytest.mark.parametrize(("kind", "action"), [("deploy", "kms:Encrypt"), ("observe", "kms:Decrypt")])
+def test_a_service_acting_for_the_role_may_still_use_its_aws_managed_key(shared_account, kind, action):
+    """Lambda encrypts (create) and decrypts (read) a function's environment variables with the AWS managed key
+    aws/lambda on behalf of the caller: the guard against other keys covers direct calls; another environment's
+    key refuses these roles in its key policy whichever way they come."""
+    aws_lambda_key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/0000-aws-lambda"
+    (guard,) = [s for s in shared_account.statements(f"ml-edge-{kind}-dev") if s.get("Sid") == "NoOtherKeys"]
+    assert not statement_applies(guard, action, aws_lambda_key, {"kms:ViaService": "lambda.eu-west-1.amazonaws.com"})
+    assert statement_applies(guard, action, aws_lambda_key, {})
+
+
 # --- keys ------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("env", ENVS)
