@@ -322,7 +322,7 @@ UNSCOPED = {
 
 
 def names_environment(resource: str, env: str) -> bool:
-    return any(marker in resource for marker in (f"ml-edge-{env}-", f"/ml-edge/{env}/", f"/{env}.json", f"/{env}/"))
+    return any(marker in resource for marker in (f"ml-edge-{env}-", f"/ml-edge/{env}/", f"/{env}.", f"/{env}/"))
 
 
 @pytest.mark.parametrize(("env", "role"), [(env, role) for env in ENVS for role in pipeline_roles(env)])
@@ -451,6 +451,11 @@ def test_the_preview_role_reads_its_own_stack_and_nothing_else(shared_account, e
     account = {"s3:ResourceAccount": ACCOUNT}
     assert shared_account.may(role, "s3:GetObject", stack_object(env), **account)
     assert shared_account.may(role, "s3:GetObject", stack_object(env, "meta.yaml"), **account)
+    # every preview and update reads the stack's tags object, which exists only once a tag was set
+    tags = stack_object(env, "stacks/ml-edge/{env}.pulumi-tags")
+    assert shared_account.may(role, "s3:GetObject", tags, **account)
+    assert shared_account.may(role, "s3:ListBucket", f"arn:aws:s3:::{STATE_BUCKET}",
+                              **account, **{"s3:prefix": tags.split(":::", 1)[1].split("/", 1)[1]})
     assert shared_account.may(role, "s3:ListBucket", f"arn:aws:s3:::{STATE_BUCKET}",
                               **account, **{"s3:prefix": f".pulumi/stacks/ml-edge/{env}.json"})
     assert not shared_account.may(role, "s3:ListBucket", f"arn:aws:s3:::{STATE_BUCKET}",

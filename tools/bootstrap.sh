@@ -122,6 +122,9 @@ Once per stack, as an administrator (each stack's secrets are encrypted with its
     cd program && pulumi stack init <env> --secrets-provider "awskms://alias/ml-edge-<env>?region=${region}"
     # move the secretsprovider and encryptedkey lines of program/Pulumi.<env>.yaml to the top of
     # environments/<env>/Pulumi.<env>.yaml (outside config:), then delete program/Pulumi.<env>.yaml
+  every stack, new or not: give it a tag, so that its tags object exists (each preview and update reads it, and
+  S3 answers a role that may not list the whole bucket "access denied", not "not found", for a missing object):
+    (cd program && pulumi stack tag set --stack <env> environment <env>)
   a stack whose secrets are still encrypted with alias/ml-edge-pulumi (earlier bootstraps; the pipeline roles may
   use that key only through S3 now, so they cannot decrypt those secrets):
     cp environments/<env>/Pulumi.<env>.yaml program/
