@@ -15,12 +15,12 @@ github_preflight() {
   for reviewer in ${prod_reviewers//,/ }; do
     if [[ $reviewer == @* ]]; then
       type=User
-      id=$(gh api "users/${reviewer#@}" --jq .id)
+      id=$(gh api "users/${reviewer#@}" --jq .id 2>/dev/null) || id=""
     else
       type=Team
-      id=$(gh api "orgs/${repo%%/*}/teams/$reviewer" --jq .id)
+      id=$(gh api "orgs/${repo%%/*}/teams/$reviewer" --jq .id 2>/dev/null) || id=""
     fi
-    [[ $id =~ ^[0-9]+$ ]] || die "reviewer '$reviewer' not found"
+    [[ $id =~ ^[0-9]+$ ]] || die "reviewer '$reviewer' not found (a team slug of ${repo%%/*}, or @user)"
     reviewers_json="${reviewers_json:+$reviewers_json, }{\"type\": \"$type\", \"id\": $id}"
   done
 }
