@@ -1,0 +1,671 @@
+"""The policy documents tools/bootstrap.sh applies, rendered from tools/bootstrap/policies/*.json with sample values
+and captured by the stand-in `aws` CLI (test_deploy_bootstrap), checked for what the threat model relies on: no
+role may do everything somewhere; the deploy roles create roles only inside their environment's permissions
+boundary; an environment's roles reach neither another environment's resources nor its state or key (one shared
+account); the preview and observe roles write nothing and the preview role reads nothing but its own stack; every
+trust policy admits one environment and one workflow file of main (or of pull requests, for previews); each
+environment's key names its own roles only; the state bucket refuses plain HTTP.
+
+Permissions are judged by a small evaluator of IAM's documented semantics (Action/NotAction, Resource/NotResource
+with wildcards, the condition operators the documents use, an explicit Deny wins), so each test states a request
+and whether AWS would allow it."""
+
+import json
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pytest
+from test_deploy_bootstrap import (
+    ACCOUNT,
+    REPOSITORY_ID,
+    REVIEWERS,
+    Bootstrap,
+    add_environment,
+    copy_of_the_tools,
+    option,
+)
+
+ENVS = ("dev", "staging", "prod")
+STATE_BUCKET = f"ml-edge-pulumi-state-{ACCOUNT}"
+OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+PROD_ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"  # environments/prod: ml-edge:customDomain
+SUB, AUD = "token.actions.githubusercontent.com:sub", "token.actions.githubusercontent.com:aud"
+
+
+# --- a small evaluator of IAM policies --------------------------------------------------------------------------
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _values_match(operator: str, wanted: list, actual: str) -> bool:
+    if operator.startswith("Arn") or operator.endswith("Like"):
+        return any(fnmatchcase(actual, pattern) for pattern in wanted)
+    if operator.startswith("Numeric"):
+        return any(float(actual) < float(limit) for limit in wanted)  # NumericLessThan, the one the documents use
+    if operator == "Bool":
+        return any(str(actual).lower() == str(value).lower() for value in wanted)
+    return actual in wanted
+
+
+def _condition_holds(operator: str, key: str, wanted, context: dict) -> bool:
+    wanted = [str(value) for value in as_list(wanted)]
+    qualifier, _, operator = operator.rpartition(":")
+    if_exists = operator.endswith("IfExists")
+    operator = operator.removesuffix("IfExists")
+    if operator == "Null":
+        return (key not in context) == (wanted == ["true"])
+    negated = "Not" in operator
+    base = operator.replace("Not", "")
+    if key not in context:
+        if qualifier == "ForAllValues":
+            return True
+        return if_exists or (negated and qualifier != "ForAnyValue")
+    actual = [str(value) for value in as_list(context[key])]
+    if qualifier == "ForAllValues":
+        return all(_values_match(base, wanted, value) != negated for value in actual)
+    if qualifier == "ForAnyValue":
+        return any(_values_match(base, wanted, value) != negated for value in actual)
+    return all(_values_match(base, wanted, value) != negated for value in actual)
+
+
+def statement_applies(statement: dict, action: str, resource: str, context: dict) -> bool:
+    if "Action" in statement:
+        if not any(fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["Action"])):
+            return False
+    elif any(fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["NotAction"])):
+        return False
+    if "Resource" in statement:
+        if not any(fnmatchcase(resource, r) for r in as_list(statement["Resource"])):
+            return False
+    elif "NotResource" in statement and any(fnmatchcase(resource, r) for r in as_list(statement["NotResource"])):
+        return False
+    return all(_condition_holds(operator, key, wanted, context)
+               for operator, pairs in statement.get("Condition", {}).items() for key, wanted in pairs.items())
+
+
+def allowed(statements: list[dict], action: str, resource: str, **context) -> bool:
+    applying = [s for s in statements if statement_applies(s, action, resource, context)]
+    return any(s["Effect"] == "Allow" for s in applying) and not any(s["Effect"] == "Deny" for s in applying)
+
+
+def tagged(env: str) -> dict:
+    return {"aws:ResourceTag/environment": env}
+
+
+# --- what the bootstrap applied ---------------------------------------------------------------------------------
+
+@dataclass
+class Applied:
+    inline: dict[str, dict[str, dict]] = field(default_factory=dict)  # role → policy name → document
+    managed: dict[str, dict] = field(default_factory=dict)  # customer managed policy name → its default version
+    attached: dict[str, list[str]] = field(default_factory=dict)  # role → managed policy ARNs
+    trust: dict[str, dict] = field(default_factory=dict)  # role → trust policy
+    key_policies: dict[str, dict] = field(default_factory=dict)  # alias → key policy
+    key_arns: dict[str, str] = field(default_factory=dict)  # alias → key ARN
+    bucket_policy: dict = field(default_factory=dict)
+
+    def statements(self, role: str) -> list[dict]:
+        """Every statement of the role's permissions: inline policies and attached customer managed ones."""
+        docs = list(self.inline.get(role, {}).values())
+        docs += [self.managed[arn.rsplit("/", 1)[1]] for arn in self.attached.get(role, []) if ":aws:policy" not in arn]
+        return [s for doc in docs for s in doc["Statement"]]
+
+    def may(self, role: str, action: str, resource: str, **context) -> bool:
+        return allowed(self.statements(role), action, resource, **context)
+
+    def documents(self) -> list[dict]:
+        return [*[d for p in self.inline.values() for d in p.values()], *self.managed.values(), *self.trust.values(),
+                *self.key_policies.values(), self.bucket_policy]
+
+
+def applied_by(bootstrap: Bootstrap) -> Applied:
+    applied = Applied()
+    targets = {}
+    for call in bootstrap.calls:
+        args = call["args"]
+        command = " ".join(args[:2])
+        if command == "kms create-alias":
+            targets[option(call, "--target-key-id")] = option(call, "--alias-name")
+        elif command == "kms put-key-policy":
+            arn = option(call, "--key-id")
+            alias = targets[arn.rsplit("/", 1)[1]]
+            applied.key_policies[alias], applied.key_arns[alias] = call["docs"][0], arn
+        elif command == "iam put-role-policy":
+            applied.inline.setdefault(option(call, "--role-name"), {})[option(call, "--policy-name")] = call["docs"][0]
+        elif command == "iam create-policy":
+            applied.managed[option(call, "--policy-name")] = call["docs"][0]
+        elif command == "iam create-policy-version":
+            applied.managed[option(call, "--policy-arn").rsplit("/", 1)[1]] = call["docs"][0]
+        elif command == "iam attach-role-policy":
+            applied.attached.setdefault(option(call, "--role-name"), []).append(option(call, "--policy-arn"))
+        elif command in ("iam create-role", "iam update-assume-role-policy"):
+            applied.trust[option(call, "--role-name")] = call["docs"][0]
+        elif command == "s3api put-bucket-policy":
+            applied.bucket_policy = call["docs"][0]
+    return applied
+
+
+@pytest.fixture(scope="module")
+def shared_account(tmp_path_factory) -> Applied:
+    """dev, staging and prod bootstrapped into one account (the case where only the policies keep them apart)."""
+    bootstrap = Bootstrap(tmp_path_factory.mktemp("shared"))
+    result = bootstrap.run(*REVIEWERS)
+    assert result.returncode == 0, result.stderr
+    return applied_by(bootstrap)
+
+
+def boundary(env: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:policy/ml-edge-{env}-boundary"
+
+
+def stack_object(env: str, path: str = "stacks/ml-edge/{env}.json") -> str:
+    return f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/{path.format(env=env)}"
+
+
+def lock_object(env: str) -> str:
+    return stack_object(env, "locks/organization/ml-edge/{env}/3f2a.json")
+
+
+def api(path: str, region: str = "eu-west-1") -> str:
+    return f"arn:aws:apigateway:{region}::{path}"
+
+
+def pipeline_roles(env: str) -> list[str]:
+    return [f"ml-edge-deploy-{env}", f"ml-edge-observe-{env}", *([] if env == "prod" else [f"ml-edge-preview-{env}"])]
+
+
+# --- no wildcard grants ------------------------------------------------------------------------------------------
+
+# actions AWS authorises on "*" only (no resource-level permissions), each needed by pulumi or the program's roles
+WITHOUT_RESOURCE_LEVEL = {"sts:GetCallerIdentity", "logs:DescribeLogGroups", "acm:ListCertificates",
+                          "cloudfront:CreateCachePolicy", "cloudfront:CreateDistribution",
+                          "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                          "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"}
+
+
+def test_every_document_is_fully_rendered(shared_account):
+    for document in shared_account.documents():
+        assert "{{" not in json.dumps(document)
+    assert set(shared_account.trust) == {*(r for env in ENVS for r in pipeline_roles(env)),
+                                         "ml-edge-apigateway-cloudwatch"}
+
+
+def test_no_role_may_do_everything_and_only_actions_without_resource_level_permissions_apply_to_every_resource(
+        shared_account):
+    checked = 0
+    for role in [*(r for env in ENVS for r in pipeline_roles(env))]:
+        for statement in shared_account.statements(role):
+            if statement["Effect"] != "Allow":
+                continue
+            actions = as_list(statement["Action"])
+            assert not [a for a in actions if a == "*" or a.endswith(":*")], (role, statement.get("Sid"))
+            if "*" in as_list(statement["Resource"]):
+                assert set(actions) <= WITHOUT_RESOURCE_LEVEL, (role, statement.get("Sid"))
+            checked += 1
+    for env in ENVS:
+        for statement in shared_account.managed[f"ml-edge-{env}-boundary"]["Statement"]:
+            if "*" in as_list(statement["Resource"]):
+                assert set(as_list(statement["Action"])) <= WITHOUT_RESOURCE_LEVEL
+    assert checked > 50
+    # the one "*" create is still pinned to the environment by its request tags
+    (create,) = [s for s in shared_account.statements("ml-edge-deploy-dev")
+                 if "cloudfront:CreateDistribution" in as_list(s["Action"])]
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/environment": "dev"}}
+
+
+# --- IAM: the deploy role cannot mint an administrator -----------------------------------------------------------
+
+GRANTING = {"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary",
+            "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_iam_grants_name_the_environments_roles_and_require_its_boundary(shared_account, env):
+    roles = f"arn:aws:iam::{ACCOUNT}:role/ml-edge-{env}-*"
+    iam_allows = [s for s in shared_account.statements(f"ml-edge-deploy-{env}")
+                  if s["Effect"] == "Allow" and any(a.startswith("iam:") for a in as_list(s["Action"]))]
+    assert iam_allows
+    for statement in iam_allows:
+        assert as_list(statement["Resource"]) == [roles], statement["Sid"]
+        actions = set(as_list(statement["Action"]))
+        if actions & GRANTING:
+            assert statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == boundary(env)
+        if "iam:AttachRolePolicy" in actions:
+            assert statement["Condition"]["ArnEquals"] == {"iam:PolicyARN": [XRAY_WRITE]}
+        if "iam:PassRole" in actions:
+            assert actions == {"iam:PassRole"}
+            assert set(as_list(statement["Condition"]["StringEquals"]["iam:PassedToService"])) == {
+                "lambda.amazonaws.com", "apigateway.amazonaws.com"}
+    for kind in ("observe", "preview"):
+        role = f"ml-edge-{kind}-{env}"
+        assert not any(a.startswith("iam:") and not a.startswith(("iam:Get", "iam:List"))
+                       for s in shared_account.statements(role) if s["Effect"] == "Allow" for a in as_list(s["Action"]))
+
+
+def test_the_deploy_role_cannot_mint_an_administrator(shared_account):
+    deploy, own_role = "ml-edge-deploy-dev", f"arn:aws:iam::{ACCOUNT}:role/ml-edge-dev-api-iris-role-abc1234"
+    inside = {"iam:PermissionsBoundary": boundary("dev")}
+    assert shared_account.may(deploy, "iam:CreateRole", own_role, **inside)
+    assert not shared_account.may(deploy, "iam:CreateRole", own_role)  # without a boundary
+    assert not shared_account.may(deploy, "iam:CreateRole", own_role, **{"iam:PermissionsBoundary": boundary("prod")})
+    assert not shared_account.may(deploy, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/admin", **inside)
+    assert shared_account.may(deploy, "iam:AttachRolePolicy", own_role, **inside, **{"iam:PolicyARN": XRAY_WRITE})
+    assert not shared_account.may(deploy, "iam:AttachRolePolicy", own_role, **inside,
+                                  **{"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"})
+    assert shared_account.may(deploy, "iam:PutRolePolicy", own_role, **inside)
+    assert not shared_account.may(deploy, "iam:PutRolePolicy", own_role)  # a role created without the boundary
+    assert not shared_account.may(deploy, "iam:DeleteRolePermissionsBoundary", own_role, **inside)
+    assert shared_account.may(deploy, "iam:PassRole", own_role, **{"iam:PassedToService": "lambda.amazonaws.com"})
+    assert not shared_account.may(deploy, "iam:PassRole", own_role, **{"iam:PassedToService": "ec2.amazonaws.com"})
+    for pipeline in ("ml-edge-deploy-dev", "ml-edge-deploy-prod", "ml-edge-apigateway-cloudwatch"):
+        assert not shared_account.may(deploy, "iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/{pipeline}", **inside)
+    assert not shared_account.may(deploy, "iam:CreatePolicyVersion", boundary("dev"))
+
+
+def test_the_deploy_roles_guard_holds_even_against_a_future_broader_grant(shared_account):
+    """The explicit denies keep the invariants should someone widen the deploy role (AdministratorAccess here)."""
+    everything = [{"Effect": "Allow", "Action": "*", "Resource": "*"}, *shared_account.statements("ml-edge-deploy-dev")]
+    for action, resource, context in [
+        ("kms:Decrypt", shared_account.key_arns["alias/ml-edge-prod"], {}),
+        ("s3:GetObject", stack_object("prod"), {}),
+        ("s3:GetObject", "arn:aws:s3:::any-bucket/data.csv", {}),
+        ("s3:DeleteObjectVersion", stack_object("dev"), {}),  # the state's history
+        ("s3:PutBucketPolicy", f"arn:aws:s3:::{STATE_BUCKET}", {}),
+        ("s3:PutBucketVersioning", f"arn:aws:s3:::{STATE_BUCKET}", {}),
+        ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/ml-edge-deploy-dev", {}),  # its own permissions
+        ("iam:UpdateAssumeRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/ml-edge-deploy-prod", {}),
+        ("iam:CreatePolicyVersion", boundary("dev"), {}),
+        ("iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/ml-edge-dev-deploy-api", {}),
+        ("iam:UpdateOpenIDConnectProviderThumbprint", OIDC, {}),
+        ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/anything", {}),  # without the boundary
+        ("iam:DeleteRolePermissionsBoundary", f"arn:aws:iam::{ACCOUNT}:role/ml-edge-dev-x", {}),
+        ("cloudfront:UntagResource", f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1",
+         {"aws:TagKeys": ["environment"]}),
+    ]:
+        assert not allowed(everything, action, resource, **context), action
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_boundary_allows_only_what_the_programs_roles_do(shared_account, env):
+    region = "us-east-1" if env == "prod" else "eu-west-1"
+    statements = shared_account.managed[f"ml-edge-{env}-boundary"]["Statement"]
+    assert {a for s in statements for a in as_list(s["Action"])} == {
+        "logs:CreateLogStream", "logs:PutLogEvents", "sagemaker:InvokeEndpoint", "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries"}
+    own_group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/ml-edge/{env}/authorizer:log-stream:2026/x"
+    assert allowed(statements, "logs:PutLogEvents", own_group)
+    other = "staging" if env != "staging" else "dev"
+    assert not allowed(statements, "logs:PutLogEvents", own_group.replace(f"/{env}/", f"/{other}/"))
+    assert allowed(statements, "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{region}:{ACCOUNT}:endpoint/churn")
+    assert not allowed(statements, "iam:CreateRole", "*") and not allowed(statements, "s3:GetObject", "*")
+
+
+# --- environments in one account stay apart ----------------------------------------------------------------------
+
+# statements whose resources cannot name an environment, and why they cannot be abused across environments
+UNSCOPED = {
+    "ApiOtherTags": "API Gateway's tagging resource has no tag condition: tags other than `environment` only",
+    "ApiTags": "reading API Gateway tags (no secret)",
+    "WebAclStages": "association with a stage also needs apigateway:SetWebACL on it, which is tag-scoped",
+    "ManagedRuleGroups": "AWS's managed rule groups, referenced by the edge web ACL",
+    "CachePolicies": "CloudFront cannot tag cache policies and names them by id (documented gap)",
+    "Certificates": "reading certificate metadata (CloudFront's viewer certificate)",
+    "WaitForTheChange": "Route 53 names changes by id",
+    "NoResourceLevel": "actions AWS authorises on * only",
+    "WhoAmI": "sts:GetCallerIdentity",
+}
+
+
+def names_environment(resource: str, env: str) -> bool:
+    return any(marker in resource for marker in (f"ml-edge-{env}-", f"/ml-edge/{env}/", f"/{env}.", f"/{env}/"))
+
+
+@pytest.mark.parametrize(("env", "role"), [(env, role) for env in ENVS for role in pipeline_roles(env)])
+def test_every_grant_names_the_environment_or_is_pinned_to_its_tag(shared_account, env, role):
+    key = shared_account.key_arns[f"alias/ml-edge-{env}"]
+    for statement in shared_account.statements(role):
+        if statement["Effect"] != "Allow" or statement["Sid"] in UNSCOPED:
+            continue
+        resources = as_list(statement["Resource"])
+        conditions = {k: v for pairs in statement.get("Condition", {}).values() for k, v in pairs.items()}
+        strictly = statement.get("Condition", {}).get("StringEquals", {})
+        pinned = env in (strictly.get("aws:ResourceTag/environment"), strictly.get("aws:RequestTag/environment"))
+        own = (key, f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/meta.yaml",  # the state layout's version: no secret
+               *([PROD_ZONE] if env == "prod" else []))
+        scoped = all(names_environment(r, env) or r in own for r in resources) or \
+            all(names_environment(p, env) for p in as_list(conditions.get("s3:prefix", "-"))) or \
+            conditions.get("kms:ViaService", "").startswith("s3.") and \
+            all(names_environment(r, env) or r in own for r in as_list(conditions["kms:EncryptionContext:aws:s3:arn"]))
+        assert pinned or scoped, (role, statement["Sid"])
+        others = [o for o in ENVS if o != env]
+        assert not any(names_environment(r, o) for r in resources for o in others), (role, statement["Sid"])
+
+
+def test_devs_deploy_role_cannot_touch_staging_in_the_same_region_nor_prod(shared_account):
+    dev = "ml-edge-deploy-dev"
+    assert not shared_account.may(dev, "apigateway:PUT", api("/restapis/a1b2c3"), **tagged("staging"))
+    assert not shared_account.may(dev, "apigateway:PUT", api("/restapis/a1b2c3"))  # untagged: not the program's
+    assert not shared_account.may(dev, "apigateway:PATCH", api("/restapis/a1b2c3/stages/v1"), **tagged("staging"))
+    assert not shared_account.may(dev, "apigateway:GET", api("/apikeys/k1"), **tagged("staging"))  # a key's value
+    assert not shared_account.may(dev, "apigateway:GET", api("/apikeys"))  # every key's value
+    assert not shared_account.may(dev, "apigateway:SetWebACL", api("/restapis/a1/stages/v1"), **tagged("staging"))
+    assert not shared_account.may(dev, "apigateway:POST", api("/restapis"), **{"aws:RequestTag/environment": "staging"})
+    assert not shared_account.may(dev, "apigateway:PATCH", api("/restapis/d1"), **tagged("dev"),
+                                  **{"aws:RequestTag/environment": "staging"})
+    assert not shared_account.may(dev, "apigateway:PUT", api("/tags/arn%3Aaws%3Aapigateway"),
+                                  **{"aws:TagKeys": ["environment"], "aws:RequestTag/environment": "dev"})
+    distribution = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E123"
+    assert not shared_account.may(dev, "cloudfront:GetDistributionConfig", distribution, **tagged("prod"))
+    assert not shared_account.may(dev, "cloudfront:UpdateDistribution", distribution, **tagged("prod"))
+    assert not shared_account.may(dev, "cloudfront:TagResource", distribution, **tagged("prod"),
+                                  **{"aws:RequestTag/environment": "dev"})
+    assert not shared_account.may(dev, "cloudfront:UntagResource", distribution, **tagged("dev"),
+                                  **{"aws:TagKeys": ["environment"]})
+    assert not shared_account.may(dev, "lambda:UpdateFunctionCode",
+                                  f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:ml-edge-staging-authorizer-x1")
+    assert not shared_account.may(dev, "wafv2:UpdateWebACL",
+                                  f"arn:aws:wafv2:eu-west-1:{ACCOUNT}:regional/webacl/ml-edge-staging-api-origin-guard-x/1")
+    assert not shared_account.may(dev, "wafv2:UpdateWebACL",
+                                  f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/ml-edge-prod-edge-waf-x/1")
+    execution_logs = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:API-Gateway-Execution-Logs_a1/v1"
+    assert not shared_account.may(dev, "logs:DeleteLogGroup", execution_logs, **tagged("staging"))
+    assert not shared_account.may(dev, "logs:TagResource", execution_logs, **tagged("staging"),
+                                  **{"aws:RequestTag/environment": "dev"})
+    assert not shared_account.may(dev, "logs:PutRetentionPolicy",
+                                  f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/ml-edge/staging/authorizer")
+    assert not shared_account.may(dev, "s3:GetObject", stack_object("staging"), **{"s3:ResourceAccount": ACCOUNT})
+    assert not shared_account.may(dev, "kms:Decrypt", shared_account.key_arns["alias/ml-edge-staging"])
+    # and what it does to its own environment is allowed
+    assert shared_account.may(dev, "apigateway:PUT", api("/restapis/d1"), **tagged("dev"))
+    assert shared_account.may(dev, "apigateway:POST", api("/restapis"), **{"aws:RequestTag/environment": "dev"})
+    assert shared_account.may(dev, "apigateway:DELETE", api("/restapis/d1/stages/v1/cache/authorizers"),
+                              **tagged("dev"))
+    assert shared_account.may(dev, "cloudfront:CreateInvalidation", distribution, **tagged("dev"))
+    assert shared_account.may(dev, "cloudfront:CreateDistribution", "*", **{"aws:RequestTag/environment": "dev"})
+    assert shared_account.may(dev, "cloudfront:TagResource", distribution, **{"aws:RequestTag/environment": "dev"})
+    assert shared_account.may(dev, "lambda:UpdateFunctionCode",
+                              f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:ml-edge-dev-authorizer-x1")
+    assert shared_account.may(dev, "logs:CreateLogGroup", execution_logs, **{"aws:RequestTag/environment": "dev"})
+    assert shared_account.may(dev, "logs:TagResource", execution_logs, **{"aws:RequestTag/environment": "dev"})
+    assert shared_account.may(dev, "logs:PutRetentionPolicy", execution_logs, **tagged("dev"))
+    assert shared_account.may(dev, "wafv2:AssociateWebACL", api("/restapis/d1/stages/v1"))
+    assert shared_account.may(dev, "lambda:AddPermission",
+                              f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:ml-edge-dev-api-iris-x",
+                              **{"lambda:Principal": "apigateway.amazonaws.com"})
+    assert not shared_account.may(dev, "lambda:AddPermission",
+                                  f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:ml-edge-dev-api-iris-x",
+                                  **{"lambda:Principal": "*"})
+
+
+def test_only_an_environment_with_a_hosted_zone_may_change_records_and_only_its_domains_alias_records(
+        shared_account):
+    zone = PROD_ZONE
+    change = {"route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA"],
+              "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["api.ml-edge.example.com"]}
+    prod = "ml-edge-deploy-prod"
+    assert shared_account.may(prod, "route53:ChangeResourceRecordSets", zone, **change)
+    assert not shared_account.may(prod, "route53:ChangeResourceRecordSets", zone,
+                                  **{**change, "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]})
+    assert not shared_account.may(prod, "route53:ChangeResourceRecordSets", zone, **{
+        **change, "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["mail.ml-edge.example.com"]})
+    assert not shared_account.may(prod, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/ZOTHER",
+                                  **change)
+    assert not any(a.startswith("route53:") for s in shared_account.statements("ml-edge-deploy-dev")
+                   for a in as_list(s.get("Action", [])) if s["Effect"] == "Allow")
+
+
+# --- state: each role its own stack; the preview and observe roles write nothing ---------------------------------
+
+def test_the_deploy_role_writes_its_own_stack_only(shared_account):
+    dev = "ml-edge-deploy-dev"
+    for path in ("stacks/ml-edge/{env}.json", "stacks/ml-edge/{env}.json.bak",
+                 "history/ml-edge/{env}/{env}-1700000000.history.json",
+                 "backups/ml-edge/{env}/{env}.1700000000.json", "locks/organization/ml-edge/{env}/3f2a.json"):
+        assert shared_account.may(dev, "s3:PutObject", stack_object("dev", path), **{"s3:ResourceAccount": ACCOUNT})
+        assert not shared_account.may(dev, "s3:PutObject", stack_object("prod", path),
+                                      **{"s3:ResourceAccount": ACCOUNT})
+        assert not shared_account.may(dev, "s3:PutObject", stack_object("dev-eu", path),
+                                      **{"s3:ResourceAccount": ACCOUNT})
+    assert shared_account.may(dev, "s3:DeleteObject", lock_object("dev"), **{"s3:ResourceAccount": ACCOUNT})
+    assert not shared_account.may(dev, "s3:DeleteObject", stack_object("dev", "history/ml-edge/{env}/h.json"),
+                                  **{"s3:ResourceAccount": ACCOUNT})
+    assert not shared_account.may(dev, "s3:PutObject", stack_object("dev", "meta.yaml"),
+                                  **{"s3:ResourceAccount": ACCOUNT})
+    assert not shared_account.may(dev, "s3:DeleteObjectVersion", stack_object("dev"))
+    assert not shared_account.may(dev, "s3:PutObject", f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/stacks/ml-edge/dev.json",
+                                  **{"s3:ResourceAccount": "999999999999"})  # a same-named bucket elsewhere
+
+
+# Pulumi's DIY backend locks a stack for update, refresh, destroy and import, not for preview (Preview in
+# pkg/backend/diy/backend.go calls no Lock), and `pulumi preview --refresh` is a preview: neither role needs to write.
+@pytest.mark.parametrize("env", ("dev", "staging"))
+def test_the_preview_role_reads_its_own_stack_and_nothing_else(shared_account, env):
+    role = f"ml-edge-preview-{env}"
+    actions = {a for s in shared_account.statements(role) if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt", "sts:GetCallerIdentity"}
+    account = {"s3:ResourceAccount": ACCOUNT}
+    assert shared_account.may(role, "s3:GetObject", stack_object(env), **account)
+    assert shared_account.may(role, "s3:GetObject", stack_object(env, "meta.yaml"), **account)
+    # every preview and update reads the stack's tags object, which exists only once a tag was set
+    tags = stack_object(env, "stacks/ml-edge/{env}.pulumi-tags")
+    assert shared_account.may(role, "s3:GetObject", tags, **account)
+    assert shared_account.may(role, "s3:ListBucket", f"arn:aws:s3:::{STATE_BUCKET}",
+                              **account, **{"s3:prefix": tags.split(":::", 1)[1].split("/", 1)[1]})
+    assert shared_account.may(role, "s3:ListBucket", f"arn:aws:s3:::{STATE_BUCKET}",
+                              **account, **{"s3:prefix": f".pulumi/stacks/ml-edge/{env}.json"})
+    assert not shared_account.may(role, "s3:ListBucket", f"arn:aws:s3:::{STATE_BUCKET}",
+                                  **account, **{"s3:prefix": ".pulumi/stacks/"})
+    assert not shared_account.may(role, "s3:GetObject", stack_object("prod"), **account)
+    assert not shared_account.may(role, "s3:GetObject", "arn:aws:s3:::some-other-bucket/data.csv", **account)
+    assert not shared_account.may(role, "s3:PutObject", lock_object(env), **account)  # preview takes no lock
+    assert shared_account.may(role, "kms:Decrypt", shared_account.key_arns[f"alias/ml-edge-{env}"])
+    assert not shared_account.may(role, "kms:Decrypt", shared_account.key_arns["alias/ml-edge-prod"])
+    assert not shared_account.may(role, "kms:Decrypt", shared_account.key_arns["alias/ml-edge-pulumi"])  # directly
+
+
+READ_ONLY_ACCESS = [{"Effect": "Allow", "Action": ["*:Get*", "*:List*", "*:Describe*"], "Resource": "*"}]
+
+
+@pytest.mark.parametrize("env", ("dev", "staging"))
+def test_the_preview_role_is_explicitly_denied_secret_bearing_reads(shared_account, env):
+    """Each by a Deny of its own, which wins even over ReadOnlyAccess attached to the role again."""
+    statements = shared_account.statements(f"ml-edge-preview-{env}")
+    denies = {s["Sid"]: s for s in statements if s["Effect"] == "Deny"}
+    for action, resource, sid in [
+        ("apigateway:GET", api("/apikeys/k1"), "NoSecretBearingReads"),  # an API key's value
+        ("apigateway:GET", api("/apikeys"), "NoSecretBearingReads"),
+        ("wafv2:GetWebACL", f"arn:aws:wafv2:eu-west-1:{ACCOUNT}:regional/webacl/ml-edge-{env}-api-origin-guard-x/1",
+         "NoSecretBearingReads"),  # the origin secret
+        ("cloudfront:GetDistributionConfig", f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1",
+         "NoSecretBearingReads"),  # the origin secret, again
+        ("lambda:GetFunction", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:ml-edge-{env}-authorizer-x",
+         "NoSecretBearingReads"),
+        ("secretsmanager:GetSecretValue", "*", "NoSecretBearingReads"),
+        ("logs:GetLogEvents", "*", "NoSecretBearingReads"),
+        ("s3:GetObject", "arn:aws:s3:::any-bucket/any-object", "NoOtherStateObjects"),
+        ("s3:GetObject", stack_object("prod"), "NoOtherStateObjects"),
+        ("kms:Decrypt", shared_account.key_arns["alias/ml-edge-prod"], "NoOtherKeys"),
+    ]:
+        assert statement_applies(denies[sid], action, resource, tagged(env)), (action, sid)
+        assert not allowed(READ_ONLY_ACCESS + statements, action, resource, **tagged(env)), action
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_observe_role_reads_what_a_refresh_reads_and_writes_nothing(shared_account, env):
+    role, region = f"ml-edge-observe-{env}", "us-east-1" if env == "prod" else "eu-west-1"
+    statements = shared_account.statements(role)
+    allows = {a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    reads = re.compile(r"^[a-z0-9-]+:(Get|List|Describe)|^apigateway:GET$|^s3:(GetObject|ListBucket)$|^kms:Decrypt$")
+    assert all(reads.match(action) for action in allows), sorted(a for a in allows if not reads.match(a))
+    (only_reads,) = [s for s in statements if s.get("Sid") == "OnlyReads"]
+    assert all(reads.match(action) for action in only_reads["NotAction"])
+    for action in allows:  # the guard denies every write, and none of the reads the role needs
+        assert any(fnmatchcase(action.lower(), a.lower()) for a in only_reads["NotAction"]), action
+    assert shared_account.may(role, "apigateway:GET", api("/apikeys/k1", region), **tagged(env))  # refresh reads it
+    assert not shared_account.may(role, "apigateway:GET", api("/apikeys/k1", region), **tagged("staging" if env !=
+                                                                                              "staging" else "dev"))
+    assert shared_account.may(role, "cloudfront:GetDistribution", f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1",
+                              **tagged(env))
+    assert not shared_account.may(role, "s3:PutObject", lock_object(env), **{"s3:ResourceAccount": ACCOUNT})
+    assert not shared_account.may(role, "apigateway:PATCH", api("/restapis/a1", region), **tagged(env))
+    # another environment's secrets stay out of reach even with ReadOnlyAccess attached to the role again
+    other = "staging" if env != "staging" else "dev"
+    for action, resource in [
+            ("apigateway:GET", api("/apikeys/k1", region)), ("apigateway:GET", api("/apikeys", region)),
+            ("cloudfront:GetDistributionConfig", f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"),
+            ("wafv2:GetWebACL", f"arn:aws:wafv2:eu-west-1:{ACCOUNT}:regional/webacl/ml-edge-{other}-api-guard-x/1"),
+            ("s3:GetObject", stack_object(other)), ("kms:Decrypt", shared_account.key_arns[f"alias/ml-edge-{other}"])]:
+        assert not allowed(READ_ONLY_ACCESS + statements, action, resource, **tagged(other)), action
+
+
+@pytest.mark.parametrize("kind", ["deploy", "observe", "preview"])
+def test_state_objects_are_decrypted_through_s3_only_and_only_the_roles_own(shared_account, kind):
+    role, state_key = f"ml-edge-{kind}-dev", shared_account.key_arns["alias/ml-edge-pulumi"]
+    through_s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    assert shared_account.may(role, "kms:Decrypt", state_key, **through_s3,
+                              **{"kms:EncryptionContext:aws:s3:arn": stack_object("dev")})
+    assert not shared_account.may(role, "kms:Decrypt", state_key, **through_s3,
+                                  **{"kms:EncryptionContext:aws:s3:arn": stack_object("prod")})
+    assert not shared_account.may(role, "kms:Decrypt", state_key, **{"kms:EncryptionContext:aws:s3:arn":
+                                                                     stack_object("dev")})
+    assert shared_account.may(role, "kms:GenerateDataKey", state_key, **through_s3,
+                              **{"kms:EncryptionContext:aws:s3:arn": lock_object("dev")}) == (kind == "deploy")
+
+
+@pytest.mark.parametrize(("kind", "action"), [("deploy", "kms:Encrypt"), ("observe", "kms:Decrypt")])
+def test_a_service_acting_for_the_role_may_still_use_its_aws_managed_key(shared_account, kind, action):
+    """Lambda encrypts (create) and decrypts (read) a function's environment variables with the AWS managed key
+    aws/lambda on behalf of the caller: the guard against other keys covers direct calls; another environment's
+    key refuses these roles in its key policy whichever way they come."""
+    aws_lambda_key = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/0000-aws-lambda"
+    (guard,) = [s for s in shared_account.statements(f"ml-edge-{kind}-dev") if s.get("Sid") == "NoOtherKeys"]
+    assert not statement_applies(guard, action, aws_lambda_key, {"kms:ViaService": "lambda.eu-west-1.amazonaws.com"})
+    assert statement_applies(guard, action, aws_lambda_key, {})
+
+
+# --- keys ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("env", ENVS)
+def test_each_environment_has_its_own_key_whose_policy_names_its_roles_only(shared_account, env):
+    policy = shared_account.key_policies[f"alias/ml-edge-{env}"]["Statement"]
+    roles = {f"arn:aws:iam::{ACCOUNT}:role/{r}" for r in pipeline_roles(env)}
+    (decrypters,) = [s for s in policy if s["Effect"] == "Allow" and s["Action"] == "kms:Decrypt"]
+    assert set(as_list(decrypters["Principal"]["AWS"])) == roles
+    key = shared_account.key_arns[f"alias/ml-edge-{env}"]
+
+    def may(principal: str, action: str) -> bool:
+        return allowed(policy, action, key, **{"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/{principal}"})
+
+    for role in pipeline_roles(env):
+        assert may(role, "kms:Decrypt") and not may(role, "kms:Encrypt") and not may(role, "kms:GenerateDataKey")
+    for other in (o for o in ENVS if o != env):
+        assert not may(f"ml-edge-deploy-{other}", "kms:Decrypt")
+    assert not may(f"ml-edge-{env}-api-iris-role-abc1234", "kms:Decrypt")  # the program's roles neither
+    assert len(set(shared_account.key_arns.values())) == len(shared_account.key_arns) == 4
+
+
+def test_the_state_key_serves_pipeline_roles_through_s3_only(shared_account):
+    policy = shared_account.key_policies["alias/ml-edge-pulumi"]["Statement"]
+    key, role = shared_account.key_arns["alias/ml-edge-pulumi"], f"arn:aws:iam::{ACCOUNT}:role/ml-edge-deploy-dev"
+    (deny,) = [s for s in policy if s["Effect"] == "Deny"]
+    assert statement_applies(deny, "kms:Decrypt", key, {"aws:PrincipalArn": role})  # an old stack secret, directly
+    assert not statement_applies(deny, "kms:Decrypt", key, {"aws:PrincipalArn": role,
+                                                            "kms:ViaService": "s3.eu-west-1.amazonaws.com"})
+
+
+# --- trust: one environment, one workflow file, main ---------------------------------------------------------------
+
+def token(environment: str, workflow: str, ref: str = "refs/heads/main", repository_id: str = REPOSITORY_ID) -> dict:
+    return {SUB: f"repository_id:{repository_id}:environment:{environment}:job_workflow_ref:"
+                 f"acme/ml-edge/.github/workflows/{workflow}@{ref}", AUD: "sts.amazonaws.com"}
+
+
+def assumable(trust: dict, claims: dict) -> bool:
+    return allowed(trust["Statement"], "sts:AssumeRoleWithWebIdentity", "*", **claims)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_deploy_role_trusts_the_deploy_workflow_of_main_in_its_environment_only(shared_account, env):
+    trust = shared_account.trust[f"ml-edge-deploy-{env}"]
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Federated": OIDC} and set(statement["Condition"]) == {"StringEquals"}
+    assert assumable(trust, token(env, "deploy-environment.yml"))
+    for refused in (token(env, "deploy-environment.yml", "refs/heads/feature"),  # a branch cannot deploy
+                    token(env, "deploy-environment.yml", "refs/pull/7/merge"),
+                    token(env, "pull-request.yml", "refs/pull/7/merge"),  # a job added to a pull request
+                    token(env, "smoke.yml"),
+                    token(f"{env}-observe", "deploy-environment.yml"),
+                    token(f"{env}-preview", "deploy-environment.yml"),
+                    token("staging" if env != "staging" else "dev", "deploy-environment.yml"),
+                    token(env, "deploy-environment.yml", repository_id="111"),  # a re-created repository
+                    {**token(env, "deploy-environment.yml"), AUD: "https://github.com/acme"},
+                    {SUB: f"repo:acme/ml-edge:environment:{env}", AUD: "sts.amazonaws.com"}):  # GitHub's default
+        assert not assumable(trust, refused), refused
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_observe_role_trusts_the_plan_smoke_and_drift_workflows_of_main(shared_account, env):
+    trust = shared_account.trust[f"ml-edge-observe-{env}"]
+    for workflow in ("deploy-environment.yml", "smoke.yml", "drift.yml"):
+        assert assumable(trust, token(f"{env}-observe", workflow))
+        assert not assumable(trust, token(f"{env}-observe", workflow, "refs/heads/fix"))
+        assert not assumable(trust, token(env, workflow))
+    assert not assumable(trust, token(f"{env}-observe", "pull-request.yml", "refs/pull/3/merge"))
+
+
+def test_the_preview_role_trusts_pull_request_previews_of_its_environment_and_prod_has_none(shared_account):
+    trust = shared_account.trust["ml-edge-preview-dev"]
+    assert assumable(trust, token("dev-preview", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token("dev", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token("staging-preview", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token("dev-preview", "deploy-environment.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token("dev-preview", "pull-request.yml", "refs/heads/main"))
+    assert "ml-edge-preview-prod" not in shared_account.trust
+
+
+# --- the state bucket ------------------------------------------------------------------------------------------
+
+def test_the_state_bucket_refuses_plain_http_and_old_tls(shared_account):
+    policy = shared_account.bucket_policy["Statement"]
+    bucket_things = [f"arn:aws:s3:::{STATE_BUCKET}", stack_object("dev")]
+    for resource in bucket_things:
+        (tls_only,) = [s for s in policy if s["Sid"] == "TlsOnly"]
+        assert statement_applies(tls_only, "s3:GetObject", resource, {"aws:SecureTransport": "false"})
+        assert not statement_applies(tls_only, "s3:GetObject", resource, {"aws:SecureTransport": "true"})
+        assert any(statement_applies(s, "s3:PutObject", resource, {"aws:SecureTransport": "true",
+                                                                   "s3:TlsVersion": "1.1"}) for s in policy)
+    assert all(s["Effect"] == "Deny" and s["Principal"] == "*" for s in policy)
+
+
+# --- IAM's size limits, with the longest names the config allows ------------------------------------------------
+
+def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
+    root = copy_of_the_tools(tmp_path)
+    env = "abcdefghijklmnopqrst"  # 20 characters, the config's limit
+    add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n  ml-edge:customDomain:\n"
+                               "    domainName: a-rather-long-subdomain.of-a-long-domain-name.example.com\n"
+                               "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n")
+    (tmp_path / "stand-ins").mkdir()
+    bootstrap = Bootstrap(tmp_path / "stand-ins")
+    result = bootstrap.run(env, root=root, region="ap-southeast-2")
+    assert result.returncode == 0, result.stderr
+    applied = applied_by(bootstrap)
+
+    def size(document: dict) -> int:  # IAM does not count white space
+        return len(re.sub(r"\s", "", json.dumps(document)))
+
+    for role, policies in applied.inline.items():
+        assert sum(size(d) for d in policies.values()) <= 10_240, role  # inline policies of one role, together
+    for name, document in applied.managed.items():
+        assert size(document) <= 6_144, name
+    for role, document in applied.trust.items():
+        assert size(document) <= 2_048, role
+    for alias, document in applied.key_policies.items():
+        assert size(document) <= 32_768, alias
+    assert len(applied.attached[f"ml-edge-deploy-{env}"]) <= 10
+    assert Path(root / "tools" / "bootstrap.sh").exists()

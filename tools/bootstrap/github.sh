@@ -1,0 +1,107 @@
+# shellcheck shell=bash disable=SC2154  # the globals are set by tools/bootstrap.sh
+# GitHub side of tools/bootstrap.sh (sourced), through the GitHub CLI (`gh`, logged in as a repository admin):
+# the OIDC subject the AWS trust policies match, the environments with their branch policies and reviewers, their
+# secrets, and the rule that main changes only through a reviewed pull request.
+# Needs: repo (owner/name), work, github_templates (tools/bootstrap/github).
+
+# github_preflight: the numeric repository id (the OIDC subject names the repository by id, which a rename or a
+# re-created repository of the same name does not keep) and the reviewers' ids, read before anything changes.
+github_preflight() {
+  local reviewer id type
+  gh auth status >/dev/null 2>&1 || die "the GitHub CLI is not logged in (gh auth login, as an admin of $repo)"
+  repository_id=$(gh api "repos/$repo" --jq .id)
+  [[ $repository_id =~ ^[0-9]+$ ]] || die "could not read the id of $repo (got '$repository_id')"
+  reviewers_json=""
+  for reviewer in ${prod_reviewers//,/ }; do
+    if [[ $reviewer == @* ]]; then
+      type=User
+      id=$(gh api "users/${reviewer#@}" --jq .id 2>/dev/null) || id=""
+    else
+      type=Team
+      id=$(gh api "orgs/${repo%%/*}/teams/$reviewer" --jq .id 2>/dev/null) || id=""
+    fi
+    [[ $id =~ ^[0-9]+$ ]] || die "reviewer '$reviewer' not found (a team slug of ${repo%%/*}, or @user)"
+    reviewers_json="${reviewers_json:+$reviewers_json, }{\"type\": \"$type\", \"id\": $id}"
+  done
+}
+
+# The subject then reads repository_id:<id>:environment:<env>:job_workflow_ref:<owner>/<repo>/.github/workflows/
+# <file>@<ref>: the job's environment and the workflow file and ref it runs (for a pull request, its merge ref).
+customize_oidc_subject() {
+  echo "OIDC subject of $repo: repository_id, context, job_workflow_ref"
+  gh api --method PUT "repos/$repo/actions/oidc/customization/sub" \
+    --input "$github_templates/oidc-subject.json" >/dev/null
+}
+
+github_environment() {  # name, body file
+  gh api --method PUT "repos/$repo/environments/$1" --input "$2" >/dev/null
+}
+
+# main_only ENVIRONMENT: its one deployment branch policy is the branch main (others are deleted)
+main_only() {
+  local policies="repos/$repo/environments/$1/deployment-branch-policies" id type name has_main=false
+  while read -r id type name; do
+    [ -n "$id" ] || continue
+    if [ "$type" = branch ] && [ "$name" = main ]; then
+      has_main=true
+    else
+      gh api --method DELETE "$policies/$id" >/dev/null
+    fi
+  done <<< "$(gh api "$policies" --jq '.branch_policies[] | "\(.id) \(.type // "branch") \(.name)"')"
+  if ! $has_main; then
+    gh api --method POST "$policies" -f name=main -f type=branch >/dev/null
+  fi
+}
+
+environment_secrets() {  # environment, role ARN
+  gh secret set AWS_ROLE_ARN --repo "$repo" --env "$1" --body "$2"
+  gh secret set AWS_REGION --repo "$repo" --env "$1" --body "$region"
+  gh secret set PULUMI_BACKEND_URL --repo "$repo" --env "$1" --body "$backend_url"
+}
+
+delete_environment() {  # one the design no longer has (prod-preview)
+  if gh api "repos/$repo/environments/$1" >/dev/null 2>&1; then
+    echo "  deleting environment $1 (no longer part of the design)"
+    gh api --method DELETE "repos/$repo/environments/$1" >/dev/null
+  fi
+}
+
+# github_environments ENV: <env> (deploy; prod with required reviewers who may not approve their own run),
+# <env>-observe (plan, smoke, drift) both from main only, and <env>-preview for pull requests (none for prod)
+github_environments() {
+  local env=$1 roles="arn:aws:iam::${account}:role"
+  echo "GitHub environments of $env"
+  if [ "$env" = "$protected" ]; then
+    render "$github_templates/environment-reviewed.json" "$work/environment-$env.json" "REVIEWERS=$reviewers_json"
+  else
+    cp "$github_templates/environment-main-only.json" "$work/environment-$env.json"
+  fi
+  github_environment "$env" "$work/environment-$env.json"
+  main_only "$env"
+  environment_secrets "$env" "$roles/ml-edge-deploy-$env"
+
+  github_environment "$env-observe" "$github_templates/environment-main-only.json"
+  main_only "$env-observe"
+  environment_secrets "$env-observe" "$roles/ml-edge-observe-$env"
+
+  if [ "$env" = "$protected" ]; then
+    delete_environment "$env-preview"
+  else
+    github_environment "$env-preview" "$github_templates/environment-pull-requests.json"
+    environment_secrets "$env-preview" "$roles/ml-edge-preview-$env"
+  fi
+}
+
+# protect_main: main changes only through a pull request approved by a code owner (after its last push), never by
+# a force push or deletion; a repository ruleset, so the repository's other branch protection stays as it is
+protect_main() {
+  local name id
+  name=$(sed -n -E 's/^[[:space:]]*"name": "([^"]+)",$/\1/p' "$github_templates/main-ruleset.json")
+  echo "ruleset '$name' on main"
+  id=$(gh api "repos/$repo/rulesets" --jq ".[] | select(.name == \"$name\" and .source_type == \"Repository\") | .id")
+  if [ -n "$id" ]; then
+    gh api --method PUT "repos/$repo/rulesets/$id" --input "$github_templates/main-ruleset.json" >/dev/null
+  else
+    gh api --method POST "repos/$repo/rulesets" --input "$github_templates/main-ruleset.json" >/dev/null
+  fi
+}
