@@ -235,7 +235,7 @@ def _role(inputs: dict, plan: Plan) -> list[str]:
     policy = json.loads(inputs.get("assumeRolePolicy", "{}"))
     principals = [s["Principal"]["Service"] for s in policy.get("Statement", [])]
     boundary = str(inputs.get("permissionsBoundary", "none")).rsplit("/", 1)[-1]
-    return [f"assumed by {show(principals)} · path {inputs.get('path', '/')} · boundary {boundary}"]
+    return [f"assumed by {show(principals)} · boundary {boundary}"]
 
 
 def _role_policy(inputs: dict, plan: Plan) -> list[str]:

@@ -84,6 +84,11 @@ BAD_CONFIGS = [
     ("log retention CloudWatch refuses", set_key("ml-edge:logRetentionDays", 31),
      "ml-edge:logRetentionDays: must be one of 1, 3, 5, 7, 14, 30"),
     ("region missing", drop("aws:region"), "aws:region: required"),
+    ("no environment tag", drop("aws:defaultTags"),
+     "aws:defaultTags.tags.environment: must be 'dev' (got nothing); the deploy role may create and change only "
+     "resources tagged with their environment"),
+    ("another environment's tag", set_in("aws:defaultTags", ["tags", "environment"], "prod"),
+     "aws:defaultTags.tags.environment: must be 'dev' (got 'prod')"),
     ("region malformed", set_key("aws:region", "europe"),
      "aws:region: 'europe' is not a region of the AWS commercial partition, the only one this program deploys to; "
      "allowed: af-south-1, "),

@@ -31,9 +31,10 @@ def test_the_readme_lists_every_policy_with_its_level_per_environment(levels):
 
 def test_the_readme_documents_every_config_key():
     from ml_edge.config import EnvConfig
+    provider_keys = {"region": "aws:region", "default_tags": "aws:defaultTags"}
     for name, field in EnvConfig.model_fields.items():
-        if name not in ("environment", "region"):
-            assert f"`ml-edge:{field.alias}" in README, field.alias
+        if name != "environment":
+            assert f"`{provider_keys.get(name, f'ml-edge:{field.alias}')}" in README, field.alias
 
 
 def test_the_readme_examples_are_the_golden_files_the_tests_render():

@@ -63,6 +63,7 @@ def longest_config(model_chars: int) -> dict:
     config["ml-edge:consumers"].append({"name": "c" * 40, "tier": "t" * 31, "models": ["r" * model_chars]})
     config["ml-edge:smokeConsumer"] = "c" * 39 + "0"
     config["ml-edge:smokeRestrictedConsumer"] = "c" * 40
+    config["aws:defaultTags"] = {"tags": {"environment": LONGEST_ENVIRONMENT}}
     return config
 
 

@@ -11,7 +11,8 @@ from ml_edge.config_loading import load_config
 from ml_edge.openapi import NOT_FOUND_MESSAGE, openapi_document, vtl_literal
 
 CONSUMERS = {"ml-edge:tiers": json.dumps({"basic": {"rateLimit": 1, "burstLimit": 1}}),
-             "ml-edge:consumers": json.dumps([{"name": "me", "tier": "basic"}])}
+             "ml-edge:consumers": json.dumps([{"name": "me", "tier": "basic"}]),
+             "aws:defaultTags": json.dumps({"tags": {"environment": "dev"}})}
 # Messages API Gateway may substitute into a gateway response template. The templates are not VTL (no escaping
 # possible): a substituted text is pasted as it is, except $context.error.messageString, which API Gateway
 # documents as "the quoted value of $context.error.message".

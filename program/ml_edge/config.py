@@ -18,6 +18,8 @@ from .regions import REGIONS
 
 NAMESPACE = "ml-edge"
 REGION_KEY = "aws:region"
+DEFAULT_TAGS_KEY = "aws:defaultTags"
+ENVIRONMENT_TAG = "environment"  # the deploy role may touch only resources tagged with its environment
 
 MAX_TTL_SECONDS = 31_536_000  # CloudFront's own ceiling (one year)
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -252,11 +254,18 @@ Model = Annotated[ReferenceModel | SageMakerModel | HttpModel, Field(discriminat
 BACKENDS = {"reference": ReferenceModel, "sagemaker": SageMakerModel, "http": HttpModel}
 
 
+class DefaultTags(_Strict):
+    """The AWS provider's default tags (`aws:defaultTags`): every taggable resource gets them."""
+
+    tags: dict[str, str]
+
+
 class EnvConfig(_Strict):
     """Everything one environment deploys. Field defaults are the documented defaults (see README)."""
 
     environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")
     region: str
+    default_tags: DefaultTags | None = None
     models: list[Model] = Field(min_length=1, max_length=25)
     stage_name: str = Field("v1", pattern=r"^[A-Za-z0-9_]{1,64}$")
     throttling: Throttling = Throttling()
@@ -325,6 +334,16 @@ class EnvConfig(_Strict):
             raise ValueError(f"smokeRestrictedConsumer: {name!r} may call every model, so the smoke suite could not "
                              f"check a refusal; name a consumer whose models list leaves out at least one of "
                              f"{', '.join(models)}")
+
+    @model_validator(mode="after")
+    def _tagged_with_the_environment(self) -> EnvConfig:
+        # a whole-config check on a provider key: the message names it in full (see _describe)
+        tag = self.default_tags.tags.get(ENVIRONMENT_TAG) if self.default_tags else None
+        if tag != self.environment:
+            raise ValueError(f"{DEFAULT_TAGS_KEY}.tags.{ENVIRONMENT_TAG}: must be {self.environment!r} (got "
+                             f"{'nothing' if tag is None else repr(tag)}); the deploy role may create and change only "
+                             f"resources tagged with their environment (tools/bootstrap/policies/)")
+        return self
 
     @model_validator(mode="after")
     def _names_fit(self) -> EnvConfig:

@@ -17,7 +17,7 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from .config import BACKENDS, NAMESPACE, REGION_KEY, EnvConfig
+from .config import BACKENDS, DEFAULT_TAGS_KEY, NAMESPACE, REGION_KEY, EnvConfig
 
 
 class ConfigError(ValueError):
@@ -37,6 +37,8 @@ def load_config(raw: Mapping[str, Any], environment: str, secret_keys: frozenset
         namespace, _, name = key.partition(":")
         if key == REGION_KEY:
             data["region"] = value
+        elif key == DEFAULT_TAGS_KEY:
+            data["defaultTags"] = _decode(value)
         elif namespace == NAMESPACE:
             data[name] = _decode(value)
         elif namespace not in _PROVIDER_NAMESPACES:
@@ -81,8 +83,8 @@ def _describe(error: dict, secret_keys: frozenset[str]) -> str:
     if kind == "union_tag_invalid":
         return f"{key}.backend: unknown backend {error['ctx']['tag']!r}; allowed: {backends}"
     message = error["msg"].removeprefix("Value error, ")
-    if not loc:  # a whole-config check names its own key
-        return f"{NAMESPACE}:{message}"
+    if not loc:  # a whole-config check names its own key (in full when it is a provider's)
+        return message if message.startswith(f"{DEFAULT_TAGS_KEY}.") else f"{NAMESPACE}:{message}"
     if kind == "string_pattern_mismatch":
         message = f"does not match {error['ctx']['pattern']}"
     if "got " in message:  # the message already quotes the offending values
@@ -97,7 +99,8 @@ def _without_union_tags(loc: tuple) -> tuple:
 
 
 def _top_key(loc: tuple) -> str:
-    return REGION_KEY if loc and loc[0] == "region" else f"{NAMESPACE}:{loc[0]}" if loc else NAMESPACE
+    provider_keys = {"region": REGION_KEY, "defaultTags": DEFAULT_TAGS_KEY}
+    return provider_keys.get(loc[0], f"{NAMESPACE}:{loc[0]}") if loc else NAMESPACE
 
 
 def _key_path(loc: tuple) -> str:
@@ -133,7 +136,7 @@ def _allowed_keys(loc: tuple) -> list[str]:
         return []
     if isinstance(model, tuple):  # a model of any backend: list the keys they share and their own
         return sorted({(f.alias or n) for m in model for n, f in m.model_fields.items()})
-    return [f.alias or n for n, f in model.model_fields.items() if n != "environment" and n != "region"]
+    return [f.alias or n for n, f in model.model_fields.items() if n not in ("environment", "region", "default_tags")]
 
 
 def _inner_model(annotation: Any) -> Any:

@@ -1,9 +1,10 @@
-"""IAM roles the program creates: each assumed by one AWS service, under the environment's path, and capped by the
-environment's permissions boundary.
+"""IAM roles the program creates: each assumed by one AWS service, named `ml-edge-<env>-…` (naming.py), and capped
+by the environment's permissions boundary.
 
-The deploy role may create and change only roles under `/ml-edge/<env>/` that carry the boundary policy
-`ml-edge-<env>-boundary` (tools/bootstrap.sh creates both the policy and that rule), so even a changed program
-cannot mint a role with more rights than the boundary allows, nor touch another environment's roles.
+The deploy role may create and change only roles named `ml-edge-<env>-*` that carry the boundary policy
+`ml-edge-<env>-boundary` (tools/bootstrap/policies/deploy-edge-iam.json; the bootstrap creates the boundary), so
+even a changed program cannot mint a role with more rights than the boundary allows, nor touch another
+environment's roles.
 """
 
 import json
@@ -12,10 +13,6 @@ import pulumi
 import pulumi_aws as aws
 
 from .regions import PARTITION
-
-
-def role_path(environment: str) -> str:
-    return f"/ml-edge/{environment}/"
 
 
 def boundary_policy_name(environment: str) -> str:
@@ -35,7 +32,6 @@ def service_role(name: str, parent: pulumi.Resource, environment: str, service: 
     return aws.iam.Role(
         name,
         assume_role_policy=assume_role_policy(service),
-        path=role_path(environment),
         permissions_boundary=account.apply(
             lambda account_id: f"arn:{PARTITION}:iam::{account_id}:policy/{boundary_policy_name(environment)}"),
         description=description,
