@@ -75,3 +75,18 @@ def test_every_mutant_of_make_mutants_still_applies():
     for mutant in mutants.MUTANTS:
         assert (root / mutant.file).read_text().count(mutant.old) == 1, mutant.what
         assert (root / mutant.tests.split("::")[0]).is_file(), mutant.what
+
+
+def test_every_test_the_threat_model_cites_exists():
+    """The security table is only as good as its proofs: each cited test (a name, or a prefix ending in …) and
+    each cited test file must exist."""
+    start = README.index("### Security of the pipeline: threat model")
+    table = README[start:README.index("\n\n", README.index("| --- |", start))]
+    sources = "\n".join(p.read_text() for p in (Path(__file__).parent).glob("test_*.py"))
+    cited = re.findall(r"`(test_[a-z0-9_]+)(…)?`", table)
+    assert len(cited) >= 20
+    for name, prefix in cited:
+        boundary = "" if prefix else r"\b"
+        assert re.search(f"def {name}{boundary}", sources), name
+    for path in re.findall(r"`(tests/test_[a-z0-9_]+\.py)`", table):
+        assert (Path(__file__).parent.parent / path).is_file(), path
