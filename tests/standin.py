@@ -89,7 +89,8 @@ class StandIn:
         self.client_context = ssl.create_default_context()
         self.ca.configure_trust(self.client_context)
         for server in (self.origin, self.edge):
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            # shutdown() waits for the next poll: the default 0.5 s, twice, would be most of a short test
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:

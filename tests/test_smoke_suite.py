@@ -6,7 +6,6 @@ message saying what was expected and what came back.
 
 import json
 import os
-import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from forked_pytest import run_pytest
 from standin import FAULTS, StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,10 +60,9 @@ def run_smoke(tmp_path: Path, standin: StandIn, *extra: str, env: dict | None = 
                         "SMOKE_API_KEY": standin.api_key, "SMOKE_KEY_PLAN": KEY_PLAN,
                         "SMOKE_RESTRICTED_API_KEY": standin.restricted_key,
                         "SMOKE_RESTRICTED_MODELS": ",".join(standin.restricted_models), **(env or {})})
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "smoke", "-p", "no:cacheprovider", f"--junitxml={junit}",
-         f"--budgets={budgets}", "--samples=5", *extra],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    output = tmp_path / "output.txt"
+    status = run_pytest(["smoke", "-p", "no:cacheprovider", f"--junitxml={junit}", f"--budgets={budgets}",
+                         "--samples=2", *extra], environment, ROOT, output)
     failed, passed, skipped = {}, set(), set()
     if junit.exists():
         for case in ElementTree.parse(junit).iter("testcase"):
@@ -74,7 +73,7 @@ def run_smoke(tmp_path: Path, standin: StandIn, *extra: str, env: dict | None = 
                 skipped.add(case.get("name"))
             else:
                 passed.add(case.get("name"))
-    return SmokeRun(result.returncode, failed, passed, skipped, result.stdout + result.stderr,
+    return SmokeRun(status, failed, passed, skipped, output.read_text(),
                     summary.read_text() if summary.exists() else "", junit.read_text() if junit.exists() else "")
 
 
@@ -136,7 +135,7 @@ def test_every_fault_of_the_stand_in_has_a_scenario():
 def test_each_fault_fails_its_own_check(tmp_path, fault):
     expected_failures, message = EXPECTED[fault]
     # the slow fault only matters to the latency checks; running just those keeps the test fast
-    selection = ["-k", "latency", "--samples=3"] if fault == "slow" else []
+    selection = ["-k", "latency", "--samples=2"] if fault == "slow" else []
     with StandIn({fault}) as standin:
         run = run_smoke(tmp_path, standin, *selection)
     assert run.status == 1, run.output[-3000:]
@@ -169,7 +168,7 @@ def test_results_table_goes_to_the_step_summary_and_the_terminal(tmp_path):
     assert "| JSON and Strict-Transport-Security on every answer | ❌ fail | expected a Strict-Transport-Security" \
            in run.summary
     assert "| POST /models/iris/predict | ✅ pass | 2 instances → 2 predictions, not cached |" in run.summary
-    assert "| latency GET /models (cached) | ✅ pass | 5 requests; budget p50 300 ms, p95 400 ms | p50 " in run.summary
+    assert "| latency GET /models (cached) | ✅ pass | 2 requests; budget p50 300 ms, p95 400 ms | p50 " in run.summary
     assert run.summary.strip() in run.output.replace("\r", "")
 
 
