@@ -48,3 +48,14 @@ def unwrap_secrets(value):
     if isinstance(value, list):
         return [unwrap_secrets(v) for v in value]
     return value
+
+
+@pytest.fixture(scope="session")
+def standard_bootstrap(tmp_path_factory):
+    """tools/bootstrap.sh run once over empty accounts for every environment, with stand-in aws and gh CLIs
+    (tests/test_deploy_bootstrap.py); shared by the tests that only read what it did."""
+    from test_deploy_bootstrap import REVIEWERS, Bootstrap
+    run = Bootstrap(tmp_path_factory.mktemp("standard-bootstrap"))
+    result = run.run(*REVIEWERS)
+    assert result.returncode == 0, result.stderr
+    return run

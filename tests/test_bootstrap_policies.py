@@ -20,7 +20,6 @@ import pytest
 from test_deploy_bootstrap import (
     ACCOUNT,
     REPOSITORY_ID,
-    REVIEWERS,
     Bootstrap,
     add_environment,
     copy_of_the_tools,
@@ -150,12 +149,9 @@ def applied_by(bootstrap: Bootstrap) -> Applied:
 
 
 @pytest.fixture(scope="module")
-def shared_account(tmp_path_factory) -> Applied:
+def shared_account(standard_bootstrap) -> Applied:
     """dev, staging and prod bootstrapped into one account (the case where only the policies keep them apart)."""
-    bootstrap = Bootstrap(tmp_path_factory.mktemp("shared"))
-    result = bootstrap.run(*REVIEWERS)
-    assert result.returncode == 0, result.stderr
-    return applied_by(bootstrap)
+    return applied_by(standard_bootstrap)
 
 
 def boundary(env: str) -> str:

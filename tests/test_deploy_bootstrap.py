@@ -240,13 +240,31 @@ def bootstrap(tmp_path):
     return Bootstrap(tmp_path)
 
 
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+
 @pytest.fixture(scope="module")
-def standard(tmp_path_factory):
-    """One bootstrap of every environment into empty accounts, shared by the tests that only read what it did."""
-    run = Bootstrap(tmp_path_factory.mktemp("standard"))
+def migrated(tmp_path_factory):
+    """One bootstrap of every environment over what earlier bootstraps left (a prod-preview environment, branch
+    policies other than main, ReadOnlyAccess and the old inline policies), shared by the tests that read it."""
+    run = Bootstrap(tmp_path_factory.mktemp("migrated"))
+    run.gh_seed("env-prod-preview", "")
+    run.gh_seed("policies-prod", "11 branch release/*\n12 tag main\n13 branch main\n")
+    run.gh_seed("policies-dev", "21 branch feature/*\n")
+    for role in ("ml-edge-preview-dev", "ml-edge-preview-prod", "ml-edge-deploy-dev"):
+        (run.aws_state / f"role-{role}").touch()
+        (run.aws_state / f"role-{role}.inline").write_text("pulumi-state\n")
+    for role in ("ml-edge-preview-dev", "ml-edge-preview-prod"):
+        (run.aws_state / f"role-{role}.attached").write_text(f"{READ_ONLY}\n")
+    (run.aws_state / "role-ml-edge-deploy-dev.inline").write_text("pulumi-state\ndeploy\n")
     result = run.run(*REVIEWERS)
     assert result.returncode == 0, result.stderr
     return run
+
+
+@pytest.fixture
+def standard(standard_bootstrap):
+    return standard_bootstrap
 
 
 def option(call: dict, name: str) -> str:
@@ -424,9 +442,8 @@ def test_deploy_and_observe_environments_accept_main_only_and_prod_needs_a_revie
         assert bootstrap.gh_file(f"policies-{env}")[0].split()[1:] == ["branch", "main"], env
 
 
-def test_pull_requests_get_preview_environments_for_dev_and_staging_only(bootstrap):
-    bootstrap.gh_seed("env-prod-preview", "")  # made by an earlier bootstrap
-    assert bootstrap.run(*REVIEWERS).returncode == 0
+def test_pull_requests_get_preview_environments_for_dev_and_staging_only(migrated):
+    bootstrap = migrated  # an earlier bootstrap made a prod-preview environment
     for env in ("dev-preview", "staging-preview"):
         assert environment_body(bootstrap, env)["deployment_branch_policy"] is None
     assert not bootstrap.gh_api("PUT", "environments/prod-preview")
@@ -435,10 +452,8 @@ def test_pull_requests_get_preview_environments_for_dev_and_staging_only(bootstr
                                       "dev-preview", "staging-preview"}
 
 
-def test_other_deployment_branch_policies_are_removed_and_main_is_added_once(bootstrap):
-    bootstrap.gh_seed("policies-prod", "11 branch release/*\n12 tag main\n13 branch main\n")
-    bootstrap.gh_seed("policies-dev", "21 branch feature/*\n")
-    assert bootstrap.run(*REVIEWERS).returncode == 0
+def test_other_deployment_branch_policies_are_removed_and_main_is_added_once(migrated):
+    bootstrap = migrated
     assert bootstrap.gh_file("policies-prod") == ["13 branch main"]
     assert [line.split()[1:] for line in bootstrap.gh_file("policies-dev")] == [["branch", "main"]]
     assert not bootstrap.gh_api("POST", "environments/prod/deployment-branch-policies")
@@ -480,15 +495,8 @@ def test_main_changes_only_through_a_pull_request_a_code_owner_approved(bootstra
 
 # --- what earlier bootstraps left ------------------------------------------------------------------------------
 
-def test_grants_of_earlier_bootstraps_are_removed(bootstrap):
-    read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    for role in ("ml-edge-preview-dev", "ml-edge-preview-prod", "ml-edge-deploy-dev"):
-        (bootstrap.aws_state / f"role-{role}").touch()
-        (bootstrap.aws_state / f"role-{role}.inline").write_text("pulumi-state\n")
-    for role in ("ml-edge-preview-dev", "ml-edge-preview-prod"):
-        (bootstrap.aws_state / f"role-{role}.attached").write_text(f"{read_only}\n")
-    (bootstrap.aws_state / "role-ml-edge-deploy-dev.inline").write_text("pulumi-state\ndeploy\n")
-    assert bootstrap.run(*REVIEWERS, "dev", "prod").returncode == 0
+def test_grants_of_earlier_bootstraps_are_removed(migrated):
+    bootstrap, read_only = migrated, READ_ONLY
     assert bootstrap.lines("role-ml-edge-preview-dev.inline") == ["state", "guard"]
     assert bootstrap.lines("role-ml-edge-preview-dev.attached") == []
     assert bootstrap.lines("role-ml-edge-deploy-dev.inline") == ["state", "guard"]
