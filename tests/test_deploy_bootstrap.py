@@ -480,8 +480,8 @@ def test_each_environment_holds_its_own_role_and_the_backend(standard):
     assert bootstrap.secrets == expected
 
 
-def test_main_changes_only_through_a_pull_request_a_code_owner_approved(bootstrap):
-    assert bootstrap.run(*REVIEWERS, "dev").returncode == 0
+def test_main_changes_only_through_a_pull_request_a_code_owner_approved(standard):
+    bootstrap = standard
     (create,) = bootstrap.gh_api("POST", "rulesets")
     ruleset = create["docs"][0]
     assert ruleset["enforcement"] == "active" and ruleset["bypass_actors"] == []
@@ -517,8 +517,8 @@ def test_managed_policies_keep_within_iams_five_versions(bootstrap):
 
 # --- the state bucket ------------------------------------------------------------------------------------------
 
-def test_the_state_bucket_is_private_versioned_encrypted_tls_only_and_of_this_account(bootstrap):
-    assert bootstrap.run("dev").returncode == 0
+def test_the_state_bucket_is_private_versioned_encrypted_tls_only_and_of_this_account(standard):
+    bootstrap = standard
     s3 = bootstrap.called("s3api")
     assert {c["args"][1] for c in s3} >= {"head-bucket", "create-bucket", "put-bucket-ownership-controls",
                                          "put-public-access-block", "put-bucket-versioning",
