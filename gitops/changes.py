@@ -21,6 +21,9 @@ from pathlib import Path
 from .environments import ROOT, environment_names
 
 DEPLOY_ORDER = ["dev", "staging", "prod"]
+# The environments a pull request may preview in the cloud (each has a `<env>-preview` GitHub environment and
+# role, tools/bootstrap). Never prod: whoever can preview a stack can decrypt its state, so read its secrets.
+CLOUD_PREVIEW_ENVIRONMENTS = ("dev", "staging")
 NO_COMMIT = "0" * 40  # what GitHub sends as `before` for a new branch
 # Everything that changes what a deploy runs (the program, its guardrails, the code that runs pulumi, the job's
 # setup and its dependencies) previews and deploys every environment.
@@ -85,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     output = os.environ.get("GITHUB_OUTPUT")
     if output:
         with open(output, "a", encoding="utf-8") as handle:
-            handle.write(f"environments={json.dumps(environments)}\nany={'true' if environments else 'false'}\n")
+            cloud = [env for env in environments if env in CLOUD_PREVIEW_ENVIRONMENTS]
+            handle.write(f"environments={json.dumps(environments)}\nany={'true' if environments else 'false'}\n"
+                         f"cloud-environments={json.dumps(cloud)}\n")
     return 0
 
 

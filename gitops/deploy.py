@@ -35,7 +35,7 @@ from . import (
     rotation_check,
     stack_secrets,
 )
-from .deploy_decision import decide
+from .deploy_decision import decide, older_than_deployed
 from .environments import ROOT, read_stack_config
 from .pulumi_cli import stack_outputs
 
@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--plan-out", type=Path, help="save the plan here instead of deploying (before approval)")
     mode.add_argument("--plan", type=Path, help="apply this approved plan (pulumi up --plan)")
+    parser.add_argument("--rollback", action="store_true",
+                        help="deploy even though this commit is older than what is deployed (by hand only)")
     args = parser.parse_args(argv)
     if args.plan and args.all:
         parser.error("--plan applies the plan that was approved; --all belongs to the run that saved it")
@@ -141,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     env, stack = args.env, pulumi_cli.stack_name(args.env)
     entries = deployed.history(stack)
+    newer = older_than_deployed(entries, repo=REPO)
+    if newer and not args.rollback:
+        problem = (f"this commit is older than what {env} runs ({newer[:12]}): a re-run of an old deploy would roll "
+                   f"{env} back. Revert on main instead (or, by hand, pass --rollback)")
+        print(f"error: not deploying {env}: {problem}", file=sys.stderr)
+        _github_file("GITHUB_OUTPUT", "deploy=false\n")
+        _github_file("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: an older commit\n\n{problem}\n")
+        return 1
 
     reason = "applying the approved plan"
     if not args.plan:

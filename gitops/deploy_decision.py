@@ -4,6 +4,7 @@ be deployed. The stack's own history says what is deployed, so a deploy that was
 is not forgotten: the next run still sees the change. When that cannot be told, deploy (and say why)."""
 
 import json
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,3 +64,19 @@ def decide(env: str, entries: list[dict] | None, *, everything: bool = False, he
     more = f" and {len(touched) - SHOWN_PATHS} more" if len(touched) > SHOWN_PATHS else ""
     return Decision(True, f"{env} is touched since its last successful deploy ({_short(last.commit)}): "
                           f"{shown}{more}", last.commit)
+
+
+def older_than_deployed(entries: list[dict] | None, head: str = "HEAD", repo: Path = ROOT) -> str | None:
+    """The commit the stack last deployed when `head` is strictly older (an ancestor of it): a re-run of an old
+    workflow run, which would roll the environment back without anyone deciding to. None otherwise."""
+    last = read_record(entries).last_success if entries else None
+    if last is None or not last.commit:
+        return None
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+
+    this = git("rev-parse", "--verify", f"{head}^{{commit}}").stdout.strip()
+    if not this or this == last.commit:
+        return None
+    return last.commit if git("merge-base", "--is-ancestor", this, last.commit).returncode == 0 else None

@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .changes import CLOUD_PREVIEW_ENVIRONMENTS
 from .comment_marker import GITHUB_LIMIT, marker
 from .github_api import GitHub
 
@@ -110,6 +111,9 @@ def chosen_folders(artifacts: Path, run: TriggeringRun) -> dict[str, Path]:
         if not match or not stat.S_ISDIR(folder.lstat().st_mode):
             raise Refused(f"{folder.name!r} is not a comment folder")
         kind, env = match.groups()
+        if kind == "cloud" and env not in CLOUD_PREVIEW_ENVIRONMENTS:
+            raise Refused(f"{folder.name!r}: {env} has no cloud preview (only {', '.join(CLOUD_PREVIEW_ENVIRONMENTS)}: "
+                          f"whoever can preview a stack can read its secrets), so this one was not made by the check")
         if kind == "cloud" and run.from_fork:
             raise Refused(f"{folder.name!r}: a pull request from a fork ({run.head_repository}) cannot have a cloud "
                           f"preview; its run has no cloud credentials, so this one is forged")

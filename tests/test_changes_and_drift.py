@@ -39,14 +39,15 @@ def test_a_new_branch_or_a_manual_run_means_every_environment(tmp_path, monkeypa
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
     assert changes.main(["--base", changes.NO_COMMIT]) == 0
     assert json.loads(capsys.readouterr().out) == ["dev", "staging", "prod"]
-    assert output.read_text() == 'environments=["dev", "staging", "prod"]\nany=true\n'
+    assert output.read_text() == ('environments=["dev", "staging", "prod"]\nany=true\n'
+                                  'cloud-environments=["dev", "staging"]\n')  # never prod: see CLOUD_PREVIEW_…
 
 
 def test_the_diff_comes_from_git(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(changes, "changed_paths", lambda base, head: ["README.md"])
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
     changes.main(["--base", "abc", "--head", "def"])
-    assert (tmp_path / "out").read_text() == "environments=[]\nany=false\n"
+    assert (tmp_path / "out").read_text() == "environments=[]\nany=false\ncloud-environments=[]\n"
 
 
 def test_changed_paths_reads_git(tmp_path):

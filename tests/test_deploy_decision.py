@@ -217,3 +217,24 @@ def test_an_unreadable_history_is_none(tmp_path, monkeypatch, capsys):
     install(tmp_path, {"history_status": 255}, monkeypatch)
     assert deployed.history("prod") is None
     assert "pulumi stack history --stack prod failed: error: no stack named 'prod' found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [(), ("--all",), ("--plan-out", "plan.json")])
+def test_a_rerun_of_an_old_deploy_is_refused_rather_than_rolling_back(cli, repo, args, capsys):
+    """Re-running an old workflow run deploys its commit: on main, but older than what the stack runs."""
+    b = repo.commit("B: prod change", stack_file("prod", modelsBucket="new"))
+    repo.git("checkout", "--quiet", "--detach", repo.a)  # what a re-run of A's run checks out
+    scenario = {"history": [update(b)], "outputs": {"originSecretRotation": rotation.settings({})}}
+    status, output, commands, after = cli("prod", scenario, *args)
+    assert (status, commands, after) == (1, [], [])
+    assert output == "deploy=false\n"
+    assert (f"error: not deploying prod: this commit is older than what prod runs ({b[:12]}): a re-run of an old "
+            "deploy would roll prod back. Revert on main instead") in capsys.readouterr().err
+
+
+def test_a_rollback_by_hand_is_possible(cli, repo):
+    b = repo.commit("B: prod change", stack_file("prod", modelsBucket="new"))
+    repo.git("checkout", "--quiet", "--detach", repo.a)
+    scenario = {"history": [update(b)], "outputs": {"originSecretRotation": rotation.settings({})}}
+    status, output, commands, _ = cli("prod", scenario, "--rollback")
+    assert (status, output, commands) == (0, "deploy=true\n", ["up"])

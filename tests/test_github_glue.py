@@ -131,7 +131,7 @@ def test_a_comment_pings_nobody(tmp_path, github, fake):
 
 
 def test_a_fork_run_cannot_bring_a_cloud_preview(tmp_path):
-    write_artifact(tmp_path, "prod", body="**No changes:** the deployed stack already matches", kind="cloud")
+    write_artifact(tmp_path, "dev", body="**No changes:** the deployed stack already matches", kind="cloud")
     with pytest.raises(Refused, match="a pull request from a fork .mallory/ml-edge. cannot have a cloud preview"):
         validated(tmp_path, FORK_RUN)
 
@@ -282,3 +282,11 @@ def test_a_cancelled_or_skipped_check_neither_opens_nor_closes_an_issue(outcome,
     monkeypatch.setattr(track_issue, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
     assert track_issue.main(["--kind", "smoke", "--env", "prod", "--outcome", outcome]) == 0
     assert capsys.readouterr().out == f"the smoke check of prod was {outcome}: no issue opened or closed\n"
+
+
+def test_a_cloud_comment_for_an_environment_without_a_cloud_preview_is_refused(tmp_path):
+    """Only dev and staging have preview roles: a 'cloud' comment for prod was not made by the check (a writer's
+    own workflow could write one)."""
+    write_artifact(tmp_path, "prod", kind="cloud", body="## ✅ `prod`: ready to merge\n")
+    with pytest.raises(Refused, match="prod has no cloud preview"):
+        validated(tmp_path, RUN)

@@ -3,14 +3,14 @@ describes: triggers, job order, the GitHub environment (so the AWS role) of each
 plan that flows from prod's plan job to its approved deploy, installs before credentials, pinned actions."""
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from gitops.changes import CLOUD_PREVIEW_ENVIRONMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -115,32 +115,16 @@ def test_pull_request_check():
     assert all("pull-requests" not in job["permissions"] for job in jobs.values())
 
 
-def cloud_preview_environments(touched: list[str], tmp_path: Path) -> list[str]:
-    """Run the changes job's filter step as the workflow does, with this interpreter for the virtualenv's."""
-    (step,) = [s for s in load("pull-request.yml")["jobs"]["changes"]["steps"] if s.get("id") == "cloud"]
-    output = tmp_path / "github_output"
-    output.unlink(missing_ok=True)
-    script = step["run"].replace(".venv/bin/python", sys.executable)
-    environment = {**os.environ, "ENVIRONMENTS": json.dumps(touched), "GITHUB_OUTPUT": str(output)}
-    subprocess.run(["bash", "-c", script], env=environment, check=True, timeout=60)
-    (line,) = output.read_text().splitlines()
-    name, _, value = line.partition("=")
-    assert name == "environments"
-    return json.loads(value)
-
-
-def test_no_cloud_preview_of_prod_on_pull_requests(tmp_path):
+def test_no_cloud_preview_of_prod_on_pull_requests():
     """Whoever can preview a stack can decrypt its state: prod gets the offline preview only (its real diff is the
-    deploy run's plan, before approval). The matrix is an allow-list: a new environment gets no cloud preview
-    until it has a `<env>-preview` environment and role."""
+    deploy run's plan, before approval). The matrix is gitops.changes' allow-list (the environments that have a
+    `<env>-preview` environment and role); the comment poster refuses a cloud comment of any other."""
     jobs = load("pull-request.yml")["jobs"]
-    assert jobs["changes"]["outputs"]["cloud-environments"] == "${{ steps.cloud.outputs.environments }}"
+    assert jobs["changes"]["outputs"]["cloud-environments"] == "${{ steps.changes.outputs.cloud-environments }}"
     cloud = jobs["cloud-preview"]
     assert cloud["strategy"]["matrix"]["environment"] == "${{ fromJSON(needs.changes.outputs.cloud-environments) }}"
     assert "needs.changes.outputs.cloud-environments != '[]'" in cloud["if"]
-    assert cloud_preview_environments(["dev", "staging", "prod"], tmp_path) == ["dev", "staging"]
-    assert cloud_preview_environments(["prod"], tmp_path) == []
-    assert cloud_preview_environments(["staging", "prod", "qa"], tmp_path) == ["staging"]
+    assert CLOUD_PREVIEW_ENVIRONMENTS == ("dev", "staging")
     for _, name, job in [j for j in all_jobs() if j[0] == "pull-request.yml"]:
         assert "prod" not in str(job.get("environment", "")), name
 
@@ -151,6 +135,7 @@ def test_comments_are_posted_by_a_privileged_job_that_runs_no_pull_request_code(
                                               "types": ["completed"]}
     (job,) = document["jobs"].values()
     assert job["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
+    assert job["timeout-minutes"] <= 10  # it downloads untrusted artefacts before capping what it reads
     checkout = job["steps"][0]
     assert checkout["uses"].startswith("actions/checkout@") and "ref" not in checkout.get("with", {})
     setup = next(s for s in job["steps"] if s.get("uses") == SETUP)
@@ -245,30 +230,31 @@ def test_jobs_skip_cleanly_when_nothing_is_to_deploy():
 def test_the_approved_plan_flows_from_the_plan_job_to_the_prod_deploy_job():
     jobs = deploy_jobs()
     plan, deploy = jobs["plan"], jobs["deploy"]
-    plan_file = '"$GITHUB_WORKSPACE/$PLAN_DIR/$ENVIRONMENT.json"'
-    assert plan["env"]["PLAN_DIR"] == deploy["env"]["PLAN_DIR"] == "pulumi-plan"
+    # outside the checkout: a file in the work tree would make Pulumi record the deploy as from a dirty tree
+    plan_file = '"$RUNNER_TEMP/pulumi-plan/$ENVIRONMENT.json"'
     for job in (plan, deploy):
         checkout = job["steps"][0]
         assert checkout["uses"].startswith("actions/checkout@")
         assert checkout["with"]["ref"] == "${{ github.sha }}"  # the planned commit is the applied commit
+        assert "GITHUB_WORKSPACE" not in json.dumps(job)
     (save,) = [s for s in plan["steps"] if "--plan-out" in s.get("run", "")]
     assert save["id"] == "plan" and f"--plan-out {plan_file}" in save["run"] and save["env"]["PULUMI_EXPERIMENTAL"]
     digest = next(s for s in plan["steps"] if s.get("id") == "digest")
-    assert 'sha256sum "$PLAN_DIR/$ENVIRONMENT.json"' in digest["run"]
+    assert f"sha256sum {plan_file}" in digest["run"]
     assert plan["outputs"]["plan-sha256"] == "${{ steps.digest.outputs.sha256 }}"
     upload = plan["steps"][-1]
     assert upload["uses"].startswith("actions/upload-artifact@")
     assert upload["with"]["name"] == "pulumi-plan-${{ inputs.environment }}"
-    assert upload["with"]["path"] == "pulumi-plan/"
+    assert upload["with"]["path"] == "${{ runner.temp }}/pulumi-plan/"
 
     steps = deploy["steps"]
     (download,) = index(steps, uses("actions/download-artifact@"))
-    assert steps[download]["with"] == {"name": upload["with"]["name"], "path": "pulumi-plan"}
+    assert steps[download]["with"] == {"name": upload["with"]["name"], "path": "${{ runner.temp }}/pulumi-plan"}
     assert steps[download]["if"] == "inputs.environment == 'prod'"
     verify = steps[download + 1]
     assert verify["if"] == "inputs.environment == 'prod'"
     assert verify["env"]["PLAN_SHA256"] == "${{ needs.plan.outputs.plan-sha256 }}"
-    assert verify["run"] == 'echo "$PLAN_SHA256  $PLAN_DIR/$ENVIRONMENT.json" | sha256sum --check --strict'
+    assert verify["run"] == f'echo "$PLAN_SHA256  {plan_file[1:]} | sha256sum --check --strict'
     (apply,) = index(steps, runs("--plan "))
     assert steps[apply]["if"] == "inputs.environment == 'prod'" and steps[apply]["env"]["PULUMI_EXPERIMENTAL"] == "true"
     assert f"--plan {plan_file}" in " ".join(steps[apply]["run"].split()) and "--all" not in steps[apply]["run"]

@@ -105,6 +105,8 @@ MUTANTS = [
            "tests/test_deploy.py"),
     Mutant("deploy: a failed deploy is forgotten", "gitops/deploy_decision.py", "    if record.attempts_since:",
            "    if False:", "tests/test_deploy_decision.py"),
+    Mutant("deploy: a re-run of an old deploy rolls back", "gitops/deploy.py", "    if newer and not args.rollback:",
+           "    if False:", "tests/test_deploy_decision.py"),
     Mutant("changes: file names read without -z", "gitops/changes.py", '["git", "diff", "-z", "--name-only"',
            '["git", "diff", "--name-only"', "tests/test_changes_and_drift.py"),
     Mutant("poster: only the first marker escaped", "gitops/post_comments.py",
