@@ -2,9 +2,10 @@
 and captured by the stand-in `aws` CLI (test_deploy_bootstrap), checked for what the threat model relies on: no
 role may do everything somewhere; the deploy roles create roles only inside their environment's permissions
 boundary; an environment's roles reach neither another environment's resources nor its state or key (one shared
-account); the preview and observe roles write nothing and the preview role reads nothing but its own stack; every
-trust policy admits one environment and one workflow file of main (or of pull requests, for previews); each
-environment's key names its own roles only; the state bucket refuses plain HTTP.
+account) beyond the residue written down here; the preview and observe roles write nothing and the preview role
+reads nothing but its own stack; every trust policy admits one environment and named pairs of calling and job
+workflow of main (of pull requests, for previews); each environment's key names its own roles only; the state
+bucket refuses plain HTTP.
 
 Permissions are judged by a small evaluator of IAM's documented semantics (Action/NotAction, Resource/NotResource
 with wildcards, the condition operators the documents use, an explicit Deny wins), so each test states a request
@@ -574,53 +575,122 @@ def test_the_state_key_serves_pipeline_roles_through_s3_only(shared_account):
                                                             "kms:ViaService": "s3.eu-west-1.amazonaws.com"})
 
 
-# --- trust: one environment, one workflow file, main ---------------------------------------------------------------
+# --- trust: one environment, one calling workflow and one job workflow, main -------------------------------------
 
-def token(environment: str, workflow: str, ref: str = "refs/heads/main", repository_id: str = REPOSITORY_ID) -> dict:
-    return {SUB: f"repository_id:{repository_id}:environment:{environment}:job_workflow_ref:"
-                 f"acme/ml-edge/.github/workflows/{workflow}@{ref}", AUD: "sts.amazonaws.com"}
+@pytest.fixture(scope="module")
+def claim_keys(standard_bootstrap) -> list[str]:
+    """The claims the bootstrap told GitHub to put in the OIDC subject, in their order."""
+    (customise,) = standard_bootstrap.gh_api("PUT", "actions/oidc/customization/sub")
+    return customise["docs"][0]["include_claim_keys"]
+
+
+def subject(claim_keys: list[str], claims: dict) -> str:
+    """The `sub` GitHub issues with a customised template: each included claim as `key:value`, in the template's
+    order, joined by ":"; `context` is `environment:<name>` for a job with an environment, `repo` is the name
+    (docs.github.com, OpenID Connect reference, "Customizing the subject claims": ["repo", "context",
+    "job_workflow_ref"] gives `repo:ORG/REPO:environment:NAME:job_workflow_ref:PATH@REF`; a `:` in the context
+    value is sent as %3A)."""
+    def part(key: str) -> str:
+        if key == "context":
+            return "environment:" + claims["environment"].replace(":", "%3A")
+        return f"repo:{claims['repository']}" if key == "repo" else f"{key}:{claims[key]}"
+    return ":".join(part(key) for key in claim_keys)
+
+
+def token(claim_keys: list[str], environment: str, workflow: str, ref: str = "refs/heads/main", *,
+          job_workflow: str | None = None, job_ref: str | None = None, repository_id: str = REPOSITORY_ID) -> dict:
+    """A job's token: `workflow_ref` names the workflow the run started (the caller), `job_workflow_ref` the file
+    that defines the job (a called reusable workflow, or the caller itself); a local `uses:` runs at the caller's
+    ref, `uses: <repo>/.github/workflows/<file>@main` at main."""
+    path = "acme/ml-edge/.github/workflows/"
+    claims = {"repository_id": repository_id, "repository": "acme/ml-edge", "environment": environment,
+              "workflow_ref": f"{path}{workflow}@{ref}",
+              "job_workflow_ref": f"{path}{job_workflow or workflow}@{job_ref or ref}"}
+    return {SUB: subject(claim_keys, claims), AUD: "sts.amazonaws.com"}
 
 
 def assumable(trust: dict, claims: dict) -> bool:
     return allowed(trust["Statement"], "sts:AssumeRoleWithWebIdentity", "*", **claims)
 
 
+def test_the_subject_names_the_calling_workflow_too(claim_keys):
+    assert claim_keys == ["repository_id", "context", "workflow_ref", "job_workflow_ref"]
+    claims = {"repository_id": "74", "environment": "prod", "workflow_ref": "o/r/w.yml@refs/heads/main",
+              "job_workflow_ref": "o/r/j.yml@refs/heads/main"}
+    assert subject(claim_keys, claims) == \
+        "repository_id:74:environment:prod:workflow_ref:o/r/w.yml@refs/heads/main:job_workflow_ref:o/r/j.yml@refs/heads/main"
+    assert subject(["repo", "context", "job_workflow_ref"],  # GitHub's documented example
+                   {"repository": "octo-org/octo-repo", "environment": "prod",
+                    "job_workflow_ref": "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main"}) == \
+        "repo:octo-org/octo-repo:environment:prod:job_workflow_ref:" \
+        "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main"
+
+
 @pytest.mark.parametrize("env", ENVS)
-def test_the_deploy_role_trusts_the_deploy_workflow_of_main_in_its_environment_only(shared_account, env):
+def test_the_deploy_role_trusts_the_deploy_workflow_of_main_in_its_environment_only(shared_account, claim_keys, env):
     trust = shared_account.trust[f"ml-edge-deploy-{env}"]
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Federated": OIDC} and set(statement["Condition"]) == {"StringEquals"}
-    assert assumable(trust, token(env, "deploy-environment.yml"))
-    for refused in (token(env, "deploy-environment.yml", "refs/heads/feature"),  # a branch cannot deploy
-                    token(env, "deploy-environment.yml", "refs/pull/7/merge"),
-                    token(env, "pull-request.yml", "refs/pull/7/merge"),  # a job added to a pull request
-                    token(env, "smoke.yml"),
-                    token(f"{env}-observe", "deploy-environment.yml"),
-                    token(f"{env}-preview", "deploy-environment.yml"),
-                    token("staging" if env != "staging" else "dev", "deploy-environment.yml"),
-                    token(env, "deploy-environment.yml", repository_id="111"),  # a re-created repository
-                    {**token(env, "deploy-environment.yml"), AUD: "https://github.com/acme"},
+
+    def deploy(environment: str = env, ref: str = "refs/heads/main", **other) -> dict:
+        return token(claim_keys, environment, "deploy.yml", ref, job_workflow="deploy-environment.yml", **other)
+
+    assert assumable(trust, deploy())
+    for refused in (deploy(ref="refs/heads/feature"),  # a branch cannot deploy
+                    deploy(ref="refs/pull/7/merge"),
+                    token(claim_keys, env, "pull-request.yml", "refs/pull/7/merge"),  # a job added to a pull request
+                    token(claim_keys, env, "smoke.yml"),
+                    token(claim_keys, env, "deploy-environment.yml"),  # the reusable workflow run on its own
+                    deploy(f"{env}-observe"), deploy(f"{env}-preview"),
+                    deploy("staging" if env != "staging" else "dev"),
+                    deploy(repository_id="111"),  # a re-created repository
+                    {**deploy(), AUD: "https://github.com/acme"},
                     {SUB: f"repo:acme/ml-edge:environment:{env}", AUD: "sts.amazonaws.com"}):  # GitHub's default
         assert not assumable(trust, refused), refused
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_observe_role_trusts_the_plan_smoke_and_drift_workflows_of_main(shared_account, env):
+def test_the_observe_role_trusts_the_plan_smoke_and_drift_workflows_of_main(shared_account, claim_keys, env):
     trust = shared_account.trust[f"ml-edge-observe-{env}"]
-    for workflow in ("deploy-environment.yml", "smoke.yml", "drift.yml"):
-        assert assumable(trust, token(f"{env}-observe", workflow))
-        assert not assumable(trust, token(f"{env}-observe", workflow, "refs/heads/fix"))
-        assert not assumable(trust, token(env, workflow))
-    assert not assumable(trust, token(f"{env}-observe", "pull-request.yml", "refs/pull/3/merge"))
+    observe = f"{env}-observe"
+    for caller, job in (("deploy.yml", "deploy-environment.yml"), ("smoke.yml", "smoke.yml"),
+                        ("drift.yml", "drift.yml")):
+        assert assumable(trust, token(claim_keys, observe, caller, job_workflow=job))
+        assert not assumable(trust, token(claim_keys, observe, caller, "refs/heads/fix", job_workflow=job))
+        assert not assumable(trust, token(claim_keys, env, caller, job_workflow=job))
+    assert not assumable(trust, token(claim_keys, observe, "smoke.yml", job_workflow="drift.yml"))  # pairs only
+    assert not assumable(trust, token(claim_keys, observe, "deploy-environment.yml"))
+    assert not assumable(trust, token(claim_keys, observe, "pull-request.yml", "refs/pull/3/merge"))
 
 
-def test_the_preview_role_trusts_pull_request_previews_of_its_environment_and_prod_has_none(shared_account):
+@pytest.mark.parametrize("env", ENVS)
+def test_a_pull_request_workflow_calling_a_workflow_of_main_is_refused_by_the_deploy_and_observe_roles(
+        shared_account, claim_keys, env):
+    """`job_workflow_ref` names only the called workflow: a writer's pull-request workflow can
+    `uses: acme/ml-edge/.github/workflows/deploy-environment.yml@main` with `environment: dev`, and only the
+    environment's branch rule would stop it; the caller (`workflow_ref`) in the subject refuses it in AWS too."""
+    for role, environment in ((f"ml-edge-deploy-{env}", env), (f"ml-edge-observe-{env}", f"{env}-observe")):
+        trust = shared_account.trust[role]
+        for job in ("deploy-environment.yml", "smoke.yml", "drift.yml"):
+            for caller, ref in (("pull-request.yml", "refs/pull/7/merge"), ("deploy.yml", "refs/heads/feature"),
+                                ("pr-comment.yml", "refs/heads/main"), ("new-workflow.yml", "refs/heads/writer")):
+                claims = token(claim_keys, environment, caller, ref, job_workflow=job, job_ref="refs/heads/main")
+                assert not assumable(trust, claims), (role, caller, ref, job)
+        # main's deploy workflow calling a branch's reusable workflow
+        assert not assumable(trust, token(claim_keys, environment, "deploy.yml", job_workflow="deploy-environment.yml",
+                                          job_ref="refs/heads/feature"))
+
+
+def test_the_preview_role_trusts_pull_request_previews_of_its_environment_and_prod_has_none(shared_account,
+                                                                                           claim_keys):
     trust = shared_account.trust["ml-edge-preview-dev"]
-    assert assumable(trust, token("dev-preview", "pull-request.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("dev", "pull-request.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("staging-preview", "pull-request.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("dev-preview", "deploy-environment.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("dev-preview", "pull-request.yml", "refs/heads/main"))
+    assert assumable(trust, token(claim_keys, "dev-preview", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "dev", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "staging-preview", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "dev-preview", "deploy-environment.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "dev-preview", "pull-request.yml", "refs/pull/12/merge",
+                                      job_workflow="deploy-environment.yml", job_ref="refs/heads/main"))
+    assert not assumable(trust, token(claim_keys, "dev-preview", "pull-request.yml", "refs/heads/main"))
     assert "ml-edge-preview-prod" not in shared_account.trust
 
 

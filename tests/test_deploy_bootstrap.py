@@ -410,8 +410,8 @@ def test_a_custom_domain_in_flow_style_is_refused_rather_than_guessed(bootstrap,
 def test_the_oidc_subject_is_customised_after_the_trust_policies_that_match_it(standard):
     bootstrap = standard
     (customise,) = bootstrap.gh_api("PUT", "actions/oidc/customization/sub")
-    assert customise["docs"] == [{"use_default": False,
-                                  "include_claim_keys": ["repository_id", "context", "job_workflow_ref"]}]
+    assert customise["docs"] == [{"use_default": False, "include_claim_keys": [
+        "repository_id", "context", "workflow_ref", "job_workflow_ref"]}]
     sequence = bootstrap.sequence
     trust_writes = [i for i, line in enumerate(sequence)
                     if line.startswith(("aws iam create-role", "aws iam update-assume-role-policy"))]

@@ -8,13 +8,13 @@
 #   - GitHub's OIDC identity provider, and API Gateway's CloudWatch Logs role set in each environment's region
 #   - per environment: a KMS key alias/ml-edge-<env> for its stack secrets, the permissions boundary
 #     ml-edge-<env>-boundary of every role the program creates, and three roles, each trusting one GitHub
-#     environment and one workflow file (policies: tools/bootstrap/policies/*.json):
-#       ml-edge-deploy-<env>   environment <env>          deploy-environment.yml on main    pulumi up
-#       ml-edge-observe-<env>  environment <env>-observe  deploy-environment.yml, smoke.yml,  read only
-#                                                         drift.yml on main
-#       ml-edge-preview-<env>  environment <env>-preview  pull-request.yml (pull requests)  its state only
-#     prod has no preview role: whoever can preview a stack can decrypt its state, so read its secrets.
-# GitHub (tools/bootstrap/github/*.json): the OIDC subject (repository_id, context, job_workflow_ref), the
+#     environment and named workflows, as caller -> job workflow (policies: tools/bootstrap/policies/*.json):
+#       ml-edge-deploy-<env>   environment <env>          deploy.yml -> deploy-environment.yml  pulumi up
+#       ml-edge-observe-<env>  environment <env>-observe  deploy.yml -> deploy-environment.yml, read only
+#                                                         smoke.yml, drift.yml
+#       ml-edge-preview-<env>  environment <env>-preview  pull-request.yml (pull requests)   its state only
+#     all on main but the preview; prod has no preview role: whoever can preview a stack can decrypt its state.
+# GitHub (tools/bootstrap/github/*.json): the OIDC subject (repository_id, context, workflow_ref, job_workflow_ref), the
 # environments (main only, prod with required reviewers and no self-review, <env>-preview for pull requests), their
 # secrets AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL, and a ruleset: main changes only through a pull
 # request approved by a code owner.

@@ -151,7 +151,7 @@ environment_roles() {
   echo "  permissions boundary of the program's roles: $boundary"
   managed_policy "$prefix-boundary" "$d/boundary.json"
 
-  echo "  $deploy: pulumi up of $env (deploy-environment.yml on main, environment $env)"
+  echo "  $deploy: pulumi up of $env (deploy.yml -> deploy-environment.yml on main, environment $env)"
   role "$deploy" "$d/trust-deploy.json" "ml-edge GitHub Actions: deploy $env"
   managed_policy "$prefix-deploy-api" "$d/deploy-api.json"
   managed_policy "$prefix-deploy-edge-iam" "$d/deploy-edge-iam.json"

@@ -25,10 +25,13 @@ github_preflight() {
   done
 }
 
-# The subject then reads repository_id:<id>:environment:<env>:job_workflow_ref:<owner>/<repo>/.github/workflows/
-# <file>@<ref>: the job's environment and the workflow file and ref it runs (for a pull request, its merge ref).
+# The subject then reads repository_id:<id>:environment:<env>:workflow_ref:<owner>/<repo>/.github/workflows/
+# <caller>@<ref>:job_workflow_ref:<owner>/<repo>/.github/workflows/<file>@<ref> (the claims in this order, GitHub's
+# "Customizing the subject claims"): the job's environment, the workflow the run started (workflow_ref) and the file
+# that defines the job (job_workflow_ref, the called reusable workflow). Both are needed: job_workflow_ref alone
+# names only the called file, and any workflow, a pull request's too, can call deploy-environment.yml@main.
 customize_oidc_subject() {
-  echo "OIDC subject of $repo: repository_id, context, job_workflow_ref"
+  echo "OIDC subject of $repo: repository_id, context, workflow_ref, job_workflow_ref"
   gh api --method PUT "repos/$repo/actions/oidc/customization/sub" \
     --input "$github_templates/oidc-subject.json" >/dev/null
 }
