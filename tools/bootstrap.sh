@@ -14,10 +14,11 @@
 #                                                         smoke.yml, drift.yml
 #       ml-edge-preview-<env>  environment <env>-preview  pull-request.yml (pull requests)   its state only
 #     all on main but the preview; prod has no preview role: whoever can preview a stack can decrypt its state.
-# GitHub (tools/bootstrap/github/*.json): the OIDC subject (repository_id, context, workflow_ref, job_workflow_ref), the
-# environments (main only, prod with required reviewers and no self-review, <env>-preview for pull requests), their
-# secrets AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL, and a ruleset: main changes only through a pull
-# request approved by a code owner.
+# GitHub (tools/bootstrap/github/*.json): the OIDC subject (repository_id, context, workflow_ref,
+# job_workflow_ref), the environments (main only; prod with required reviewers, no self-review and no administrator
+# bypass; <env>-preview for pull requests), their secrets AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL, and a
+# ruleset: main changes only through a pull request approved by a code owner. It stops before any change when
+# GitHub reports errors in main's CODEOWNERS (GitHub ignores such lines: their paths would need no code owner).
 #
 # One AWS account per environment is recommended: run the bootstrap once per account, with that account's
 # credentials and that environment only. In one shared account, run it once with every environment; the policies
@@ -58,6 +59,8 @@ environments=(dev staging prod)
 if [ ${#positional[@]} -gt 2 ]; then environments=("${positional[@]:2}"); fi
 [[ $repo =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || die "'$repo' is not <owner>/<repo>; $usage"
 [[ $region =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || die "'$region' is not an AWS region; $usage"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 # --- everything is checked before anything changes -------------------------------------------------------------
 api_regions=()  # each environment's region, once
@@ -82,8 +85,6 @@ account=$(aws sts get-caller-identity --query Account --output text)
 bucket="ml-edge-pulumi-state-${account}"
 backend_url="s3://${bucket}?region=${region}"
 oidc="arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # --- AWS -------------------------------------------------------------------------------------------------------
 echo "state key alias/ml-edge-pulumi and bucket s3://${bucket} (${region})"
