@@ -96,6 +96,23 @@ def tagged(env: str) -> dict:
     return {"aws:ResourceTag/environment": env}
 
 
+# The IAM actions on roles whose request carries iam:PermissionsBoundary (the boundary the role has, or is given),
+# per the Service Authorization Reference's IAM table (docs.aws.amazon.com/service-authorization/latest/reference/
+# list_awsidentityandaccessmanagementiam.html, as of 2026-03). Older copies of that table (and alphagov/gsp#990,
+# 2020) lack the key for UpdateAssumeRolePolicy, UpdateRole, UpdateRoleDescription and DeleteRole: a positive
+# condition on a key the request does not carry never holds, so such a grant would deny always.
+CARRY_THE_BOUNDARY = {"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
+                      "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+                      "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
+
+
+def request_context(action: str, context: dict) -> dict:
+    """What IAM puts in the request: no iam:PermissionsBoundary for an action that does not carry it."""
+    if action.lower().startswith("iam:") and action not in CARRY_THE_BOUNDARY:
+        return {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
+    return context
+
+
 # --- what the bootstrap applied ---------------------------------------------------------------------------------
 
 @dataclass
@@ -115,7 +132,7 @@ class Applied:
         return [s for doc in docs for s in doc["Statement"]]
 
     def may(self, role: str, action: str, resource: str, **context) -> bool:
-        return allowed(self.statements(role), action, resource, **context)
+        return allowed(self.statements(role), action, resource, **request_context(action, context))
 
     def documents(self) -> list[dict]:
         return [*[d for p in self.inline.values() for d in p.values()], *self.managed.values(), *self.trust.values(),
@@ -261,6 +278,35 @@ def test_the_deploy_role_cannot_mint_an_administrator(shared_account):
     for pipeline in ("ml-edge-deploy-dev", "ml-edge-deploy-prod", "ml-edge-apigateway-cloudwatch"):
         assert not shared_account.may(deploy, "iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/{pipeline}", **inside)
     assert not shared_account.may(deploy, "iam:CreatePolicyVersion", boundary("dev"))
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_boundary_condition_is_on_an_action_whose_request_carries_the_boundary(shared_account, env):
+    for statement in shared_account.statements(f"ml-edge-deploy-{env}"):
+        keys = {key for pairs in statement.get("Condition", {}).values() for key in pairs}
+        if "iam:PermissionsBoundary" in keys and statement["Effect"] == "Allow":
+            assert set(as_list(statement["Action"])) <= CARRY_THE_BOUNDARY, statement["Sid"]
+
+
+def test_the_deploy_role_may_update_its_roles_trust_and_description_inside_its_boundary_only(shared_account):
+    """Pulumi updates a program role's trust policy, description and session length in place: allowed on the
+    environment's roles that carry its boundary (every role the deploy role can create or change does: the boundary
+    cannot be removed or swapped), refused on a role named like them without it (made by hand: rewriting its trust
+    would let whoever it names in beyond the boundary), on other environments' and on the pipeline's roles."""
+    deploy, own_role = "ml-edge-deploy-dev", f"arn:aws:iam::{ACCOUNT}:role/ml-edge-dev-api-iris-role-abc1234"
+    inside = {"iam:PermissionsBoundary": boundary("dev")}
+    for action in ("iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"):
+        assert shared_account.may(deploy, action, own_role, **inside), action
+        assert not shared_account.may(deploy, action, own_role), action
+        assert not shared_account.may(deploy, action, own_role, **{"iam:PermissionsBoundary": boundary("staging")})
+        assert not shared_account.may(deploy, action, own_role.replace("-dev-", "-staging-"),
+                                      **{"iam:PermissionsBoundary": boundary("dev")}), action
+        for pipeline in ("ml-edge-deploy-dev", "ml-edge-observe-dev", "ml-edge-apigateway-cloudwatch"):
+            assert not shared_account.may(deploy, action, f"arn:aws:iam::{ACCOUNT}:role/{pipeline}", **inside)
+    # the boundary stays: neither removed nor swapped
+    assert not shared_account.may(deploy, "iam:DeleteRolePermissionsBoundary", own_role, **inside)
+    assert not shared_account.may(deploy, "iam:PutRolePermissionsBoundary", own_role,
+                                  **{"iam:PermissionsBoundary": boundary("prod")})
 
 
 def test_the_deploy_roles_guard_holds_even_against_a_future_broader_grant(shared_account):
