@@ -337,15 +337,63 @@ def test_the_boundary_allows_only_what_the_programs_roles_do(shared_account, env
     region = "us-east-1" if env == "prod" else "eu-west-1"
     statements = shared_account.managed[f"ml-edge-{env}-boundary"]["Statement"]
     assert {a for s in statements for a in as_list(s["Action"])} == {
-        "logs:CreateLogStream", "logs:PutLogEvents", "sagemaker:InvokeEndpoint", "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-        "xray:GetSamplingStatisticSummaries"}
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
+        *(["sagemaker:InvokeEndpoint"] if env == "prod" else [])}  # only prod's stack file names an endpoint
     own_group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/ml-edge/{env}/authorizer:log-stream:2026/x"
     assert allowed(statements, "logs:PutLogEvents", own_group)
     other = "staging" if env != "staging" else "dev"
     assert not allowed(statements, "logs:PutLogEvents", own_group.replace(f"/{env}/", f"/{other}/"))
-    assert allowed(statements, "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{region}:{ACCOUNT}:endpoint/churn")
     assert not allowed(statements, "iam:CreateRole", "*") and not allowed(statements, "s3:GetObject", "*")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_boundary_lets_the_programs_roles_invoke_the_stack_files_sagemaker_endpoints_only(shared_account, env):
+    """A shared account's other endpoints (another team's model, another environment's) stay out of reach even of a
+    role the deploy role creates; the names come from the stack file the administrator bootstraps, not from the
+    pipeline."""
+    region = "us-east-1" if env == "prod" else "eu-west-1"
+    statements = shared_account.managed[f"ml-edge-{env}-boundary"]["Statement"]
+    endpoint = f"arn:aws:sagemaker:{region}:{ACCOUNT}:endpoint/"
+    assert allowed(statements, "sagemaker:InvokeEndpoint", endpoint + "churn-xgb-prod") == (env == "prod")
+    for other in ("fraud-model-of-another-team", "churn-xgb-staging", "churn-xgb-prod-v2"):
+        assert not allowed(statements, "sagemaker:InvokeEndpoint", endpoint + other)
+    elsewhere = f"arn:aws:sagemaker:{'eu-west-1' if env == 'prod' else 'us-east-1'}:{ACCOUNT}:endpoint/"
+    assert not allowed(statements, "sagemaker:InvokeEndpoint", elsewhere + "churn-xgb-prod")
+
+
+SAGEMAKER_MODELS = """config:
+  aws:region: eu-west-1
+  ml-edge:models:
+    - name: churn
+      backend: sagemaker
+      endpointName: Churn-XGB  # SageMaker ARNs spell the name in lowercase
+    - endpointName: "fraud-v2"
+      name: fraud
+      backend: sagemaker
+"""
+
+
+def test_the_boundary_names_every_endpoint_of_the_stack_file_and_a_name_it_cannot_read_stops_the_bootstrap(
+        tmp_path):
+    root = copy_of_the_tools(tmp_path)
+    add_environment(root, "qa", SAGEMAKER_MODELS)
+    (tmp_path / "stand-ins").mkdir()
+    bootstrap = Bootstrap(tmp_path / "stand-ins")
+    result = bootstrap.run("qa", root=root)
+    assert result.returncode == 0, result.stderr
+    (invoke,) = [s for s in applied_by(bootstrap).managed["ml-edge-qa-boundary"]["Statement"]
+                 if s["Action"] == "sagemaker:InvokeEndpoint"]
+    assert invoke["Resource"] == [f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/churn-xgb",
+                                  f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/fraud-v2"]
+    assert "SageMaker endpoints they may invoke (the stack file's; re-run after changing them): Churn-XGB fraud-v2" \
+        in result.stdout
+    stack = root / "environments" / "qa" / "Pulumi.qa.yaml"
+    stack.write_text(SAGEMAKER_MODELS + "    - {name: third, backend: sagemaker, endpointName: third}\n")
+    result = bootstrap.run("qa", root=root)
+    assert result.returncode != 0
+    assert "environments/qa/Pulumi.qa.yaml: write each endpointName in block style" in result.stderr
+    assert bootstrap.calls == []
 
 
 # --- environments in one account stay apart ----------------------------------------------------------------------
@@ -759,9 +807,11 @@ def test_the_state_bucket_refuses_plain_http_and_old_tls(shared_account):
 def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
     root = copy_of_the_tools(tmp_path)
     env = "abcdefghijklmnopqrst"  # 20 characters, the config's limit
+    models = "".join(f"    - name: m{i}\n      backend: sagemaker\n      endpointName: {str(i) * 63}\n"
+                     for i in range(8))  # eight endpoints of the longest name
     add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n  ml-edge:customDomain:\n"
                                "    domainName: a-rather-long-subdomain.of-a-long-domain-name.example.com\n"
-                               "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n")
+                               "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n  ml-edge:models:\n" + models)
     (tmp_path / "stand-ins").mkdir()
     bootstrap = Bootstrap(tmp_path / "stand-ins")
     result = bootstrap.run(env, root=root, region="ap-southeast-2")
@@ -780,4 +830,5 @@ def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
     for alias, document in applied.key_policies.items():
         assert size(document) <= 32_768, alias
     assert len(applied.attached[f"ml-edge-deploy-{env}"]) <= 10
+    assert json.dumps(applied.managed[f"ml-edge-{env}-boundary"]).count(":endpoint/") == 8
     assert Path(root / "tools" / "bootstrap.sh").exists()

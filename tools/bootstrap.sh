@@ -7,7 +7,8 @@
 #   - the Pulumi state bucket (versioned, private, TLS only, encrypted with the state key alias/ml-edge-pulumi)
 #   - GitHub's OIDC identity provider, and API Gateway's CloudWatch Logs role set in each environment's region
 #   - per environment: a KMS key alias/ml-edge-<env> for its stack secrets, the permissions boundary
-#     ml-edge-<env>-boundary of every role the program creates, and three roles, each trusting one GitHub
+#     ml-edge-<env>-boundary of every role the program creates (it names the SageMaker endpoints of the stack file:
+#     run the bootstrap again after adding or renaming one), and three roles, each trusting one GitHub
 #     environment and named workflows, as caller -> job workflow (policies: tools/bootstrap/policies/*.json):
 #       ml-edge-deploy-<env>   environment <env>          deploy.yml -> deploy-environment.yml  pulumi up
 #       ml-edge-observe-<env>  environment <env>-observe  deploy.yml -> deploy-environment.yml, read only
@@ -22,7 +23,8 @@
 #
 # One AWS account per environment is recommended: run the bootstrap once per account, with that account's
 # credentials and that environment only. In one shared account, run it once with every environment; the policies
-# keep the environments apart (names, tags, the boundary, one key each).
+# keep the environments apart (names, tags, the boundary, one key each) except for what README.md lists as the
+# residue of a shared account (cache policies, resources without an environment tag, API Gateway's other tags).
 #
 # usage: tools/bootstrap.sh [--prod-reviewers <team-slug|@user>[,...]] <owner>/<repo> <state-region> [env ...]
 #   <state-region>: where the state bucket and the KMS keys live (default environments: dev staging prod)
@@ -41,6 +43,7 @@ source "$root/tools/bootstrap/aws.sh"
 source "$root/tools/bootstrap/github.sh"
 
 protected=prod  # the environment with required reviewers and without cloud preview
+endpoint_name='[a-zA-Z0-9][a-zA-Z0-9-]{0,62}'  # a SageMaker endpoint's name (program/ml_edge/config.py)
 prod_reviewers=""
 positional=()
 while [ $# -gt 0 ]; do
@@ -70,6 +73,7 @@ for env in "${environments[@]}"; do
   [ -n "$env_region" ] || die "environments/$env/Pulumi.$env.yaml must set aws:region once"
   stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}' >/dev/null
   stack_value "$env" domainName '[a-z0-9.-]+' >/dev/null
+  stack_values "$env" endpointName "$endpoint_name" >/dev/null
   case " ${api_regions[*]:-} " in
     *" $env_region "*) ;;
     *) api_regions+=("$env_region") ;;
@@ -99,7 +103,8 @@ oidc_provider "$oidc"
 for env in "${environments[@]}"; do
   echo "environment ${env}"
   environment_roles "$env" "$(stack_value "$env" aws:region '[a-z0-9-]+')" \
-    "$(stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}')" "$(stack_value "$env" domainName '[a-z0-9.-]+')"
+    "$(stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}')" "$(stack_value "$env" domainName '[a-z0-9.-]+')" \
+    "$(stack_values "$env" endpointName "$endpoint_name")"
 done
 
 api_gateway_logging_role "${api_regions[@]}"
@@ -115,7 +120,8 @@ cat <<TEXT
 
 Done. Set in ${repo}: the OIDC subject, the ruleset on main, the environments and their secrets
 AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL (${backend_url}); jobs of these environments
-read them instead of repository secrets of the same name.
+read them instead of repository secrets of the same name. Run the bootstrap again after adding or
+renaming a SageMaker endpoint in a stack file: the environment's permissions boundary names them.
 
 Once per stack, as an administrator (each stack's secrets are encrypted with its own key):
   pulumi login "${backend_url}"
