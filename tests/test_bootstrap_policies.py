@@ -493,6 +493,67 @@ def test_devs_deploy_role_cannot_touch_staging_in_the_same_region_nor_prod(share
                                   **{"lambda:Principal": "*"})
 
 
+# What dev's deploy role may still do in one shared account to what is not dev's, each request named; README.md
+# ("What a shared account leaves open") says the same. Anything else on that list is refused.
+SHARED_ACCOUNT_RESIDUE = {
+    "change any cache policy", "delete any cache policy", "read any cache policy", "create cache policies",
+    "tag an untagged distribution as its own", "tag an untagged execution-log group as its own",
+    "create another API's execution-log group first",
+    "add another tag to another environment's API", "remove another tag from another environment's API",
+    "read any API's tags", "associate a web ACL on WAF's side with another environment's stage",
+    "read any certificate's metadata", "list log groups", "list certificates",
+}
+
+
+def test_what_a_shared_account_still_leaves_open_to_devs_deploy_role_is_the_documented_residue(shared_account):
+    dev, region = "ml-edge-deploy-dev", "eu-west-1"
+    distribution = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E9OTHER"
+    cache_policy = f"arn:aws:cloudfront::{ACCOUNT}:cache-policy/658327ea-f89d-4fab-a63d-7e88639e58f6"
+    execution_logs = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:API-Gateway-Execution-Logs_s7g1ng/v1"
+    staging_api_tags = api("/tags/arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Frestapis%2Fs7g1ng")
+    claim_dev = {"aws:RequestTag/environment": "dev", "aws:TagKeys": ["environment"]}
+    probes = {
+        "change any cache policy": ("cloudfront:UpdateCachePolicy", cache_policy, {}),
+        "delete any cache policy": ("cloudfront:DeleteCachePolicy", cache_policy, {}),
+        "read any cache policy": ("cloudfront:GetCachePolicy", cache_policy, {}),
+        "create cache policies": ("cloudfront:CreateCachePolicy", "*", {}),
+        "tag an untagged distribution as its own": ("cloudfront:TagResource", distribution, claim_dev),
+        "change an untagged distribution": ("cloudfront:UpdateDistribution", distribution, {}),
+        "change a staging distribution": ("cloudfront:UpdateDistribution", distribution, tagged("staging")),
+        "read a staging distribution's config": ("cloudfront:GetDistributionConfig", distribution, tagged("staging")),
+        "tag a staging distribution as its own": ("cloudfront:TagResource", distribution,
+                                                  {**tagged("staging"), **claim_dev}),
+        "tag an untagged execution-log group as its own": ("logs:TagResource", execution_logs, claim_dev),
+        "create another API's execution-log group first": ("logs:CreateLogGroup", execution_logs, claim_dev),
+        "delete an untagged execution-log group": ("logs:DeleteLogGroup", execution_logs, {}),
+        "shorten a staging execution-log group's retention": ("logs:PutRetentionPolicy", execution_logs,
+                                                             tagged("staging")),
+        "add another tag to another environment's API": ("apigateway:PUT", staging_api_tags,
+                                                         {"aws:TagKeys": ["owner"]}),
+        "remove another tag from another environment's API": ("apigateway:DELETE", staging_api_tags,
+                                                               {"aws:TagKeys": ["owner"]}),
+        "retag another environment's API": ("apigateway:PUT", staging_api_tags,
+                                            {"aws:TagKeys": ["environment"], "aws:RequestTag/environment": "dev"}),
+        "read any API's tags": ("apigateway:GET", staging_api_tags, {}),
+        "change a staging API": ("apigateway:PATCH", api("/restapis/s7g1ng"), tagged("staging")),
+        "attach a web ACL to a staging stage on API Gateway's side": ("apigateway:SetWebACL",
+                                                                      api("/restapis/s7g1ng/stages/v1"),
+                                                                      tagged("staging")),
+        "associate a web ACL on WAF's side with another environment's stage": (
+            "wafv2:AssociateWebACL", api("/restapis/s7g1ng/stages/v1"), {}),
+        "read any certificate's metadata": ("acm:DescribeCertificate",
+                                            f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/other", {}),
+        "list log groups": ("logs:DescribeLogGroups", "*", {}),
+        "list certificates": ("acm:ListCertificates", "*", {}),
+        "invoke a staging function": ("lambda:InvokeFunction",
+                                      f"arn:aws:lambda:{region}:{ACCOUNT}:function:ml-edge-staging-authorizer", {}),
+        "read another team's logs": ("logs:GetLogEvents", execution_logs, tagged("dev")),
+    }
+    reachable = {name for name, (action, resource, context) in probes.items()
+                 if shared_account.may(dev, action, resource, **context)}
+    assert reachable == SHARED_ACCOUNT_RESIDUE
+
+
 def test_only_an_environment_with_a_hosted_zone_may_change_records_and_only_its_domains_alias_records(
         shared_account):
     zone = PROD_ZONE
