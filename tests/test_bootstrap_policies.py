@@ -2,9 +2,10 @@
 and captured by the stand-in `aws` CLI (test_deploy_bootstrap), checked for what the threat model relies on: no
 role may do everything somewhere; the deploy roles create roles only inside their environment's permissions
 boundary; an environment's roles reach neither another environment's resources nor its state or key (one shared
-account); the preview and observe roles write nothing and the preview role reads nothing but its own stack; every
-trust policy admits one environment and one workflow file of main (or of pull requests, for previews); each
-environment's key names its own roles only; the state bucket refuses plain HTTP.
+account) beyond the residue written down here; the preview and observe roles write nothing and the preview role
+reads nothing but its own stack; every trust policy admits one environment and named pairs of calling and job
+workflow of main (of pull requests, for previews); each environment's key names its own roles only; the state
+bucket refuses plain HTTP.
 
 Permissions are judged by a small evaluator of IAM's documented semantics (Action/NotAction, Resource/NotResource
 with wildcards, the condition operators the documents use, an explicit Deny wins), so each test states a request
@@ -95,6 +96,23 @@ def tagged(env: str) -> dict:
     return {"aws:ResourceTag/environment": env}
 
 
+# The IAM actions on roles whose request carries iam:PermissionsBoundary (the boundary the role has, or is given),
+# per the Service Authorization Reference's IAM table (docs.aws.amazon.com/service-authorization/latest/reference/
+# list_awsidentityandaccessmanagementiam.html, as of 2026-03). Older copies of that table (and alphagov/gsp#990,
+# 2020) lack the key for UpdateAssumeRolePolicy, UpdateRole, UpdateRoleDescription and DeleteRole: a positive
+# condition on a key the request does not carry never holds, so such a grant would deny always.
+CARRY_THE_BOUNDARY = {"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
+                      "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+                      "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
+
+
+def request_context(action: str, context: dict) -> dict:
+    """What IAM puts in the request: no iam:PermissionsBoundary for an action that does not carry it."""
+    if action.lower().startswith("iam:") and action not in CARRY_THE_BOUNDARY:
+        return {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
+    return context
+
+
 # --- what the bootstrap applied ---------------------------------------------------------------------------------
 
 @dataclass
@@ -114,7 +132,7 @@ class Applied:
         return [s for doc in docs for s in doc["Statement"]]
 
     def may(self, role: str, action: str, resource: str, **context) -> bool:
-        return allowed(self.statements(role), action, resource, **context)
+        return allowed(self.statements(role), action, resource, **request_context(action, context))
 
     def documents(self) -> list[dict]:
         return [*[d for p in self.inline.values() for d in p.values()], *self.managed.values(), *self.trust.values(),
@@ -262,6 +280,35 @@ def test_the_deploy_role_cannot_mint_an_administrator(shared_account):
     assert not shared_account.may(deploy, "iam:CreatePolicyVersion", boundary("dev"))
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_every_boundary_condition_is_on_an_action_whose_request_carries_the_boundary(shared_account, env):
+    for statement in shared_account.statements(f"ml-edge-deploy-{env}"):
+        keys = {key for pairs in statement.get("Condition", {}).values() for key in pairs}
+        if "iam:PermissionsBoundary" in keys and statement["Effect"] == "Allow":
+            assert set(as_list(statement["Action"])) <= CARRY_THE_BOUNDARY, statement["Sid"]
+
+
+def test_the_deploy_role_may_update_its_roles_trust_and_description_inside_its_boundary_only(shared_account):
+    """Pulumi updates a program role's trust policy, description and session length in place: allowed on the
+    environment's roles that carry its boundary (every role the deploy role can create or change does: the boundary
+    cannot be removed or swapped), refused on a role named like them without it (made by hand: rewriting its trust
+    would let whoever it names in beyond the boundary), on other environments' and on the pipeline's roles."""
+    deploy, own_role = "ml-edge-deploy-dev", f"arn:aws:iam::{ACCOUNT}:role/ml-edge-dev-api-iris-role-abc1234"
+    inside = {"iam:PermissionsBoundary": boundary("dev")}
+    for action in ("iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"):
+        assert shared_account.may(deploy, action, own_role, **inside), action
+        assert not shared_account.may(deploy, action, own_role), action
+        assert not shared_account.may(deploy, action, own_role, **{"iam:PermissionsBoundary": boundary("staging")})
+        assert not shared_account.may(deploy, action, own_role.replace("-dev-", "-staging-"),
+                                      **{"iam:PermissionsBoundary": boundary("dev")}), action
+        for pipeline in ("ml-edge-deploy-dev", "ml-edge-observe-dev", "ml-edge-apigateway-cloudwatch"):
+            assert not shared_account.may(deploy, action, f"arn:aws:iam::{ACCOUNT}:role/{pipeline}", **inside)
+    # the boundary stays: neither removed nor swapped
+    assert not shared_account.may(deploy, "iam:DeleteRolePermissionsBoundary", own_role, **inside)
+    assert not shared_account.may(deploy, "iam:PutRolePermissionsBoundary", own_role,
+                                  **{"iam:PermissionsBoundary": boundary("prod")})
+
+
 def test_the_deploy_roles_guard_holds_even_against_a_future_broader_grant(shared_account):
     """The explicit denies keep the invariants should someone widen the deploy role (AdministratorAccess here)."""
     everything = [{"Effect": "Allow", "Action": "*", "Resource": "*"}, *shared_account.statements("ml-edge-deploy-dev")]
@@ -290,15 +337,63 @@ def test_the_boundary_allows_only_what_the_programs_roles_do(shared_account, env
     region = "us-east-1" if env == "prod" else "eu-west-1"
     statements = shared_account.managed[f"ml-edge-{env}-boundary"]["Statement"]
     assert {a for s in statements for a in as_list(s["Action"])} == {
-        "logs:CreateLogStream", "logs:PutLogEvents", "sagemaker:InvokeEndpoint", "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-        "xray:GetSamplingStatisticSummaries"}
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
+        *(["sagemaker:InvokeEndpoint"] if env == "prod" else [])}  # only prod's stack file names an endpoint
     own_group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/ml-edge/{env}/authorizer:log-stream:2026/x"
     assert allowed(statements, "logs:PutLogEvents", own_group)
     other = "staging" if env != "staging" else "dev"
     assert not allowed(statements, "logs:PutLogEvents", own_group.replace(f"/{env}/", f"/{other}/"))
-    assert allowed(statements, "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{region}:{ACCOUNT}:endpoint/churn")
     assert not allowed(statements, "iam:CreateRole", "*") and not allowed(statements, "s3:GetObject", "*")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_boundary_lets_the_programs_roles_invoke_the_stack_files_sagemaker_endpoints_only(shared_account, env):
+    """A shared account's other endpoints (another team's model, another environment's) stay out of reach even of a
+    role the deploy role creates; the names come from the stack file the administrator bootstraps, not from the
+    pipeline."""
+    region = "us-east-1" if env == "prod" else "eu-west-1"
+    statements = shared_account.managed[f"ml-edge-{env}-boundary"]["Statement"]
+    endpoint = f"arn:aws:sagemaker:{region}:{ACCOUNT}:endpoint/"
+    assert allowed(statements, "sagemaker:InvokeEndpoint", endpoint + "churn-xgb-prod") == (env == "prod")
+    for other in ("fraud-model-of-another-team", "churn-xgb-staging", "churn-xgb-prod-v2"):
+        assert not allowed(statements, "sagemaker:InvokeEndpoint", endpoint + other)
+    elsewhere = f"arn:aws:sagemaker:{'eu-west-1' if env == 'prod' else 'us-east-1'}:{ACCOUNT}:endpoint/"
+    assert not allowed(statements, "sagemaker:InvokeEndpoint", elsewhere + "churn-xgb-prod")
+
+
+SAGEMAKER_MODELS = """config:
+  aws:region: eu-west-1
+  ml-edge:models:
+    - name: churn
+      backend: sagemaker
+      endpointName: Churn-XGB  # SageMaker ARNs spell the name in lowercase
+    - endpointName: "fraud-v2"
+      name: fraud
+      backend: sagemaker
+"""
+
+
+def test_the_boundary_names_every_endpoint_of_the_stack_file_and_a_name_it_cannot_read_stops_the_bootstrap(
+        tmp_path):
+    root = copy_of_the_tools(tmp_path)
+    add_environment(root, "qa", SAGEMAKER_MODELS)
+    (tmp_path / "stand-ins").mkdir()
+    bootstrap = Bootstrap(tmp_path / "stand-ins")
+    result = bootstrap.run("qa", root=root)
+    assert result.returncode == 0, result.stderr
+    (invoke,) = [s for s in applied_by(bootstrap).managed["ml-edge-qa-boundary"]["Statement"]
+                 if s["Action"] == "sagemaker:InvokeEndpoint"]
+    assert invoke["Resource"] == [f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/churn-xgb",
+                                  f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/fraud-v2"]
+    assert "SageMaker endpoints they may invoke (the stack file's; re-run after changing them): Churn-XGB fraud-v2" \
+        in result.stdout
+    stack = root / "environments" / "qa" / "Pulumi.qa.yaml"
+    stack.write_text(SAGEMAKER_MODELS + "    - {name: third, backend: sagemaker, endpointName: third}\n")
+    result = bootstrap.run("qa", root=root)
+    assert result.returncode != 0
+    assert "environments/qa/Pulumi.qa.yaml: write each endpointName in block style" in result.stderr
+    assert bootstrap.calls == []
 
 
 # --- environments in one account stay apart ----------------------------------------------------------------------
@@ -396,6 +491,67 @@ def test_devs_deploy_role_cannot_touch_staging_in_the_same_region_nor_prod(share
     assert not shared_account.may(dev, "lambda:AddPermission",
                                   f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:ml-edge-dev-api-iris-x",
                                   **{"lambda:Principal": "*"})
+
+
+# What dev's deploy role may still do in one shared account to what is not dev's, each request named; README.md
+# ("What a shared account leaves open") says the same. Anything else on that list is refused.
+SHARED_ACCOUNT_RESIDUE = {
+    "change any cache policy", "delete any cache policy", "read any cache policy", "create cache policies",
+    "tag an untagged distribution as its own", "tag an untagged execution-log group as its own",
+    "create another API's execution-log group first",
+    "add another tag to another environment's API", "remove another tag from another environment's API",
+    "read any API's tags", "associate a web ACL on WAF's side with another environment's stage",
+    "read any certificate's metadata", "list log groups", "list certificates",
+}
+
+
+def test_what_a_shared_account_still_leaves_open_to_devs_deploy_role_is_the_documented_residue(shared_account):
+    dev, region = "ml-edge-deploy-dev", "eu-west-1"
+    distribution = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E9OTHER"
+    cache_policy = f"arn:aws:cloudfront::{ACCOUNT}:cache-policy/658327ea-f89d-4fab-a63d-7e88639e58f6"
+    execution_logs = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:API-Gateway-Execution-Logs_s7g1ng/v1"
+    staging_api_tags = api("/tags/arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Frestapis%2Fs7g1ng")
+    claim_dev = {"aws:RequestTag/environment": "dev", "aws:TagKeys": ["environment"]}
+    probes = {
+        "change any cache policy": ("cloudfront:UpdateCachePolicy", cache_policy, {}),
+        "delete any cache policy": ("cloudfront:DeleteCachePolicy", cache_policy, {}),
+        "read any cache policy": ("cloudfront:GetCachePolicy", cache_policy, {}),
+        "create cache policies": ("cloudfront:CreateCachePolicy", "*", {}),
+        "tag an untagged distribution as its own": ("cloudfront:TagResource", distribution, claim_dev),
+        "change an untagged distribution": ("cloudfront:UpdateDistribution", distribution, {}),
+        "change a staging distribution": ("cloudfront:UpdateDistribution", distribution, tagged("staging")),
+        "read a staging distribution's config": ("cloudfront:GetDistributionConfig", distribution, tagged("staging")),
+        "tag a staging distribution as its own": ("cloudfront:TagResource", distribution,
+                                                  {**tagged("staging"), **claim_dev}),
+        "tag an untagged execution-log group as its own": ("logs:TagResource", execution_logs, claim_dev),
+        "create another API's execution-log group first": ("logs:CreateLogGroup", execution_logs, claim_dev),
+        "delete an untagged execution-log group": ("logs:DeleteLogGroup", execution_logs, {}),
+        "shorten a staging execution-log group's retention": ("logs:PutRetentionPolicy", execution_logs,
+                                                             tagged("staging")),
+        "add another tag to another environment's API": ("apigateway:PUT", staging_api_tags,
+                                                         {"aws:TagKeys": ["owner"]}),
+        "remove another tag from another environment's API": ("apigateway:DELETE", staging_api_tags,
+                                                               {"aws:TagKeys": ["owner"]}),
+        "retag another environment's API": ("apigateway:PUT", staging_api_tags,
+                                            {"aws:TagKeys": ["environment"], "aws:RequestTag/environment": "dev"}),
+        "read any API's tags": ("apigateway:GET", staging_api_tags, {}),
+        "change a staging API": ("apigateway:PATCH", api("/restapis/s7g1ng"), tagged("staging")),
+        "attach a web ACL to a staging stage on API Gateway's side": ("apigateway:SetWebACL",
+                                                                      api("/restapis/s7g1ng/stages/v1"),
+                                                                      tagged("staging")),
+        "associate a web ACL on WAF's side with another environment's stage": (
+            "wafv2:AssociateWebACL", api("/restapis/s7g1ng/stages/v1"), {}),
+        "read any certificate's metadata": ("acm:DescribeCertificate",
+                                            f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/other", {}),
+        "list log groups": ("logs:DescribeLogGroups", "*", {}),
+        "list certificates": ("acm:ListCertificates", "*", {}),
+        "invoke a staging function": ("lambda:InvokeFunction",
+                                      f"arn:aws:lambda:{region}:{ACCOUNT}:function:ml-edge-staging-authorizer", {}),
+        "read another team's logs": ("logs:GetLogEvents", execution_logs, tagged("dev")),
+    }
+    reachable = {name for name, (action, resource, context) in probes.items()
+                 if shared_account.may(dev, action, resource, **context)}
+    assert reachable == SHARED_ACCOUNT_RESIDUE
 
 
 def test_only_an_environment_with_a_hosted_zone_may_change_records_and_only_its_domains_alias_records(
@@ -574,53 +730,122 @@ def test_the_state_key_serves_pipeline_roles_through_s3_only(shared_account):
                                                             "kms:ViaService": "s3.eu-west-1.amazonaws.com"})
 
 
-# --- trust: one environment, one workflow file, main ---------------------------------------------------------------
+# --- trust: one environment, one calling workflow and one job workflow, main -------------------------------------
 
-def token(environment: str, workflow: str, ref: str = "refs/heads/main", repository_id: str = REPOSITORY_ID) -> dict:
-    return {SUB: f"repository_id:{repository_id}:environment:{environment}:job_workflow_ref:"
-                 f"acme/ml-edge/.github/workflows/{workflow}@{ref}", AUD: "sts.amazonaws.com"}
+@pytest.fixture(scope="module")
+def claim_keys(standard_bootstrap) -> list[str]:
+    """The claims the bootstrap told GitHub to put in the OIDC subject, in their order."""
+    (customise,) = standard_bootstrap.gh_api("PUT", "actions/oidc/customization/sub")
+    return customise["docs"][0]["include_claim_keys"]
+
+
+def subject(claim_keys: list[str], claims: dict) -> str:
+    """The `sub` GitHub issues with a customised template: each included claim as `key:value`, in the template's
+    order, joined by ":"; `context` is `environment:<name>` for a job with an environment, `repo` is the name
+    (docs.github.com, OpenID Connect reference, "Customizing the subject claims": ["repo", "context",
+    "job_workflow_ref"] gives `repo:ORG/REPO:environment:NAME:job_workflow_ref:PATH@REF`; a `:` in the context
+    value is sent as %3A)."""
+    def part(key: str) -> str:
+        if key == "context":
+            return "environment:" + claims["environment"].replace(":", "%3A")
+        return f"repo:{claims['repository']}" if key == "repo" else f"{key}:{claims[key]}"
+    return ":".join(part(key) for key in claim_keys)
+
+
+def token(claim_keys: list[str], environment: str, workflow: str, ref: str = "refs/heads/main", *,
+          job_workflow: str | None = None, job_ref: str | None = None, repository_id: str = REPOSITORY_ID) -> dict:
+    """A job's token: `workflow_ref` names the workflow the run started (the caller), `job_workflow_ref` the file
+    that defines the job (a called reusable workflow, or the caller itself); a local `uses:` runs at the caller's
+    ref, `uses: <repo>/.github/workflows/<file>@main` at main."""
+    path = "acme/ml-edge/.github/workflows/"
+    claims = {"repository_id": repository_id, "repository": "acme/ml-edge", "environment": environment,
+              "workflow_ref": f"{path}{workflow}@{ref}",
+              "job_workflow_ref": f"{path}{job_workflow or workflow}@{job_ref or ref}"}
+    return {SUB: subject(claim_keys, claims), AUD: "sts.amazonaws.com"}
 
 
 def assumable(trust: dict, claims: dict) -> bool:
     return allowed(trust["Statement"], "sts:AssumeRoleWithWebIdentity", "*", **claims)
 
 
+def test_the_subject_names_the_calling_workflow_too(claim_keys):
+    assert claim_keys == ["repository_id", "context", "workflow_ref", "job_workflow_ref"]
+    claims = {"repository_id": "74", "environment": "prod", "workflow_ref": "o/r/w.yml@refs/heads/main",
+              "job_workflow_ref": "o/r/j.yml@refs/heads/main"}
+    assert subject(claim_keys, claims) == \
+        "repository_id:74:environment:prod:workflow_ref:o/r/w.yml@refs/heads/main:job_workflow_ref:o/r/j.yml@refs/heads/main"
+    assert subject(["repo", "context", "job_workflow_ref"],  # GitHub's documented example
+                   {"repository": "octo-org/octo-repo", "environment": "prod",
+                    "job_workflow_ref": "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main"}) == \
+        "repo:octo-org/octo-repo:environment:prod:job_workflow_ref:" \
+        "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main"
+
+
 @pytest.mark.parametrize("env", ENVS)
-def test_the_deploy_role_trusts_the_deploy_workflow_of_main_in_its_environment_only(shared_account, env):
+def test_the_deploy_role_trusts_the_deploy_workflow_of_main_in_its_environment_only(shared_account, claim_keys, env):
     trust = shared_account.trust[f"ml-edge-deploy-{env}"]
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Federated": OIDC} and set(statement["Condition"]) == {"StringEquals"}
-    assert assumable(trust, token(env, "deploy-environment.yml"))
-    for refused in (token(env, "deploy-environment.yml", "refs/heads/feature"),  # a branch cannot deploy
-                    token(env, "deploy-environment.yml", "refs/pull/7/merge"),
-                    token(env, "pull-request.yml", "refs/pull/7/merge"),  # a job added to a pull request
-                    token(env, "smoke.yml"),
-                    token(f"{env}-observe", "deploy-environment.yml"),
-                    token(f"{env}-preview", "deploy-environment.yml"),
-                    token("staging" if env != "staging" else "dev", "deploy-environment.yml"),
-                    token(env, "deploy-environment.yml", repository_id="111"),  # a re-created repository
-                    {**token(env, "deploy-environment.yml"), AUD: "https://github.com/acme"},
+
+    def deploy(environment: str = env, ref: str = "refs/heads/main", **other) -> dict:
+        return token(claim_keys, environment, "deploy.yml", ref, job_workflow="deploy-environment.yml", **other)
+
+    assert assumable(trust, deploy())
+    for refused in (deploy(ref="refs/heads/feature"),  # a branch cannot deploy
+                    deploy(ref="refs/pull/7/merge"),
+                    token(claim_keys, env, "pull-request.yml", "refs/pull/7/merge"),  # a job added to a pull request
+                    token(claim_keys, env, "smoke.yml"),
+                    token(claim_keys, env, "deploy-environment.yml"),  # the reusable workflow run on its own
+                    deploy(f"{env}-observe"), deploy(f"{env}-preview"),
+                    deploy("staging" if env != "staging" else "dev"),
+                    deploy(repository_id="111"),  # a re-created repository
+                    {**deploy(), AUD: "https://github.com/acme"},
                     {SUB: f"repo:acme/ml-edge:environment:{env}", AUD: "sts.amazonaws.com"}):  # GitHub's default
         assert not assumable(trust, refused), refused
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_observe_role_trusts_the_plan_smoke_and_drift_workflows_of_main(shared_account, env):
+def test_the_observe_role_trusts_the_plan_smoke_and_drift_workflows_of_main(shared_account, claim_keys, env):
     trust = shared_account.trust[f"ml-edge-observe-{env}"]
-    for workflow in ("deploy-environment.yml", "smoke.yml", "drift.yml"):
-        assert assumable(trust, token(f"{env}-observe", workflow))
-        assert not assumable(trust, token(f"{env}-observe", workflow, "refs/heads/fix"))
-        assert not assumable(trust, token(env, workflow))
-    assert not assumable(trust, token(f"{env}-observe", "pull-request.yml", "refs/pull/3/merge"))
+    observe = f"{env}-observe"
+    for caller, job in (("deploy.yml", "deploy-environment.yml"), ("smoke.yml", "smoke.yml"),
+                        ("drift.yml", "drift.yml")):
+        assert assumable(trust, token(claim_keys, observe, caller, job_workflow=job))
+        assert not assumable(trust, token(claim_keys, observe, caller, "refs/heads/fix", job_workflow=job))
+        assert not assumable(trust, token(claim_keys, env, caller, job_workflow=job))
+    assert not assumable(trust, token(claim_keys, observe, "smoke.yml", job_workflow="drift.yml"))  # pairs only
+    assert not assumable(trust, token(claim_keys, observe, "deploy-environment.yml"))
+    assert not assumable(trust, token(claim_keys, observe, "pull-request.yml", "refs/pull/3/merge"))
 
 
-def test_the_preview_role_trusts_pull_request_previews_of_its_environment_and_prod_has_none(shared_account):
+@pytest.mark.parametrize("env", ENVS)
+def test_a_pull_request_workflow_calling_a_workflow_of_main_is_refused_by_the_deploy_and_observe_roles(
+        shared_account, claim_keys, env):
+    """`job_workflow_ref` names only the called workflow: a writer's pull-request workflow can
+    `uses: acme/ml-edge/.github/workflows/deploy-environment.yml@main` with `environment: dev`, and only the
+    environment's branch rule would stop it; the caller (`workflow_ref`) in the subject refuses it in AWS too."""
+    for role, environment in ((f"ml-edge-deploy-{env}", env), (f"ml-edge-observe-{env}", f"{env}-observe")):
+        trust = shared_account.trust[role]
+        for job in ("deploy-environment.yml", "smoke.yml", "drift.yml"):
+            for caller, ref in (("pull-request.yml", "refs/pull/7/merge"), ("deploy.yml", "refs/heads/feature"),
+                                ("pr-comment.yml", "refs/heads/main"), ("new-workflow.yml", "refs/heads/writer")):
+                claims = token(claim_keys, environment, caller, ref, job_workflow=job, job_ref="refs/heads/main")
+                assert not assumable(trust, claims), (role, caller, ref, job)
+        # main's deploy workflow calling a branch's reusable workflow
+        assert not assumable(trust, token(claim_keys, environment, "deploy.yml", job_workflow="deploy-environment.yml",
+                                          job_ref="refs/heads/feature"))
+
+
+def test_the_preview_role_trusts_pull_request_previews_of_its_environment_and_prod_has_none(shared_account,
+                                                                                           claim_keys):
     trust = shared_account.trust["ml-edge-preview-dev"]
-    assert assumable(trust, token("dev-preview", "pull-request.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("dev", "pull-request.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("staging-preview", "pull-request.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("dev-preview", "deploy-environment.yml", "refs/pull/12/merge"))
-    assert not assumable(trust, token("dev-preview", "pull-request.yml", "refs/heads/main"))
+    assert assumable(trust, token(claim_keys, "dev-preview", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "dev", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "staging-preview", "pull-request.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "dev-preview", "deploy-environment.yml", "refs/pull/12/merge"))
+    assert not assumable(trust, token(claim_keys, "dev-preview", "pull-request.yml", "refs/pull/12/merge",
+                                      job_workflow="deploy-environment.yml", job_ref="refs/heads/main"))
+    assert not assumable(trust, token(claim_keys, "dev-preview", "pull-request.yml", "refs/heads/main"))
     assert "ml-edge-preview-prod" not in shared_account.trust
 
 
@@ -643,9 +868,11 @@ def test_the_state_bucket_refuses_plain_http_and_old_tls(shared_account):
 def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
     root = copy_of_the_tools(tmp_path)
     env = "abcdefghijklmnopqrst"  # 20 characters, the config's limit
+    models = "".join(f"    - name: m{i}\n      backend: sagemaker\n      endpointName: {str(i) * 63}\n"
+                     for i in range(8))  # eight endpoints of the longest name
     add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n  ml-edge:customDomain:\n"
                                "    domainName: a-rather-long-subdomain.of-a-long-domain-name.example.com\n"
-                               "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n")
+                               "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n  ml-edge:models:\n" + models)
     (tmp_path / "stand-ins").mkdir()
     bootstrap = Bootstrap(tmp_path / "stand-ins")
     result = bootstrap.run(env, root=root, region="ap-southeast-2")
@@ -664,4 +891,5 @@ def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
     for alias, document in applied.key_policies.items():
         assert size(document) <= 32_768, alias
     assert len(applied.attached[f"ml-edge-deploy-{env}"]) <= 10
+    assert json.dumps(applied.managed[f"ml-edge-{env}-boundary"]).count(":endpoint/") == 8
     assert Path(root / "tools" / "bootstrap.sh").exists()

@@ -88,7 +88,10 @@ esac
 
 # The GitHub CLI as bootstrap.sh uses it: `gh api [--method M] PATH [--jq …] [--input FILE] [-f k=v]` and
 # `gh secret set NAME --repo R --env E --body V`. Remembers environments, their deployment branch policies
-# ("id type name" lines), the ruleset and the secrets; knows the team `platform` and the user `alice`.
+# ("id type name" lines), the ruleset and the secrets; knows the team `platform` and the user `alice`. Answers what
+# the --jq filter would print; reads paths case-insensitively, as GitHub does (the repository is acme/ml-edge);
+# reports the CODEOWNERS errors seeded in codeowners-errors (none by default), or 404 with codeowners-missing; keeps
+# admin bypass on an environment when seeded with admins-bypass-kept, as if GitHub ignored the field.
 FAKE_GH = r"""#!/usr/bin/env bash
 set -eu
 g=$FAKE_GH_STATE
@@ -112,12 +115,14 @@ while [ $# -gt 0 ]; do
     --input) cp "$2" "$g/call-$n.json"; shift 2 ;;
     --jq) shift 2 ;;
     -f) fields="$fields $2"; shift 2 ;;
-    *) path=$1; shift ;;
+    *) path=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]'); shift ;;
   esac
 done
 repo=repos/acme/ml-edge
 case "$method $path" in
-  "GET $repo") echo 987654321 ;;
+  "GET $repo") echo "987654321 acme/ml-edge" ;;
+  "GET $repo/codeowners/errors?ref=main")
+    [ ! -f "$g/codeowners-missing" ] || not_found; cat "$g/codeowners-errors" 2>/dev/null || true ;;
   "GET orgs/acme/teams/platform") echo 42 ;;
   "GET users/alice") echo 7 ;;
   "GET orgs/"* | "GET users/"*) not_found ;;
@@ -132,7 +137,13 @@ case "$method $path" in
   "DELETE $repo/environments/"*/deployment-branch-policies/*)
     e=${path#"$repo"/environments/}; e=${e%%/*}; i=${path##*/}
     grep -v "^$i " "$g/policies-$e" > "$g/policies-$e.new" || true; mv "$g/policies-$e.new" "$g/policies-$e" ;;
-  "PUT $repo/environments/"*) touch "$g/env-${path##*/}" ;;
+  "PUT $repo/environments/"*)
+    touch "$g/env-${path##*/}"
+    if [ ! -f "$g/admins-bypass-kept" ] && grep -q '"can_admins_bypass": false' "$g/call-$n.json"; then
+      echo false
+    else
+      echo true
+    fi ;;
   "GET $repo/environments/"*) [ -f "$g/env-${path##*/}" ] || not_found ;;
   "DELETE $repo/environments/"*) rm "$g/env-${path##*/}" ;;
   "GET $repo/rulesets") cat "$g/ruleset" 2>/dev/null || true ;;
@@ -372,6 +383,50 @@ def test_an_unknown_reviewer_stops_the_bootstrap_before_any_change(bootstrap):
     assert not [c for c in bootstrap.gh_calls if "--method" in c["args"] or c["args"][0] == "secret"]
 
 
+UNKNOWN_OWNER = (".github/CODEOWNERS:5: Unknown owner on line 5: make sure the team @ml-edge/platform exists, is "
+                 "publicly visible, and has write access to the repository")
+
+
+def test_codeowners_errors_stop_the_bootstrap_before_any_change(bootstrap):
+    """GitHub ignores a CODEOWNERS line whose owner does not exist or lacks write access, and then requires no
+    code owner's review for its paths: the ruleset would promise a review that never happens."""
+    bootstrap.gh_seed("codeowners-errors", f"  {UNKNOWN_OWNER}\n")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0
+    assert "error: the CODEOWNERS file of acme/ml-edge on main has errors" in result.stderr
+    assert UNKNOWN_OWNER in result.stderr
+    assert bootstrap.calls == []
+    assert not [c for c in bootstrap.gh_calls if "--method" in c["args"] or c["args"][0] == "secret"]
+
+
+def test_a_main_without_codeowners_stops_the_bootstrap_before_any_change(bootstrap):
+    bootstrap.gh_seed("codeowners-missing", "")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0
+    assert "error: could not check the CODEOWNERS file of acme/ml-edge on main" in result.stderr
+    assert "Not Found (HTTP 404)" in result.stderr
+    assert bootstrap.calls == []
+
+
+def test_the_codeowners_of_main_are_checked_before_anything_changes(standard):
+    sequence = standard.sequence
+    (check,) = [i for i, line in enumerate(sequence) if "codeowners/errors" in line]
+    assert sequence[check].startswith("gh api repos/acme/ml-edge/codeowners/errors?ref=main --jq ")
+    changes = [i for i, line in enumerate(sequence) if line.startswith(("aws ", "gh api --method", "gh secret"))]
+    assert check < min(changes)
+
+
+def test_the_repository_is_named_as_github_spells_it(standard):
+    """The standard run was given Acme/ML-Edge. StringEquals on `sub` is case-sensitive and GitHub's claims spell the
+    repository as GitHub does, so the bootstrap reads `full_name` and uses it everywhere after the first look-up."""
+    first, *rest = [call["args"] for call in standard.gh_calls if call["args"][:1] != ["auth"]]
+    assert first[:2] == ["api", "repos/Acme/ML-Edge"]
+    assert rest and not [args for args in rest if "Acme" in " ".join(args) or "ML-Edge" in " ".join(args)]
+    trusts = [json.dumps(call["docs"]) for call in standard.called("iam", "create-role")]
+    assert not [trust for trust in trusts if "Acme" in trust or "ML-Edge" in trust]
+    assert sum("acme/ml-edge/.github/workflows/" in trust for trust in trusts) == 8  # 3 deploy, 3 observe, 2 preview
+
+
 def test_a_logged_out_github_cli_stops_the_bootstrap_before_any_change(bootstrap):
     bootstrap.gh_seed("logged-out", "")
     result = bootstrap.run("dev")
@@ -410,8 +465,8 @@ def test_a_custom_domain_in_flow_style_is_refused_rather_than_guessed(bootstrap,
 def test_the_oidc_subject_is_customised_after_the_trust_policies_that_match_it(standard):
     bootstrap = standard
     (customise,) = bootstrap.gh_api("PUT", "actions/oidc/customization/sub")
-    assert customise["docs"] == [{"use_default": False,
-                                  "include_claim_keys": ["repository_id", "context", "job_workflow_ref"]}]
+    assert customise["docs"] == [{"use_default": False, "include_claim_keys": [
+        "repository_id", "context", "workflow_ref", "job_workflow_ref"]}]
     sequence = bootstrap.sequence
     trust_writes = [i for i, line in enumerate(sequence)
                     if line.startswith(("aws iam create-role", "aws iam update-assume-role-policy"))]
@@ -437,6 +492,7 @@ def test_deploy_and_observe_environments_accept_main_only_and_prod_needs_a_revie
     prod = environment_body(bootstrap, "prod")
     assert prod["deployment_branch_policy"] == main_only
     assert prod["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID}] and prod["prevent_self_review"] is True
+    assert prod["can_admins_bypass"] is False  # an administrator cannot skip the review either
     for env in ("dev", "staging", "prod", "dev-observe", "staging-observe", "prod-observe"):
         assert bootstrap.gh_file(f"policies-{env}") == [bootstrap.gh_file(f"policies-{env}")[0]]
         assert bootstrap.gh_file(f"policies-{env}")[0].split()[1:] == ["branch", "main"], env
@@ -457,6 +513,15 @@ def test_other_deployment_branch_policies_are_removed_and_main_is_added_once(mig
     assert bootstrap.gh_file("policies-prod") == ["13 branch main"]
     assert [line.split()[1:] for line in bootstrap.gh_file("policies-dev")] == [["branch", "main"]]
     assert not bootstrap.gh_api("POST", "environments/prod/deployment-branch-policies")
+
+
+def test_prod_whose_admin_bypass_github_kept_fails_the_bootstrap(bootstrap):
+    """The field is read back from GitHub's answer: a bootstrap that could not switch the bypass off says so."""
+    bootstrap.gh_seed("admins-bypass-kept", "")
+    result = bootstrap.run(*REVIEWERS, "prod")
+    assert result.returncode != 0
+    assert "error: GitHub kept 'Allow administrators to bypass configured protection rules' on prod" in result.stderr
+    assert "Done." not in result.stdout
 
 
 def test_users_may_be_prod_reviewers_too(bootstrap):

@@ -7,21 +7,24 @@
 #   - the Pulumi state bucket (versioned, private, TLS only, encrypted with the state key alias/ml-edge-pulumi)
 #   - GitHub's OIDC identity provider, and API Gateway's CloudWatch Logs role set in each environment's region
 #   - per environment: a KMS key alias/ml-edge-<env> for its stack secrets, the permissions boundary
-#     ml-edge-<env>-boundary of every role the program creates, and three roles, each trusting one GitHub
-#     environment and one workflow file (policies: tools/bootstrap/policies/*.json):
-#       ml-edge-deploy-<env>   environment <env>          deploy-environment.yml on main    pulumi up
-#       ml-edge-observe-<env>  environment <env>-observe  deploy-environment.yml, smoke.yml,  read only
-#                                                         drift.yml on main
-#       ml-edge-preview-<env>  environment <env>-preview  pull-request.yml (pull requests)  its state only
-#     prod has no preview role: whoever can preview a stack can decrypt its state, so read its secrets.
-# GitHub (tools/bootstrap/github/*.json): the OIDC subject (repository_id, context, job_workflow_ref), the
-# environments (main only, prod with required reviewers and no self-review, <env>-preview for pull requests), their
-# secrets AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL, and a ruleset: main changes only through a pull
-# request approved by a code owner.
+#     ml-edge-<env>-boundary of every role the program creates (it names the SageMaker endpoints of the stack file:
+#     run the bootstrap again after adding or renaming one), and three roles, each trusting one GitHub
+#     environment and named workflows, as caller -> job workflow (policies: tools/bootstrap/policies/*.json):
+#       ml-edge-deploy-<env>   environment <env>          deploy.yml -> deploy-environment.yml  pulumi up
+#       ml-edge-observe-<env>  environment <env>-observe  deploy.yml -> deploy-environment.yml, read only
+#                                                         smoke.yml, drift.yml
+#       ml-edge-preview-<env>  environment <env>-preview  pull-request.yml (pull requests)   its state only
+#     all on main but the preview; prod has no preview role: whoever can preview a stack can decrypt its state.
+# GitHub (tools/bootstrap/github/*.json): the OIDC subject (repository_id, context, workflow_ref,
+# job_workflow_ref), the environments (main only; prod with required reviewers, no self-review and no administrator
+# bypass; <env>-preview for pull requests), their secrets AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL, and a
+# ruleset: main changes only through a pull request approved by a code owner. It stops before any change when
+# GitHub reports errors in main's CODEOWNERS (GitHub ignores such lines: their paths would need no code owner).
 #
 # One AWS account per environment is recommended: run the bootstrap once per account, with that account's
 # credentials and that environment only. In one shared account, run it once with every environment; the policies
-# keep the environments apart (names, tags, the boundary, one key each).
+# keep the environments apart (names, tags, the boundary, one key each) except for what README.md lists as the
+# residue of a shared account (cache policies, resources without an environment tag, API Gateway's other tags).
 #
 # usage: tools/bootstrap.sh [--prod-reviewers <team-slug|@user>[,...]] <owner>/<repo> <state-region> [env ...]
 #   <state-region>: where the state bucket and the KMS keys live (default environments: dev staging prod)
@@ -40,6 +43,7 @@ source "$root/tools/bootstrap/aws.sh"
 source "$root/tools/bootstrap/github.sh"
 
 protected=prod  # the environment with required reviewers and without cloud preview
+endpoint_name='[a-zA-Z0-9][a-zA-Z0-9-]{0,62}'  # a SageMaker endpoint's name (program/ml_edge/config.py)
 prod_reviewers=""
 positional=()
 while [ $# -gt 0 ]; do
@@ -58,6 +62,8 @@ environments=(dev staging prod)
 if [ ${#positional[@]} -gt 2 ]; then environments=("${positional[@]:2}"); fi
 [[ $repo =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || die "'$repo' is not <owner>/<repo>; $usage"
 [[ $region =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || die "'$region' is not an AWS region; $usage"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 # --- everything is checked before anything changes -------------------------------------------------------------
 api_regions=()  # each environment's region, once
@@ -67,6 +73,7 @@ for env in "${environments[@]}"; do
   [ -n "$env_region" ] || die "environments/$env/Pulumi.$env.yaml must set aws:region once"
   stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}' >/dev/null
   stack_value "$env" domainName '[a-z0-9.-]+' >/dev/null
+  stack_values "$env" endpointName "$endpoint_name" >/dev/null
   case " ${api_regions[*]:-} " in
     *" $env_region "*) ;;
     *) api_regions+=("$env_region") ;;
@@ -82,8 +89,6 @@ account=$(aws sts get-caller-identity --query Account --output text)
 bucket="ml-edge-pulumi-state-${account}"
 backend_url="s3://${bucket}?region=${region}"
 oidc="arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # --- AWS -------------------------------------------------------------------------------------------------------
 echo "state key alias/ml-edge-pulumi and bucket s3://${bucket} (${region})"
@@ -98,7 +103,8 @@ oidc_provider "$oidc"
 for env in "${environments[@]}"; do
   echo "environment ${env}"
   environment_roles "$env" "$(stack_value "$env" aws:region '[a-z0-9-]+')" \
-    "$(stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}')" "$(stack_value "$env" domainName '[a-z0-9.-]+')"
+    "$(stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}')" "$(stack_value "$env" domainName '[a-z0-9.-]+')" \
+    "$(stack_values "$env" endpointName "$endpoint_name")"
 done
 
 api_gateway_logging_role "${api_regions[@]}"
@@ -114,7 +120,8 @@ cat <<TEXT
 
 Done. Set in ${repo}: the OIDC subject, the ruleset on main, the environments and their secrets
 AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL (${backend_url}); jobs of these environments
-read them instead of repository secrets of the same name.
+read them instead of repository secrets of the same name. Run the bootstrap again after adding or
+renaming a SageMaker endpoint in a stack file: the environment's permissions boundary names them.
 
 Once per stack, as an administrator (each stack's secrets are encrypted with its own key):
   pulumi login "${backend_url}"

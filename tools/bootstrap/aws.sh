@@ -126,17 +126,31 @@ delete_role() {  # a role the design no longer has (prod's preview role): its po
   aws iam delete-role --role-name "$1"
 }
 
-# environment_roles ENV API_REGION HOSTED_ZONE_ID DOMAIN_NAME: the environment's KMS key, the boundary of the
-# program's roles, and the pipeline roles with their policies; prints nothing but progress.
+# sagemaker_invoke_statement API_REGION ENDPOINT_NAMES: the boundary's statement that lets the program's roles invoke
+# these SageMaker endpoints (names one a line, from the stack file; ARNs name endpoints in lowercase), as a JSON
+# fragment following another statement; empty without endpoints (IAM refuses a statement without resources).
+sagemaker_invoke_statement() {
+  local name arns=""
+  for name in $(tr '[:upper:]' '[:lower:]' <<< "$2" | sort -u); do
+    arns="${arns:+$arns, }\"arn:aws:sagemaker:$1:${account}:endpoint/$name\""
+  done
+  [ -n "$arns" ] || return 0
+  printf ',\n    {\n      "Sid": "InvokeTheEnvironmentsSageMakerEndpoints",\n      "Effect": "Allow",\n'
+  printf '      "Action": "sagemaker:InvokeEndpoint",\n      "Resource": [%s]\n    }' "$arns"
+}
+
+# environment_roles ENV API_REGION HOSTED_ZONE_ID DOMAIN_NAME ENDPOINT_NAMES: the environment's KMS key, the boundary
+# of the program's roles, and the pipeline roles with their policies; prints nothing but progress.
 environment_roles() {
-  local env=$1 api_region=$2 zone=$3 domain=$4 env_key prefix="ml-edge-$1" boundary fill d
+  local env=$1 api_region=$2 zone=$3 domain=$4 endpoints=$5 env_key prefix="ml-edge-$1" boundary fill d
   local deploy="ml-edge-deploy-$1" observe="ml-edge-observe-$1" preview="ml-edge-preview-$1" api edge arns template
   env_key=$(kms_key "alias/ml-edge-$env" "ml-edge $env: Pulumi stack secrets")
   boundary="arn:aws:iam::${account}:policy/$prefix-boundary"
   fill=("ACCOUNT=$account" "ENV=$env" "PREFIX=$prefix" "API_REGION=$api_region" "STATE_REGION=$region"
         "BUCKET=$bucket" "PROJECT=$project" "ENV_KEY_ARN=$env_key" "STATE_KEY_ARN=$state_key"
         "BOUNDARY_ARN=$boundary" "REPOSITORY_ID=$repository_id" "REPO=$repo" "OIDC_PROVIDER_ARN=$oidc"
-        "HOSTED_ZONE_ID=$zone" "DOMAIN_NAME=$domain")
+        "HOSTED_ZONE_ID=$zone" "DOMAIN_NAME=$domain"
+        "SAGEMAKER_INVOKE_STATEMENT=$(sagemaker_invoke_statement "$api_region" "$endpoints")")
   d="$work/$env"
   mkdir -p "$d"
   for template in "$templates"/*.json; do
@@ -149,9 +163,11 @@ environment_roles() {
   done
 
   echo "  permissions boundary of the program's roles: $boundary"
+  endpoints=${endpoints:-none}
+  echo "    SageMaker endpoints they may invoke (the stack file's; re-run after changing them): ${endpoints//$'\n'/ }"
   managed_policy "$prefix-boundary" "$d/boundary.json"
 
-  echo "  $deploy: pulumi up of $env (deploy-environment.yml on main, environment $env)"
+  echo "  $deploy: pulumi up of $env (deploy.yml -> deploy-environment.yml on main, environment $env)"
   role "$deploy" "$d/trust-deploy.json" "ml-edge GitHub Actions: deploy $env"
   managed_policy "$prefix-deploy-api" "$d/deploy-api.json"
   managed_policy "$prefix-deploy-edge-iam" "$d/deploy-edge-iam.json"

@@ -4,13 +4,23 @@
 # secrets, and the rule that main changes only through a reviewed pull request.
 # Needs: repo (owner/name), work, github_templates (tools/bootstrap/github).
 
-# github_preflight: the numeric repository id (the OIDC subject names the repository by id, which a rename or a
-# re-created repository of the same name does not keep) and the reviewers' ids, read before anything changes.
+# github_preflight: the repository's numeric id (the OIDC subject names the repository by id, which a rename or a
+# re-created repository of the same name does not keep) and its name as GitHub spells it (the workflow refs in the
+# subject use that spelling, and the trust policies compare case-sensitively; every later call uses it too), the
+# CODEOWNERS check and the reviewers' ids, read before anything changes. Needs: work.
 github_preflight() {
-  local reviewer id type
+  local reviewer id type answer full_name
   gh auth status >/dev/null 2>&1 || die "the GitHub CLI is not logged in (gh auth login, as an admin of $repo)"
-  repository_id=$(gh api "repos/$repo" --jq .id)
-  [[ $repository_id =~ ^[0-9]+$ ]] || die "could not read the id of $repo (got '$repository_id')"
+  answer=$(gh api "repos/$repo" --jq '"\(.id) \(.full_name)"') || die "could not read $repo on GitHub"
+  read -r repository_id full_name <<< "$answer"
+  if ! [[ $repository_id =~ ^[0-9]+$ && $full_name =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]]; then
+    die "could not read the id and name of $repo (got '$answer')"
+  fi
+  if [ "$full_name" != "$repo" ]; then
+    echo "repository $repo: GitHub spells it $full_name"
+    repo=$full_name
+  fi
+  check_codeowners
   reviewers_json=""
   for reviewer in ${prod_reviewers//,/ }; do
     if [[ $reviewer == @* ]]; then
@@ -25,16 +35,37 @@ github_preflight() {
   done
 }
 
-# The subject then reads repository_id:<id>:environment:<env>:job_workflow_ref:<owner>/<repo>/.github/workflows/
-# <file>@<ref>: the job's environment and the workflow file and ref it runs (for a pull request, its merge ref).
+# check_codeowners: the ruleset requires a code owner's approval, but GitHub ignores a CODEOWNERS line whose owner
+# does not exist or lacks write access (a team needs its own write access, not only its members'), and then requires
+# no code owner for that line's paths, silently. GitHub reports such lines (GET /repos/{owner}/{repo}/codeowners/
+# errors: {"errors": [{"line", "column", "kind", "source", "suggestion", "message", "path"}]}; 404 without a
+# CODEOWNERS file), so the bootstrap stops on any, naming them, before it changes anything.
+check_codeowners() {
+  local errors
+  if ! errors=$(gh api "repos/$repo/codeowners/errors?ref=main" \
+                  --jq '.errors[] | "  \(.path):\(.line): \(.message | split("\n")[0])"' 2>"$work/error"); then
+    die "could not check the CODEOWNERS file of $repo on main (is there one? the ruleset on main requires a" \
+      "code owner's review): $(cat "$work/error")"
+  fi
+  if [ -n "$errors" ]; then
+    die "the CODEOWNERS file of $repo on main has errors; GitHub ignores these lines, so their paths would need" \
+      "no code owner's review (a team needs write access to the repository itself):"$'\n'"$errors"
+  fi
+}
+
+# The subject then reads repository_id:<id>:environment:<env>:workflow_ref:<owner>/<repo>/.github/workflows/
+# <caller>@<ref>:job_workflow_ref:<owner>/<repo>/.github/workflows/<file>@<ref> (the claims in this order, GitHub's
+# "Customizing the subject claims"): the job's environment, the workflow the run started (workflow_ref) and the file
+# that defines the job (job_workflow_ref, the called reusable workflow). Both are needed: job_workflow_ref alone
+# names only the called file, and any workflow, a pull request's too, can call deploy-environment.yml@main.
 customize_oidc_subject() {
-  echo "OIDC subject of $repo: repository_id, context, job_workflow_ref"
+  echo "OIDC subject of $repo: repository_id, context, workflow_ref, job_workflow_ref"
   gh api --method PUT "repos/$repo/actions/oidc/customization/sub" \
     --input "$github_templates/oidc-subject.json" >/dev/null
 }
 
-github_environment() {  # name, body file
-  gh api --method PUT "repos/$repo/environments/$1" --input "$2" >/dev/null
+github_environment() {  # name, body file; prints GitHub's can_admins_bypass of the environment
+  gh api --method PUT "repos/$repo/environments/$1" --input "$2" --jq .can_admins_bypass
 }
 
 # main_only ENVIRONMENT: its one deployment branch policy is the branch main (others are deleted)
@@ -66,28 +97,32 @@ delete_environment() {  # one the design no longer has (prod-preview)
   fi
 }
 
-# github_environments ENV: <env> (deploy; prod with required reviewers who may not approve their own run),
-# <env>-observe (plan, smoke, drift) both from main only, and <env>-preview for pull requests (none for prod)
+# github_environments ENV: <env> (deploy; prod with required reviewers who may not approve their own run, and whom
+# no administrator may bypass), <env>-observe (plan, smoke, drift) both from main only, and <env>-preview for pull
+# requests (none for prod)
 github_environments() {
-  local env=$1 roles="arn:aws:iam::${account}:role"
+  local env=$1 roles="arn:aws:iam::${account}:role" bypass
   echo "GitHub environments of $env"
   if [ "$env" = "$protected" ]; then
     render "$github_templates/environment-reviewed.json" "$work/environment-$env.json" "REVIEWERS=$reviewers_json"
+    bypass=$(github_environment "$env" "$work/environment-$env.json")
+    # read back: a GitHub that ignored the field would leave the default (administrators may bypass)
+    [ "$bypass" = false ] || die "GitHub kept 'Allow administrators to bypass configured protection rules' on $env" \
+      "(can_admins_bypass: ${bypass:-absent}); switch it off in the environment's settings and run the bootstrap again"
   else
-    cp "$github_templates/environment-main-only.json" "$work/environment-$env.json"
+    github_environment "$env" "$github_templates/environment-main-only.json" >/dev/null
   fi
-  github_environment "$env" "$work/environment-$env.json"
   main_only "$env"
   environment_secrets "$env" "$roles/ml-edge-deploy-$env"
 
-  github_environment "$env-observe" "$github_templates/environment-main-only.json"
+  github_environment "$env-observe" "$github_templates/environment-main-only.json" >/dev/null
   main_only "$env-observe"
   environment_secrets "$env-observe" "$roles/ml-edge-observe-$env"
 
   if [ "$env" = "$protected" ]; then
     delete_environment "$env-preview"
   else
-    github_environment "$env-preview" "$github_templates/environment-pull-requests.json"
+    github_environment "$env-preview" "$github_templates/environment-pull-requests.json" >/dev/null
     environment_secrets "$env-preview" "$roles/ml-edge-preview-$env"
   fi
 }

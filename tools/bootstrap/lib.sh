@@ -44,6 +44,20 @@ stack_value() {
   echo "$value"
 }
 
+# stack_values ENV KEY PATTERN: every value of `KEY: value` in the environment's stack file, one a line (block style,
+# also as a list item's first key, `- KEY: value`); a value not matching PATTERN, or the key written any other way
+# (flow style), stops the bootstrap rather than being missed.
+stack_values() {
+  local file values mentions key=$2 pattern=$3
+  file=$(stack_file "$1")
+  mentions=$(grep -vE '^[[:space:]]*#' "$file" | grep -cE "(^|[[:space:]{,])${key}:" || true)
+  values=$(sed -n -E "s/^[[:space:]]*(-[[:space:]]+)?${key}:[[:space:]]*[\"']?(${pattern})[\"']?[[:space:]]*(#.*)?$/\2/p" "$file")
+  if [ "$(grep -c . <<< "$values" || true)" != "$mentions" ]; then
+    die "${file#"$root"/}: write each ${key} in block style (${key}: value), matching ${pattern}"
+  fi
+  [ -z "$values" ] || echo "$values"
+}
+
 project_name() {  # the Pulumi project (it names the state objects)
   local name
   name=$(sed -n -E 's/^name:[[:space:]]*([A-Za-z0-9_.-]+)[[:space:]]*$/\1/p' "$root/program/Pulumi.yaml")
