@@ -12,9 +12,6 @@ from pathlib import Path
 from . import pulumi_cli, stack_secrets
 
 DIFF_LIMIT = 50_000
-NOT_MASKABLE = ("the drift check did not run: the stack's secret values could not be read (`pulumi stack export "
-                "--show-secrets`), so its output could not be masked. The run's log says why.")
-
 
 def drift_report(env: str, run: pulumi_cli.CliRun) -> str:
     if run.status == 0:
@@ -29,12 +26,7 @@ def drift_report(env: str, run: pulumi_cli.CliRun) -> str:
 
 
 def masked_drift_run(env: str) -> pulumi_cli.CliRun:
-    secrets = stack_secrets.read(pulumi_cli.stack_name(env))
-    if secrets is None:
-        return pulumi_cli.CliRun(1, NOT_MASKABLE)
-    secrets.mask_in_log()
-    run = pulumi_cli.run(pulumi_cli.drift_command(env))
-    return pulumi_cli.CliRun(run.status, secrets.scrub(run.output), run.summary)
+    return stack_secrets.masked_run(env, pulumi_cli.drift_command(env), "the drift check")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,9 +22,6 @@ from .comment import render_comment
 from .environments import read_stack_config
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OK, run_offline_preview
 
-NOT_MASKABLE = ("`pulumi preview` did not run: the stack's secret values could not be read (`pulumi stack export "
-                "--show-secrets`), so its output could not be masked. The run's log says why.")
-
 
 def rotation_before(env: str, base: str, cloud: bool) -> tuple[dict | None, str]:
     """The rotation settings to check the change against, and what they are (said in the comment)."""
@@ -41,12 +38,7 @@ def rotation_before(env: str, base: str, cloud: bool) -> tuple[dict | None, str]
 
 
 def masked_cloud_preview(env: str) -> pulumi_cli.CliRun:
-    secrets = stack_secrets.read(pulumi_cli.stack_name(env))
-    if secrets is None:
-        return pulumi_cli.CliRun(1, NOT_MASKABLE)
-    secrets.mask_in_log()
-    run = pulumi_cli.run(pulumi_cli.preview_command(env))
-    return pulumi_cli.CliRun(run.status, secrets.scrub(run.output), run.summary)
+    return stack_secrets.masked_run(env, pulumi_cli.preview_command(env), "`pulumi preview`")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from .environments import PROGRAM_DIR
-from .pulumi_cli import find_pulumi, stack_outputs
+from .pulumi_cli import CliRun, find_pulumi, run, stack_name, stack_outputs
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"  # Pulumi's signature key of special values
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # ... whose value marks a secret
@@ -222,3 +222,15 @@ def replaced(text: str, forms) -> str:
         position, merged_start, merged_end = merged_end, start, end
     out += [text[position:merged_start], HIDDEN, text[merged_end:]]
     return "".join(out)
+
+
+def masked_run(env: str, command: list[str], what: str) -> CliRun:
+    """Run a Pulumi command of the environment's stack with every secret of the stack masked in the log first and
+    replaced in the output kept for a comment or an issue; when the secrets cannot be read, do not run it."""
+    secrets = read(stack_name(env))
+    if secrets is None:
+        return CliRun(1, f"{what} did not run: the stack's secret values could not be read (`pulumi stack export "
+                         f"--show-secrets`), so its output could not be masked. The run's log says why.")
+    secrets.mask_in_log()
+    done = run(command)
+    return CliRun(done.status, secrets.scrub(done.output), done.summary)
