@@ -164,8 +164,9 @@ def _integration(integration: dict) -> str:
     if kind == "http":
         headers = [k.removeprefix("integration.request.header.") for k in integration.get("requestParameters", {})
                    if k.startswith("integration.request.header.")]
-        return (f"HTTP model server {integration['uri']} (HTTP, sends only {', '.join(headers) or 'no headers'})"
-                + timeout)
+        mapped = "responseTemplates" in integration.get("responses", {}).get("default", {})
+        return (f"HTTP model server {integration['uri']} (HTTP, sends only {', '.join(headers) or 'no headers'}"
+                f"{'; its predictions mapped onto the contract' if mapped else ''})" + timeout)
     return str(kind)
 
 

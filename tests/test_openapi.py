@@ -146,3 +146,26 @@ def test_a_description_with_template_characters_reaches_the_catalog_intact():
         {"name": "iris", "backend": "reference", "description": "#1 model, $0 to call"}])}, "dev")
     document = openapi_document(cfg, {"iris": {"type": "aws_proxy"}}, "arn:aws:apigateway:eu-west-1:lambda:path/x")
     assert mock_answer(document, "/models")["models"][0]["description"] == "#1 model, $0 to call"
+
+
+
+@pytest.mark.parametrize(("protocol", "answer", "expected"), [
+    ("kserve-v1", '{"predictions": [0.93]}', {"model": "sentiment", "predictions": [0.93]}),
+    ("ml-edge", None, None),  # passes through unchanged: the server answers in the contract itself
+])
+def test_an_http_model_servers_answer_becomes_the_contract(protocol, answer, expected):
+    """A stock KServe V1 server answers {"predictions": [...]} without "model" (issue 18, item 1): the integration
+    maps it, as for SageMaker; a server that speaks the contract is passed through."""
+    cfg = load_config({**CONSUMERS, "aws:region": "eu-west-1", "ml-edge:models": json.dumps([
+        {"name": "sentiment", "backend": "http", "url": "https://models.example.com/v1/models/s:predict",
+         "protocol": protocol, "example": {"instances": ["good"]}}])}, "dev")
+    from ml_edge.backends import http_integration
+    responses = http_integration(cfg.models[0])["responses"]
+    assert responses["5\\d{2}"]["statusCode"] == "502"
+    if expected is None:
+        assert "responseTemplates" not in responses["default"]
+        return
+    template = responses["default"]["responseTemplates"]["application/json"]
+    assert json.loads(template.replace("$input.json('$.predictions')", json.loads(answer) and
+                                       json.dumps(json.loads(answer)["predictions"]))) == expected
+    assert json.loads(responses["4\\d{2}"]["responseTemplates"]["application/json"])["message"]

@@ -38,7 +38,7 @@ def test_the_plan_shows_what_a_reviewer_checks(plans):
         "*/*: throttling 500 req/s, burst 1000",
         "rule 0 rate-limit-per-ip: more than 2000 requests per IP in 5 minutes → block",
         "authorizer consumer: Lambda request on method.request.header.x-api-key · answers cached 300 s",
-        "(HTTP, sends only Accept, Content-Type, X-ML-Edge-Consumer)",
+        "(HTTP, sends only Accept, Content-Type, X-ML-Edge-Consumer; its predictions mapped onto the contract)",
         "scope REGIONAL · default block · sampled requests off",
         "X-Ray tracing on · presents client certificate ml-edge-prod-api-backend-certificate-a to HTTP model servers",
         "A api.ml-edge.example.com → alias of d",

@@ -20,10 +20,19 @@ REFERENCE_DIR = Path(__file__).with_name("reference_model")
 REFERENCE_FILES = ("__init__.py", "handler.py", "model.py", "weights.json")
 CONSUMER_HEADER = "X-ML-Edge-Consumer"  # tells a model server which consumer calls, never the consumer's key
 
-# SageMaker answers in whatever shape its container speaks; the common {"predictions": [...]} is mapped onto the
-# API's contract, and its errors onto JSON 400/502.
+# SageMaker containers and KServe V1 servers answer {"predictions": [...]}: mapped onto the API's contract, and
+# their errors onto JSON 400/502 (a fixed message: their error bodies are not the API's).
 SAGEMAKER_CLIENT_ERROR = ('{"message": "the model rejected the request (SageMaker answered 4xx); '
                           'compare the instances with the example in GET /models"}')
+MODEL_SERVER_CLIENT_ERROR = ('{"message": "the model server rejected the request (4xx); '
+                             'compare the instances with the example in GET /models"}')
+BACKEND_FAILED = '{"message": "the model backend failed"}'
+JSON = "application/json"
+
+
+def predictions_template(model_name: str) -> str:
+    """A response mapping template: the backend's {"predictions": [...]} as {"model": <name>, "predictions": [...]}."""
+    return '{"model": ' + json.dumps(model_name) + ', "predictions": $input.json(\'$.predictions\')}'
 
 
 class ReferenceBackend(pulumi.ComponentResource):
@@ -90,7 +99,6 @@ class SageMakerAccess(pulumi.ComponentResource):
 
 
 def sagemaker_integration(model: SageMakerModel, region: str, role_arn: str) -> dict:
-    name = json.dumps(model.name)
     return {
         "type": "aws",
         "httpMethod": "POST",
@@ -104,11 +112,9 @@ def sagemaker_integration(model: SageMakerModel, region: str, role_arn: str) -> 
         },
         "requestTemplates": {"application/json": "$input.body"},
         "responses": {
-            "default": {"statusCode": "200", "responseTemplates": {
-                "application/json": '{"model": ' + name + ', "predictions": $input.json(\'$.predictions\')}'}},
-            "4\\d{2}": {"statusCode": "400", "responseTemplates": {"application/json": SAGEMAKER_CLIENT_ERROR}},
-            "5\\d{2}": {"statusCode": "502", "responseTemplates": {
-                "application/json": '{"message": "the model backend failed"}'}},
+            "default": {"statusCode": "200", "responseTemplates": {JSON: predictions_template(model.name)}},
+            "4\\d{2}": {"statusCode": "400", "responseTemplates": {JSON: SAGEMAKER_CLIENT_ERROR}},
+            "5\\d{2}": {"statusCode": "502", "responseTemplates": {"application/json": BACKEND_FAILED}},
         },
     }
 
@@ -130,10 +136,17 @@ def http_integration(model: HttpModel) -> dict:
             f"integration.request.header.{CONSUMER_HEADER}": "context.authorizer.consumer",
         },
         "requestTemplates": {"application/json": "$input.body"},
-        "responses": {
-            "default": {"statusCode": "200"},
-            "4\\d{2}": {"statusCode": "400"},
-            "5\\d{2}": {"statusCode": "502", "responseTemplates": {
-                "application/json": '{"message": "the model backend failed"}'}},
-        },
+        "responses": http_responses(model),
     }
+
+
+def http_responses(model: HttpModel) -> dict:
+    """`ml-edge`: the server's answer passes as it is (a 4xx as 400); `kserve-v1`: mapped onto the contract."""
+    failed = {"statusCode": "502", "responseTemplates": {"application/json": BACKEND_FAILED}}
+    if model.protocol == "kserve-v1":
+        return {
+            "default": {"statusCode": "200", "responseTemplates": {JSON: predictions_template(model.name)}},
+            "4\\d{2}": {"statusCode": "400", "responseTemplates": {JSON: MODEL_SERVER_CLIENT_ERROR}},
+            "5\\d{2}": failed,
+        }
+    return {"default": {"statusCode": "200"}, "4\\d{2}": {"statusCode": "400"}, "5\\d{2}": failed}

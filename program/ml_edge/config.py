@@ -226,11 +226,17 @@ class SageMakerModel(_ModelBase):
         return self.example
 
 
+HTTP_PROTOCOLS = ("ml-edge", "kserve-v1")
+
+
 class HttpModel(_ModelBase):
-    """An existing HTTPS model server (KServe, Triton, TorchServe…), reached through an HTTP_PROXY integration."""
+    """An existing HTTPS model server, reached through an HTTP integration. `protocol` says how it answers:
+    `ml-edge` speaks the API's contract ({"model", "predictions"}), `kserve-v1` KServe's V1 protocol
+    ({"predictions"} only; also TorchServe's and Triton's KServe-compatible endpoints): API Gateway maps it."""
 
     backend: Literal["http"]
     url: str
+    protocol: Literal["ml-edge", "kserve-v1"] = "ml-edge"
     example: Example
 
     @field_validator("url")
