@@ -172,8 +172,9 @@ esac
 # backend, project file and the stack file it found there. Like the real CLI (3.259.0), `stack init` and
 # `change-secrets-provider` rewrite Pulumi.<stack>.yaml of the working directory re-marshalled: the secrets provider
 # and its encrypted data key first, every comment dropped; `stack init` keeps the file's key when it names the same
-# provider, PULUMI_CLOUD_SECRET_OVERRIDE replaces the provider, a missing stack is exit code 6. Seeded failures:
-# fail-<command> (its text on stderr, exit 1); writes-provider (the provider it records instead of the one asked).
+# provider, PULUMI_CLOUD_SECRET_OVERRIDE replaces the provider, a missing stack is exit code 6. Seeded: fail-<command>
+# (its text on stderr, exit 1); writes-provider (the provider it records instead of the one asked); missing-status
+# (the exit code of "no stack named …", as CLIs before 3.226 gave it: 255).
 FAKE_PULUMI = r"""#!/usr/bin/env bash
 set -eu
 p=$FAKE_PULUMI_STATE
@@ -199,7 +200,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -f "$p/fail-${command#* }" ]; then cat "$p/fail-${command#* }" >&2; exit 1; fi
-missing() { echo "error: no stack named '$1' found" >&2; exit 6; }
+missing() { echo "error: no stack named '$1' found" >&2; exit "$(cat "$p/missing-status" 2>/dev/null || echo 6)"; }
 rewrite() {  # rewrite STACK PROVIDER KEEP_KEY: Pulumi.<stack>.yaml as ProjectStack.Save writes it
   local file="Pulumi.$1.yaml" url=$2 key=""
   url=${PULUMI_CLOUD_SECRET_OVERRIDE:-$url}
@@ -220,7 +221,7 @@ case $command in
   "stack tag")
     verb=${positional[0]}
     [ -f "$p/stack-$stack" ] || missing "$stack"
-    if [ "$verb" = ls ]; then echo "{}"; else echo "${positional[1]}=${positional[2]}" >> "$p/stack-$stack.tags"; fi ;;
+    [ "$verb" = ls ] || echo "${positional[1]}=${positional[2]}" >> "$p/stack-$stack.tags" ;;
   "stack init")
     stack=${positional[0]}
     [ ! -f "$p/stack-$stack" ] || { echo "error: stack '$stack' already exists" >&2; exit 1; }
@@ -840,6 +841,22 @@ def test_a_stack_the_cli_cannot_create_stops_the_bootstrap_before_github_and_lea
     assert denied in result.stderr and "error: pulumi stack init dev failed (above)" in result.stderr
     assert bootstrap.stack_file("dev") == original_stack_file("dev")
     assert not [c for c in bootstrap.gh_calls if "--method" in c["args"] or c["args"][0] in ("variable", "secret")]
+
+
+def test_a_cli_from_before_the_exit_codes_still_tells_a_missing_stack(bootstrap):
+    bootstrap.pulumi_seed("missing-status", "255")  # os.Exit(-1) with the message, before 3.226
+    result = bootstrap.run("dev")
+    assert result.returncode == 0, result.stderr
+    assert bootstrap.stack_secrets("dev")[0] == provider("dev")
+
+
+def test_a_backend_the_cli_cannot_read_stops_the_bootstrap_before_any_stack_is_created(bootstrap):
+    denied = "error: could not read the state bucket: AccessDenied: Access Denied"
+    bootstrap.pulumi_seed("fail-tag", denied + "\n")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0 and denied in result.stderr
+    assert f"error: could not tell whether the stack dev exists in {BACKEND} (pulumi exit code 1)" in result.stderr
+    assert not bootstrap.pulumi_commands("stack", "init") and bootstrap.stack_file("dev") == original_stack_file("dev")
 
 
 def test_lines_for_another_provider_than_the_environments_key_are_refused(bootstrap):

@@ -44,7 +44,7 @@ top_level_value() {
 # stack_exists ENV: the CLI answers "no stack" with exit code 6 (3.226 and later) or, before, with this message
 stack_exists() {
   local status=0
-  pulumi_cli stack tag ls --stack "$1" --json >/dev/null 2>"$work/error" || status=$?
+  pulumi_cli stack tag ls --stack "$1" >/dev/null 2>"$work/error" || status=$?
   [ "$status" -ne 0 ] || return 0
   if [ "$status" -eq 6 ] || grep -q "no stack named '$1' found" "$work/error"; then
     return 1
