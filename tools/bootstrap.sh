@@ -155,5 +155,6 @@ pipeline needs: it may decrypt with the environment's key, never encrypt). Commi
   git checkout -b stack-secrets-providers
   git add ${changed_stack_files[*]}
   git commit -m "Stacks: secrets providers from the bootstrap"
+  git push -u origin HEAD && gh pr create --fill
 TEXT
 fi
