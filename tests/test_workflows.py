@@ -264,7 +264,7 @@ def test_deploy_goes_through_the_configured_environments_one_at_a_time_each_afte
 
 def test_a_manual_run_can_deploy_every_environment():
     """`all` reaches every configured environment's deploy, and the run waits in the stacks' queues rather than being
-    dropped for a later push (test_deploys_are_serialised_per_stack_never_cancelled_and_never_dropped)."""
+    dropped for a later push (test_deploys_are_serialised_per_stack_and_never_cancelled)."""
     document = load("deploy.yml")
     assert document["on"]["workflow_dispatch"]["inputs"]["all"]["type"] == "boolean"
     assert document["jobs"]["deploy"]["with"]["all"] == "${{ inputs.all == true }}"
@@ -317,15 +317,16 @@ def test_only_the_deploy_job_records_a_deployment():
             assert job["environment"]["deployment"] is False and set(job["environment"]) == {"name", "deployment"}
 
 
-def test_deploys_are_serialised_per_stack_never_cancelled_and_never_dropped():
-    """No workflow-level group (it would cancel pending runs); a pending run of a stack waits. GitHub keeps one
-    pending run per group unless `queue: max` (up to 100, first in first out as far as GitHub orders them): without
-    it a second push, or a push after a manual `all` run, cancels the waiting run. prod's plan is made in the same
-    group, so it is computed on the state the previous deploy left."""
+def test_deploys_are_serialised_per_stack_and_never_cancelled():
+    """No workflow-level group (it would cancel pending runs); a pending run of a stack waits, and is never dropped:
+    GitHub keeps one pending run per group unless `queue: max` (up to 100, first in first out as far as GitHub
+    orders them); without it a second push, or a push after a manual `all` run, cancels the waiting run. prod's plan
+    is made in the same group, so it is computed on the state the previous deploy left."""
     assert "concurrency" not in load("deploy.yml") and "concurrency" not in load("deploy-environment.yml")
     jobs = deploy_jobs()
-    stack = {"group": "pulumi-${{ inputs.environment }}", "cancel-in-progress": False, "queue": "max"}
-    assert jobs["deploy"]["concurrency"] == stack and jobs["plan"]["concurrency"] == stack
+    stack = {"group": "pulumi-${{ inputs.environment }}", "queue": "max"}  # cancel-in-progress: false by default
+    assert jobs["deploy"]["concurrency"] == {**stack, "cancel-in-progress": False}
+    assert jobs["plan"]["concurrency"] == stack
     assert "concurrency" not in jobs["smoke"]
 
 
