@@ -239,6 +239,8 @@ def test_the_environments_are_the_configured_ones(name, lock):
     assert setup.get("with", {}).get("lock", "requirements-deploy.txt") == lock
     (configured,) = [s for s in listing["steps"] if "gitops." in s.get("run", "")]
     assert configured["id"] == "configured" and configured["run"] == ".venv/bin/python -m gitops.environments_list"
+    # whether the stack files need their secrets-provider lines depends on the backend (none for Pulumi Cloud)
+    assert configured["env"] == {"PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"}
     assert listing["outputs"] == {"environments": "${{ steps.configured.outputs.environments }}"}
     (matrixed,) = [job for job_name, job in jobs.items() if job_name != "environments"]
     assert matrixed["needs"] == "environments" and matrixed["strategy"]["matrix"] == {"environment": CONFIGURED}
