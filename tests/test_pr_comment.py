@@ -136,8 +136,11 @@ STEADY_B = {"send": "b", "accept": ["b"], "generation": {"a": 1, "b": 1}}  # dev
 
 
 @pytest.fixture
-def no_cloud_preview(monkeypatch):
+def no_cloud_preview(monkeypatch, tmp_path):
+    from fake_pulumi import ready_for_the_cloud
+
     from gitops import pr_preview
+    ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
     monkeypatch.setattr(pr_preview, "masked_cloud_preview", lambda env: CliRun(0, "Resources:\n    25 unchanged\n",
                                                                                {"unchanged": 25}))
     return pr_preview
