@@ -7,7 +7,9 @@ In order, the first missing one named first:
    `current`), as the CLI picks it (pulumi/pulumi pkg/workspace/creds.go GetCurrentCloudURLWithSource); without
    any, PULUMI_ACCESS_TOKEN means Pulumi Cloud. Pulumi Cloud needs PULUMI_ACCESS_TOKEN (or a stored token) in a
    non-interactive run;
-3. on a self-managed backend (s3://, file://, …): the stack file's `secretsprovider` and `encryptedkey` lines,
+3. on a self-managed backend (s3://, file://, …), for a command that runs the program (preview, up; not the
+   smoke run's `stack output`, which decrypts with the provider the state records): the stack file's
+   `secretsprovider` and `encryptedkey` lines,
    outside `config:`, as `pulumi stack init --secrets-provider awskms://…` writes them. The CLI reads them from the
    stack file (sdk/go/common/workspace/project.go ProjectStack); without them it falls back to the passphrase
    provider, which stops a non-interactive run for want of PULUMI_CONFIG_PASSPHRASE (pkg/secrets/passphrase), and
@@ -193,14 +195,16 @@ def aws_problems(env: str, github_environment: str, environ: Mapping[str, str]) 
 
 
 def missing_steps(env: str, github_environment: str | None = None, environ: Mapping[str, str] | None = None,
-                  environments_dir: Path = ENVIRONMENTS_DIR,
-                  project_file: Path = PROGRAM_DIR / "Pulumi.yaml") -> list[Missing]:
-    """Every missing step, the first one first (the order of the first deploy)."""
+                  environments_dir: Path = ENVIRONMENTS_DIR, project_file: Path = PROGRAM_DIR / "Pulumi.yaml",
+                  runs_the_program: bool = True) -> list[Missing]:
+    """Every missing step, the first one first (the order of the first deploy). Without runs_the_program (only
+    `pulumi stack output`, which decrypts with the provider recorded in the state), the stack file's secrets
+    provider lines are not needed."""
     environ = os.environ if environ is None else environ
     found = folder_problems(env, environments_dir)
     url, backend = backend_problems(environ, project_file)
     found += backend
-    if url and is_self_managed(url):
+    if url and is_self_managed(url) and runs_the_program:
         found += secrets_provider_problems(env, url, environ, environments_dir)
     return found + aws_problems(env, github_environment or env, environ)
 
@@ -213,9 +217,9 @@ def refusal(env: str, what: str, steps: list[Missing]) -> str:
     return text
 
 
-def refused(env: str, what: str, github_environment: str | None = None, **where) -> str | None:
+def refused(env: str, what: str, github_environment: str | None = None, **options) -> str | None:
     """The refusal to print, or None when the environment is ready. Prints nothing itself."""
-    steps = missing_steps(env, github_environment, **where)
+    steps = missing_steps(env, github_environment, **options)
     return refusal(env, what, steps) if steps else None
 
 

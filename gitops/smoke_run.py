@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", help="Pulumi stack name (default: PULUMI_STACK_PREFIX + the environment name)")
     args, extra = parser.parse_known_args(argv)
     reads_stack = pulumi_cli.find_pulumi() is not None
-    refusal = preflight.refused(args.env, "the smoke suite", f"{args.env}-observe") if reads_stack else None
+    refusal = preflight.refused(args.env, "the smoke suite", f"{args.env}-observe",
+                                runs_the_program=False) if reads_stack else None
     if refusal and not (os.environ.get("EDGE_URL") and os.environ.get("ORIGIN_URL")):
         preflight.report(refusal)
         return preflight.REFUSED

@@ -76,6 +76,8 @@ def test_a_stack_file_without_its_secrets_provider_is_refused_on_a_self_managed_
                      "provider and stop for want of PULUMI_CONFIG_PASSPHRASE"]
     message = preflight.refusal("dev", "the deploy", preflight.missing_steps("dev", None, ready(tmp_path)))
     assert 'pulumi stack init dev --secrets-provider "awskms://alias/ml-edge-dev?region=<state region>"' in message
+    # `pulumi stack output` alone decrypts with the provider the state records
+    assert preflight.missing_steps("dev", None, ready(tmp_path), runs_the_program=False) == []
 
 
 def test_the_backend_is_found_where_the_cli_finds_it(tmp_path, folders):
@@ -216,10 +218,14 @@ def test_the_cloud_preview_refuses_and_the_comment_says_why(self_managed, tmp_pa
 
 
 def test_the_smoke_run_refuses_unless_the_urls_are_given(self_managed, monkeypatch, capsys):
+    """It only reads the stack's outputs (decrypted with the provider the state records): the stack file's lines
+    are not its business, the role and region are."""
     monkeypatch.delenv("EDGE_URL", raising=False)
     monkeypatch.delenv("ORIGIN_URL", raising=False)
+    monkeypatch.setenv("AWS_ROLE_ARN", "")
     assert smoke_run.main(["--env", "dev"]) == preflight.REFUSED
-    assert "error: not running the smoke suite for dev:" in capsys.readouterr().err
+    assert ("error: not running the smoke suite for dev: AWS_ROLE_ARN is empty: the GitHub environment dev-observe "
+            "has no variable AWS_ROLE_ARN.") in capsys.readouterr().err
     monkeypatch.setenv("EDGE_URL", "https://e.example.com")
     monkeypatch.setenv("ORIGIN_URL", "https://o.example.com/v1")
     runs = []
