@@ -6,7 +6,7 @@ is masked by the renderer and again here; `pulumi preview` prints the secrets it
 gitops.pr_preview replaces every secret value of the stack in its output before it gets here (stack_secrets).
 """
 
-from .comment_marker import GITHUB_LIMIT, marker
+from .comment_marker import GITHUB_LIMIT, marker, ready_heading
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OfflineResult
 from .policy_check import PolicyOutcome
 from .pulumi_cli import EXIT_CODES, CliRun
@@ -64,7 +64,7 @@ def _heading(offline: OfflineResult, cloud: CliRun | None) -> str:
         return f"## ❌ `{env}`: blocked: the origin secret would be rotated in the wrong order"
     if offline.status == BLOCKED:
         return f"## ❌ `{env}`: blocked by a mandatory guardrail"
-    return f"## ✅ `{env}`: ready to merge"
+    return ready_heading(env)
 
 
 def _changes(offline: OfflineResult, cloud: CliRun | None, skipped: str) -> str:

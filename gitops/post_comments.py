@@ -16,7 +16,8 @@ are data from an attacker, checked before anything is posted:
 Quiet and superseded runs are notices (GitHub annotations), not failures: a run that left no comment artefacts
 (nothing to preview: a docs-only pull request), a triggering run that was cancelled (a newer push superseded it)
 or skipped, and a pull request that has moved on to a newer commit or was closed since (its newer run, if any,
-comments). A pull request whose head repository or branch is not the run's is still refused.
+comments). A pull request whose head repository or branch is not the run's is still refused. A run that finished
+with a failed check still posts its comments, but none of them says "ready to merge".
 Exit: 0 posted, or nothing to post (a notice says why) · 1 refused.
 """
 
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .changes import CLOUD_PREVIEW_ENVIRONMENTS
-from .comment_marker import GITHUB_LIMIT, marker
+from .comment_marker import GITHUB_LIMIT, marker, not_ready_heading, ready_heading
 from .github_api import GitHub
 
 FOLDER = re.compile(r"comment-(offline|cloud)-([a-z][a-z0-9-]{0,19})")  # as pull-request.yml names its artefacts
@@ -154,7 +155,7 @@ def validated(artifacts: Path, run: TriggeringRun) -> list[Comment]:
         if meta.get("cloud") is not cloud_folder:
             raise Refused(f"{folder.name}: says cloud={meta.get('cloud')!r} in an {'offline' * (not cloud_folder)}"
                           f"{'cloud' * cloud_folder} folder")
-        body = f"{marker(env)}\n{defused(provenance(run) + own_text(text, env)).strip()}\n"
+        body = f"{marker(env)}\n{defused(provenance(run) + own_text(outcome_told(text, env, run), env)).strip()}\n"
         if len(body) > GITHUB_LIMIT:
             raise Refused(f"{env}.md: {len(body)} characters, over GitHub's {GITHUB_LIMIT}")
         comments.append(Comment(number, env, body))
@@ -167,6 +168,14 @@ def own_text(text: str, env: str) -> str:
     """The rendered comment without the renderer's marker line (the poster puts its own)."""
     first, _, rest = text.partition("\n")
     return rest if first.strip() == marker(env) else text
+
+
+def outcome_told(text: str, env: str, run: TriggeringRun) -> str:
+    """A comment never says "ready to merge" while the run that rendered it failed (make test, another environment's
+    preview, a job that could not run): the preview job rendered it before the other checks ended."""
+    if run.conclusion == "success":
+        return text
+    return text.replace(ready_heading(env), not_ready_heading(env, run.id))
 
 
 def provenance(run: TriggeringRun) -> str:

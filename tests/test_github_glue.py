@@ -10,6 +10,7 @@ from fake_github import FakeGitHub
 
 from gitops import post_comments
 from gitops.comment import marker
+from gitops.comment_marker import ready_heading
 from gitops.github_api import GitHub
 from gitops.post_comments import MAX_COMMENT_BYTES, MAX_FOLDERS, Refused, TriggeringRun, post, validated
 from gitops.track_issue import report
@@ -262,6 +263,19 @@ def test_a_finished_run_is_posted_whether_or_not_a_check_failed(tmp_path, fake, 
     write_artifact(tmp_path / "artifacts", "dev")
     assert run_poster(tmp_path, fake, monkeypatch, conclusion=conclusion) == 0
     assert capsys.readouterr().out == "#7 dev: created\n"
+
+
+@pytest.mark.parametrize(("conclusion", "heading"), [
+    ("success", "## ✅ `dev`: ready to merge"),
+    ("failure", "## ❌ `dev`: not ready: this preview passed, but another check of the pull request failed (run 99)"),
+    ("timed_out", "## ❌ `dev`: not ready: this preview passed, but another check of the pull request failed (run 99)"),
+])
+def test_a_comment_never_says_ready_to_merge_while_a_check_is_red(tmp_path, fake, monkeypatch, conclusion, heading):
+    """The preview job renders its comment before make test (or a Dependabot run's other jobs) end: the poster,
+    which knows how the run ended, withdraws "ready to merge" from a failed run's comments."""
+    write_artifact(tmp_path / "artifacts", "dev", body=f"{marker('dev')}\n{ready_heading('dev')}\n\nall good\n")
+    assert run_poster(tmp_path, fake, monkeypatch, conclusion=conclusion) == 0
+    assert fake.comments[7][0]["body"].splitlines()[1] == heading
 
 
 def test_a_fork_pull_request_is_cross_checked_with_the_fork(tmp_path, github, fake):
