@@ -117,6 +117,10 @@ MUTANTS = [
            "if False:", "tests/test_rotation_order.py"),
     Mutant("workflow deploys cancelled", ".github/workflows/deploy-environment.yml", "cancel-in-progress: false",
            "cancel-in-progress: true", "tests/test_workflows.py"),
+    Mutant("workflow: a waiting deploy dropped", ".github/workflows/deploy-environment.yml",
+           "      queue: max # every waiting run", "      # every waiting run", "tests/test_workflows.py"),
+    Mutant("poster: ready to merge on a red run", "gitops/post_comments.py", '    if run.conclusion == "success":',
+           "    if True:", "tests/test_github_glue.py"),
 ]
 
 
