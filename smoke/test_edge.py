@@ -93,16 +93,15 @@ def test_catalog_is_served_from_the_edge_cache(edge, record):
     expect(isinstance(models, list) and models and all({"name", "backend", "example"} <= set(m) for m in models),
            "a catalog of models, each with name, backend and example", first.response)
     # repeated over the same kept-alive connection: a new connection may reach another edge location, whose
-    # cache is its own; a hit is judged from X-Cache, at the edge location of the first answer
-    pop = first.response.headers.get("x-amz-cf-pop")
+    # cache is its own; a hit is judged from X-Cache, and told with its edge location and Age
     repeats = []
     for _ in range(CACHE_REPEATS):
         repeats.append(edge.get("/models"))
-        if is_cache_hit(repeats[-1].response) and repeats[-1].response.headers.get("x-amz-cf-pop") == pop:
+        if is_cache_hit(repeats[-1].response):
             break
     hit = repeats[-1] if is_cache_hit(repeats[-1].response) else None
     record(detail=f"{len(models)} models; {cache_state(hit.response)}, repeat {len(repeats)}" if hit else "",
-          latency=f"{hit.ms:.0f} ms (hit)" if hit else "")
+           latency=f"{hit.ms:.0f} ms (hit)" if hit else "")
     expect(hit is not None, f"X-Cache: Hit from cloudfront (or RefreshHit) within {CACHE_REPEATS} repeats of "
                             f"GET /models on one connection (first answer: {cache_state(first.response)})",
            repeats[-1].response)
@@ -116,18 +115,18 @@ def test_model_answers_its_example(edge, warm_ups, record, model_spec):
     try:
         for answer in answers:
             expect_predictions(answer.response, model_spec, f"200 for the catalog's example of {name}")
-        # a cached answer replays the request id of the answer it copies: two calls, two ids
+        # never from a cache, the edge's or any other on the way: an answer from a cache repeats the request id
+        # API Gateway gave the answer it copies (and one replayed by a cache in front of the edge even says
+        # "X-Cache: Miss from cloudfront", as stored): two calls, two ids
         ids = [a.response.headers.get("x-amzn-RequestId") for a in answers]
-        expect(all(ids) and ids[0] != ids[1], "two distinct x-amzn-RequestId for two identical POSTs (an answer "
-                                              "from a cache repeats the id it was stored with)", answers[1].response,
+        expect(all(ids) and ids[0] != ids[1], "two distinct x-amzn-RequestId for two identical POSTs (a POST is "
+                                              "never answered from a cache)", answers[1].response,
                note=f"the first answer's id: {ids[0]}")
-        for answer in answers:
-            expect(not is_cache_hit(answer.response), "a POST never answered from the edge cache", answer.response)
     except AssertionError as failure:
         raise AssertionError(f"{failure} ({warm.describe()})") from None
     count = len(example["instances"])
     record(detail=f"{count} instances → {count} predictions, not cached (2 distinct request ids); {warm.describe()}",
-          latency=f"{answers[0].ms:.0f} ms")
+           latency=f"{answers[0].ms:.0f} ms")
 
 
 def expect_predictions(answer: requests.Response, model: dict, expected_status: str) -> None:
@@ -274,7 +273,7 @@ def latency_check(record, budget, samples_ms: list[float], label: str, warmed: s
     verdict = judge(samples_ms, budget)
     n = len(samples_ms)
     record(detail=f"{n} requests{warmed}; judged: {verdict.judged} (budget: {budget.source})",
-          latency=verdict.figures)
+           latency=verdict.figures)
     if not verdict.judgeable:
         pytest.skip(f"{n} requests are too few to judge {label} against its budget (the median needs "
                     f"≥ {MIN_FOR_MEDIAN}; --samples)")
@@ -297,9 +296,9 @@ def test_inference_latency_within_budget(edge, model_spec, warm_ups, budgets, sa
     name = model_spec["name"]
     if not has_api_key:
         pytest.skip(NO_KEY)
-    warm = warm_ups.of(model_spec)
+    warm_ups.of(model_spec)
     timings = [edge.post(f"/models/{name}/predict", json=model_spec["example"]) for _ in range(samples)]
     for timed in timings:
         expect(timed.response.status_code == 200, f"200 from POST /models/{name}/predict", timed.response)
     latency_check(record, model_budget(budgets, name, model_spec.get("backend", "")), [t.ms for t in timings],
-                  f"POST /models/{name}/predict", " after a warm-up" if warm.calls else "")
+                  f"POST /models/{name}/predict", " after a warm-up")

@@ -60,6 +60,8 @@ FAULTS = {
     "stale_catalog": f"every edge location keeps a catalog cached {STALE_AGE_SECONDS} s ago, before the deploy "
                      "that added sentiment and removed retired",
     "cached_post": "the edge caches POST answers",
+    "post_replayed_verbatim": "a cache in front of the edge (a caching proxy on the way) replays POST answers as "
+                              "it stored them, X-Cache: Miss from cloudfront included",
     "wrong_prediction_count": "one prediction short",
     "wrong_model_name": "the answer names another model",
     "bad_input_5xx": "a malformed body gets a 502",
@@ -412,7 +414,7 @@ class EdgeHandler(JsonHandler):
             return self.cloudfront_error(403, WAF_BLOCK_PAGE)
         standin.elapsed()  # the conditions of the run begin with its first request
         cacheable = (method == "GET" and self.route_path in CACHED_PATHS) or \
-                    (method == "POST" and "cached_post" in self.faults)
+                    (method == "POST" and bool({"cached_post", "post_replayed_verbatim"} & self.faults))
         if "uncached_catalog" in self.faults and self.route_path == "/models":
             cacheable = False
         key = (method, self.route_path) + ((body,) if method == "POST" else ())  # the cache key: no query string
@@ -421,6 +423,8 @@ class EdgeHandler(JsonHandler):
             cached = cache.get(key) if cacheable else None
         now = time.monotonic()
         if cached and now < cached.expires_at:
+            if method == "POST" and "post_replayed_verbatim" in self.faults:
+                return self.send(cached.status, cached.data, cached.headers)
             hit = {"X-Cache": "Hit from cloudfront", "Age": str(int(now - cached.stored_at))}
             return self.send(cached.status, cached.data, {**cached.headers, **hit, **self.edge_headers(),
                                                           **self.security(cached.status)})
@@ -431,11 +435,11 @@ class EdgeHandler(JsonHandler):
             if unreachable:
                 return self.cloudfront_error(502, ORIGIN_UNREACHABLE_PAGE)
         status, headers, data = self.forward(method, body)
+        headers = {**headers, "X-Cache": "Miss from cloudfront", **self.edge_headers(), **self.security(status)}
         if cacheable and status == 200:
             with standin.lock:
                 cache[key] = Cached(now, now + CACHE_TTL, status, headers, data)
-        self.send(status, data, {**headers, "X-Cache": "Miss from cloudfront", **self.edge_headers(),
-                                 **self.security(status)})
+        self.send(status, data, headers)
 
     def edge_headers(self) -> dict:
         return {"Via": f"1.1 {uuid.uuid4().hex}.cloudfront.net (CloudFront)", "X-Amz-Cf-Pop": self.pop,

@@ -106,7 +106,7 @@ def test_the_healthy_stand_in_passes_every_check(healthy):
     assert "(retried)" not in run.summary
 
 
-# fault → (the checks it must fail, text each failure must contain), in FAULTS order
+# fault → (the checks it must fail, text each failure must contain: one, several, or one per check), in FAULTS order
 EXPECTED = {
     "no_redirect": ({"test_plain_http_redirects_to_https"}, "expected 301 with Location https://127.0.0.1:"),
     # every check that reaches the edge over TLS fails with it (the plain-HTTP redirect and the plan do not)
@@ -119,6 +119,13 @@ EXPECTED = {
     # a cached answer replays its request id, and even reaches a caller without a key or with another model's key
     "cached_post": (PREDICTS | {"test_predict_without_a_consumer_key_is_refused",
                                 "test_restricted_key_is_refused_on_another_model"}, "; got 200 OK"),
+    # replayed as stored, X-Cache says Miss: only the repeated request id gives the replay away
+    "post_replayed_verbatim": (PREDICTS | {"test_predict_without_a_consumer_key_is_refused",
+                                           "test_restricted_key_is_refused_on_another_model"},
+                               {**dict.fromkeys(PREDICTS, "expected two distinct x-amzn-RequestId for two identical "
+                                                          "POSTs"),
+                                "test_predict_without_a_consumer_key_is_refused": "; got 200 OK",
+                                "test_restricted_key_is_refused_on_another_model": "; got 200 OK"}),
     "wrong_prediction_count": (PREDICTIONS, "predictions, one per instance; got 200 OK"),
     "wrong_model_name": (PREDICTIONS, 'expected "model": '),
     "bad_input_5xx": (MALFORMED, "got 502 Bad Gateway"),
@@ -172,7 +179,9 @@ def test_each_fault_fails_its_own_check(tmp_path, fault):
         run = run_smoke(tmp_path, standin, *selection)
     assert run.status == 1, run.output[-3000:]
     assert set(run.failed) == expected_failures, run.output[-3000:]
-    for message in (messages,) if isinstance(messages, str) else messages:
+    if isinstance(messages, dict):  # check → its message
+        assert all(messages[check] in text for check, text in run.failed.items()), run.failed
+    for message in (messages,) if isinstance(messages, str) else () if isinstance(messages, dict) else messages:
         assert all(message in text for text in run.failed.values()), run.failed
     for key in (standin.api_key, standin.restricted_key):  # not even in a failure message
         assert key not in run.output + run.summary + run.junit
