@@ -18,6 +18,7 @@ from gitops.plan_mocks import Secret, api_key_value
 from ml_edge.stack import (
     BACKEND_OUTPUTS,
     CONSUMER_OUTPUTS,
+    HEARTBEAT_OUTPUT,
     OUTPUT_NAMES,
     RESTRICTED_SMOKE_OUTPUTS,
     ROTATION_OUTPUT,
@@ -193,7 +194,7 @@ def test_distribution_serves_http2_and_http3_with_the_configured_price_class(pla
 
 def test_stack_outputs_are_exactly_the_contract_names(plan):
     assert OUTPUT_NAMES == ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
-    optional = [*RESTRICTED_SMOKE_OUTPUTS, *BACKEND_OUTPUTS, ROTATION_OUTPUT]
+    optional = [*RESTRICTED_SMOKE_OUTPUTS, *BACKEND_OUTPUTS, ROTATION_OUTPUT, HEARTBEAT_OUTPUT]
     assert tuple(name for name in plan.outputs if name not in optional) == OUTPUT_NAMES + CONSUMER_OUTPUTS
     assert plan.outputs[ROTATION_OUTPUT] == {"send": plan.config.origin_secret.send,
                                              "accept": plan.config.origin_secret.accept,
@@ -428,3 +429,17 @@ def test_alias_records_take_over_records_made_by_hand(plans):
     exists' (Route 53 ChangeResourceRecordSets CREATE), so the records are written with UPSERT."""
     for record in plans["prod"].of_type("aws:route53/record:Record"):
         assert record.inputs["allowOverwrite"] is True
+
+
+
+def test_a_silent_smoke_schedule_is_noticed(plan):
+    """GitHub's scheduled runs are best-effort and are disabled after 60 days without repository activity (GitHub
+    Actions docs, "Disabling and enabling a workflow"): the environment alarms when no passing smoke run was
+    published for smokeHeartbeatHours, counting missing data as breaching (issue 18, item 11)."""
+    alarm = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs
+    assert (alarm["namespace"], alarm["metricName"]) == ("ml-edge", "SmokePassed")
+    assert alarm["dimensions"] == {"Environment": plan.environment}
+    assert alarm["treatMissingData"] == "breaching"
+    assert (alarm["comparisonOperator"], alarm["threshold"]) == ("LessThanThreshold", 1)
+    assert alarm["period"] * alarm["evaluationPeriods"] == plan.config.smoke_heartbeat_hours * 3600
+    assert plan.outputs[HEARTBEAT_OUTPUT] == alarm["name"]

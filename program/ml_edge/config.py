@@ -288,6 +288,7 @@ class EnvConfig(_Strict):
     consumers: list[Consumer] = Field(min_length=1, max_length=200)
     smoke_consumer: str | None = None
     smoke_restricted_consumer: str | None = None
+    smoke_heartbeat_hours: int = Field(3, ge=1, le=24)  # no passing smoke run for this long: the alarm fires
 
     @field_validator("region")
     @classmethod

@@ -33,6 +33,8 @@ NAME_LIMITS: dict[str, NameLimit] = {
     "aws:wafv2/webAcl:WebAcl": NameLimit("name", 128, "WAFV2 CreateWebACL: Name, 1-128 characters"),
     "aws:cloudfront/cachePolicy:CachePolicy": NameLimit("name", 128, "CloudFront CachePolicyConfig: Name, "
                                                                      "up to 128 characters"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": NameLimit("name", 255, "CloudWatch PutMetricAlarm: AlarmName, "
+                                                                     "1-255 characters"),
 }
 
 

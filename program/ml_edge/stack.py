@@ -8,6 +8,7 @@ from .config import EnvConfig
 from .consumers import Consumers
 from .edge import Edge
 from .origin_secret import OriginSecret
+from .smoke_heartbeat import SmokeHeartbeat
 from .usage_plans import UsagePlans
 
 OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
@@ -15,6 +16,7 @@ OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "mod
 CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
 # what is deployed, for the deploy's and the pull request's rotation-order check (names of slots only, no secret)
 ROTATION_OUTPUT = "originSecretRotation"
+HEARTBEAT_OUTPUT = "smokeHeartbeatAlarm"  # the alarm that fires when no smoke run passed for a while
 RESTRICTED_SMOKE_OUTPUTS = ("smokeRestrictedApiKey", "smokeRestrictedModels")
 # with HTTP model servers: the PEM the stage presents, and every issued one with its expiry (public, not secret)
 BACKEND_OUTPUTS = ("backendClientCertificate", "backendClientCertificates")
@@ -39,6 +41,7 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
         "consumerKeyIds": consumers.key_ids,
         "consumerPlans": pulumi.Output.from_input(usage.plans),
         ROTATION_OUTPUT: pulumi.Output.from_input(cfg.origin_secret.model_dump(by_alias=True)),
+        HEARTBEAT_OUTPUT: SmokeHeartbeat(f"{prefix}-smoke-heartbeat", cfg).alarm_name,
     }
     if cfg.smoke_consumer is not None:
         outputs["smokeApiKey"] = consumers.key_value(cfg.smoke_consumer)

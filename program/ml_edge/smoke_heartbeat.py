@@ -1,0 +1,48 @@
+"""SmokeHeartbeat: the environment notices when its edge smoke suite stops passing, or stops running.
+
+GitHub's scheduled runs are best-effort (a run may be dropped) and are disabled after 60 days without activity
+in the repository: a silent schedule would be a missed outage. Every smoke run publishes one data point
+(gitops/smoke_run.py: 1 when it passed, 0 when it failed); the alarm fires when no passing run has been seen for
+`ml-edge:smokeHeartbeatHours` hours, missing data counting as a failure.
+
+inputs   EnvConfig
+creates  a CloudWatch metric alarm on the metric METRIC of NAMESPACE, dimension Environment=<env>
+outputs  alarm_name
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from . import naming
+from .config import EnvConfig
+
+NAMESPACE = "ml-edge"
+METRIC = "SmokePassed"
+DIMENSION = "Environment"
+PERIOD_SECONDS = 3600
+
+
+class SmokeHeartbeat(pulumi.ComponentResource):
+    alarm_name: pulumi.Output[str]
+
+    def __init__(self, name: str, cfg: EnvConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-edge:index:SmokeHeartbeat", name, None, opts)
+        hours = cfg.smoke_heartbeat_hours
+        alarm = aws.cloudwatch.MetricAlarm(
+            name,
+            name=f"{naming.stack_prefix(cfg.environment)}-smoke-heartbeat",
+            alarm_description=f"ml-edge {cfg.environment}: no passing edge smoke run in {hours} h (failing, or the "
+                              f"scheduled run stopped: GitHub drops or disables schedules)",
+            namespace=NAMESPACE,
+            metric_name=METRIC,
+            dimensions={DIMENSION: cfg.environment},
+            statistic="Maximum",
+            period=PERIOD_SECONDS,
+            evaluation_periods=hours,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="breaching",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.alarm_name = alarm.name
+        self.register_outputs({"alarm_name": self.alarm_name})
