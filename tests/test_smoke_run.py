@@ -174,8 +174,9 @@ def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"smoke-testing dev: edge {standin.edge_url}" in result.stderr
-    # the key's plan is reported only when known; the restricted key's two checks need that key
-    assert "✅ 14 checks passed, 3 skipped" in result.stdout
+    # the key's plan is reported only when known; the restricted key's two checks need that key; the deployed
+    # models are not known without the stack, and 3 samples are too few to judge a latency
+    assert "✅ 12 checks passed, 7 skipped" in result.stdout
 
 
 # A key with the characters that escaping changes (XML, Python repr, a Markdown table cell): each file holds it in
