@@ -12,7 +12,8 @@ origin  API Gateway behind its regional WAF, TLS only. The guard first: no or a 
         WAF's custom 403 ({"message": "Forbidden"}, Cache-Control: no-store). Then /v1/health, /v1/models and
         /v1/models/{model}/predict, which checks the consumer key first (403, also on a model outside the key's
         list), then the body (400), then calls the backend: iris is the real reference-model handler, sentiment
-        a KServe-like server mapped onto the contract. Every answer has an x-amzn-RequestId; the API's own
+        a KServe V1 server as API Gateway maps it onto the contract (kserve_unmapped: as
+        passed through unmapped). Every answer has an x-amzn-RequestId; the API's own
         errors carry x-amzn-ErrorType and Cache-Control: no-store, like the gateway responses.
 
 `faults` injects misbehaviours (FAULTS: each must fail its own check) and real-world conditions users are fine
@@ -64,6 +65,8 @@ FAULTS = {
                               "it stored them, X-Cache: Miss from cloudfront included",
     "wrong_prediction_count": "one prediction short",
     "wrong_model_name": "the answer names another model",
+    "kserve_unmapped": "sentiment's KServe V1 answer passed through as is (an HTTP proxy integration): "
+                       "{\"predictions\": [...]} without \"model\"",
     "bad_input_5xx": "a malformed body gets a 502",
     "unknown_model_403": "an unknown model gets API Gateway's default 403",
     "missing_hsts": "no Strict-Transport-Security header",
@@ -87,6 +90,8 @@ CONDITIONS = {
                   f"{COLD_START_SECONDS * 1000:.0f} ms)",
     "stale_catalog_briefly": f"the edge's cached catalog predates the deploy and expires {STALE_BRIEFLY_SECONDS} s "
                              "after the first request",
+    "refresh_hit": "every cached copy is stale at once and the origin confirms it (a conditional request): the "
+                   "edge serves it as `X-Cache: RefreshHit from cloudfront`",
 }
 REDIRECTED_PATHS = ("/health", "/models")  # redirect-to-https; every other behaviour allows POST: https-only
 CACHED_PATHS = ("/health", "/models")
@@ -333,6 +338,8 @@ class OriginHandler(JsonHandler):
             payload["predictions"] = payload["predictions"][:-1]
         if status == 200 and "wrong_model_name" in self.faults:
             payload["model"] = "other"
+        if status == 200 and name == "sentiment" and "kserve_unmapped" in self.faults:
+            payload = {"predictions": payload["predictions"]}
         if status != 200:
             return self.gateway_error(status, payload.get("message", ""), "BadRequestException")
         self.send(status, payload, origin_headers())
@@ -425,7 +432,8 @@ class EdgeHandler(JsonHandler):
         if cached and now < cached.expires_at:
             if method == "POST" and "post_replayed_verbatim" in self.faults:
                 return self.send(cached.status, cached.data, cached.headers)
-            hit = {"X-Cache": "Hit from cloudfront", "Age": str(int(now - cached.stored_at))}
+            state = "RefreshHit from cloudfront" if "refresh_hit" in self.faults else "Hit from cloudfront"
+            hit = {"X-Cache": state, "Age": str(int(now - cached.stored_at))}
             return self.send(cached.status, cached.data, {**cached.headers, **hit, **self.edge_headers(),
                                                           **self.security(cached.status)})
         if "fresh_deploy" in self.faults:

@@ -128,6 +128,9 @@ EXPECTED = {
                                 "test_restricted_key_is_refused_on_another_model": "; got 200 OK"}),
     "wrong_prediction_count": (PREDICTIONS, "predictions, one per instance; got 200 OK"),
     "wrong_model_name": (PREDICTIONS, 'expected "model": '),
+    # item 1: a stock KServe V1 server's answer, not mapped onto the contract by API Gateway
+    "kserve_unmapped": ({"test_model_answers_its_example[sentiment]"},
+                        'expected "model": "sentiment" in the answer; got 200 OK; body \'{"predictions": ['),
     "bad_input_5xx": (MALFORMED, "got 502 Bad Gateway"),
     "unknown_model_403": ({"test_unknown_model_gets_404"}, "Missing Authentication Token"),
     "missing_hsts": ({"test_answers_are_json_with_hsts"}, "expected a Strict-Transport-Security header from GET"),
@@ -219,6 +222,15 @@ def test_stale_catalog_briefly_scenario(fine_conditions):
     assert run.passed == ALL_CHECKS and "(retried)" not in run.summary
     assert "| GET /models lists the deployed models | ✅ pass | iris, sentiment, on read 2 (read 1: the edge's " \
            "catalog lacks sentiment and lists retired, not deployed" in run.summary
+
+
+def test_refresh_hit_scenario(tmp_path):
+    """A stale copy the origin confirmed is served from the edge as much as a Hit (X-Cache: RefreshHit)."""
+    with StandIn({"refresh_hit"}) as standin:
+        run = run_smoke(tmp_path, standin, "-k", "cached_at_the_edge or served_from_the_edge_cache")
+    assert run.status == 0, run.output[-3000:]
+    assert run.passed == {"test_catalog_is_served_from_the_edge_cache"}
+    assert "| ✅ pass | 2 models; RefreshHit from cloudfront at " in run.row("GET /models cached at the edge")
 
 
 def test_cold_start_scenario(fine_conditions):
