@@ -408,6 +408,19 @@ def test_the_smoke_results_are_uploaded_after_smoke_run_scrubbed_them():
     assert "--wait-ready" in next(s["run"] for s in deploy_jobs()["smoke"]["steps"] if "smoke_run" in s.get("run", ""))
 
 
+def test_every_smoke_run_publishes_the_heartbeat_with_the_role_that_may():
+    """The SmokeHeartbeat alarm (issue 18, item 11) hears from every run, after a deploy and every hour: each smoke
+    step asks gitops.smoke_run for --heartbeat, in a job holding the observe role (cloudwatch:PutMetricData on the
+    ml-edge namespace, tests/test_bootstrap_policies.py) and its region."""
+    for workflow, job in (("deploy-environment.yml", deploy_jobs()["smoke"]),
+                          ("smoke.yml", load("smoke.yml")["jobs"]["smoke"])):
+        steps = job["steps"]
+        (run,) = index(steps, runs("gitops.smoke_run"))
+        assert "--heartbeat" in steps[run]["run"].split(), workflow
+        (credentials,) = index(steps, uses("aws-actions/configure-aws-credentials@"))
+        assert credentials < run and job["permissions"]["id-token"] == "write", workflow
+
+
 def git_repository_with_one_commit(path: Path, committed: int) -> Path:
     stamp = f"@{committed} +0000"
     identity = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
