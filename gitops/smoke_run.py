@@ -6,6 +6,12 @@ SMOKE_RESTRICTED_API_KEY and SMOKE_RESTRICTED_MODELS otherwise), handed to the s
 a command line; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs;
 78 when the stack would be read but a setup step is missing and EDGE_URL / ORIGIN_URL are not given instead).
 
+The stack's `models` output goes to the suite as the deployed models (SMOKE_EXPECTED_MODELS, unless that is set):
+every deployed model is tested whatever the edge's cached catalog lists, and the catalog is compared with it.
+With --heartbeat, the run then publishes the SmokeHeartbeat metric (gitops/smoke_heartbeat.py: 1 passed, 0 failed)
+in the stack's region (`aws:region` of its stack file); a failure to publish is reported, the exit status stays the
+suite's.
+
 Before the stack is read (with the CLI found), gitops/preflight.py checks the environment is set up; when it is
 not, the stack is not read: EDGE_URL / ORIGIN_URL are used if given, else the run stops naming the missing step.
 
@@ -20,9 +26,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from . import preflight, pulumi_cli
-from .environments import ENVIRONMENTS_DIR, ROOT
+from . import preflight, pulumi_cli, smoke_heartbeat
+from .environments import ENVIRONMENTS_DIR, ROOT, EnvironmentNotFound, read_stack_config
 from .pulumi_cli import stack_name, stack_outputs
 from .stack_secrets import StackSecrets
 
@@ -53,13 +60,21 @@ class NoUrls(LookupError):
     pass
 
 
-def stack_urls(stack: str) -> tuple[str, str] | None:
-    """edgeUrl and originUrl of a stack, or None when the Pulumi CLI is missing or cannot tell."""
+class Target(NamedTuple):
+    edge: str
+    origin: str
+    source: str
+    outputs: dict  # the stack's public outputs ({} when the URLs came from the environment)
+
+
+def stack_target(stack: str) -> Target | None:
+    """edgeUrl and originUrl of a stack (with its other outputs), or None when the Pulumi CLI is missing or cannot
+    tell."""
     outputs = stack_outputs(stack)
     if outputs is None:
         return None
     if outputs.get("edgeUrl") and outputs.get("originUrl"):
-        return outputs["edgeUrl"], outputs["originUrl"]
+        return Target(outputs["edgeUrl"], outputs["originUrl"], f"pulumi stack output of {stack}", outputs)
     print(f"stack {stack} has no edgeUrl/originUrl outputs (not deployed yet?)", file=sys.stderr)
     return None
 
@@ -89,17 +104,44 @@ def as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def resolve_urls(env: str, stack: str, read_stack: bool = True) -> tuple[str, str, str]:
-    found = stack_urls(stack) if read_stack else None
+def resolve_urls(env: str, stack: str, read_stack: bool = True) -> Target:
+    found = stack_target(stack) if read_stack else None
     if found:
-        return (*found, f"pulumi stack output of {stack}")
+        return found
     edge, origin = os.environ.get("EDGE_URL"), os.environ.get("ORIGIN_URL")
     if edge and origin:
-        return edge, origin, "EDGE_URL and ORIGIN_URL"
+        return Target(edge, origin, "EDGE_URL and ORIGIN_URL", {})
     raise NoUrls(f"no URLs to test for {env}: the Pulumi CLI is not available or has no outputs for stack "
                  f"{stack}, and EDGE_URL / ORIGIN_URL are not both set. Either log in to Pulumi "
                  f"(pulumi login; the stack must be deployed) or run: EDGE_URL=https://… ORIGIN_URL=https://… "
                  f"make smoke ENV={env}")
+
+
+def deployed_models(outputs: dict) -> dict[str, str]:
+    """SMOKE_EXPECTED_MODELS from the stack's `models` output, when it has one."""
+    models = outputs.get("models")
+    if not isinstance(models, list) or not models:
+        return {}
+    print(f"deployed models (the stack's `models` output): {', '.join(map(str, models))}", file=sys.stderr)
+    return {"SMOKE_EXPECTED_MODELS": as_text(models)}
+
+
+def heartbeat_region(env: str, environments_dir: Path = ENVIRONMENTS_DIR) -> str | None:
+    """Where the SmokeHeartbeat alarm lives: the stack's `aws:region` (its stack file), else AWS_REGION."""
+    try:
+        region = read_stack_config(env, environments_dir).values.get("aws:region")
+    except EnvironmentNotFound:
+        region = None
+    return region or os.environ.get("AWS_REGION") or None
+
+
+def publish_heartbeat(env: str, passed: bool) -> None:
+    region = heartbeat_region(env)
+    if region is None:
+        print(f"error: the smoke heartbeat was not published: no aws:region in {env}'s stack file and no AWS_REGION",
+              file=sys.stderr)
+        return
+    smoke_heartbeat.publish(env, region, passed)
 
 
 def smoke_command(env: str, edge: str, origin: str, extra: list[str],
@@ -153,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make smoke", description=__doc__)
     parser.add_argument("--env", default="dev")
     parser.add_argument("--stack", help="Pulumi stack name (default: PULUMI_STACK_PREFIX + the environment name)")
+    parser.add_argument("--heartbeat", action="store_true",
+                        help="after the suite, publish the SmokeHeartbeat metric (1 passed, 0 failed; AWS credentials)")
     args, extra = parser.parse_known_args(argv)
     reads_stack = pulumi_cli.find_pulumi() is not None
     refusal = preflight.refused(args.env, "the smoke suite", f"{args.env}-observe",
@@ -163,20 +207,27 @@ def main(argv: list[str] | None = None) -> int:
     if refusal:
         print(f"not reading the stack ({refusal.splitlines()[0]}): using EDGE_URL and ORIGIN_URL", file=sys.stderr)
     try:
-        edge, origin, source = resolve_urls(args.env, args.stack or stack_name(args.env), read_stack=not refusal)
+        target = resolve_urls(args.env, args.stack or stack_name(args.env), read_stack=not refusal)
     except NoUrls as error:
         print(f"error: {error}", file=sys.stderr)
         return NO_URLS
-    print(f"smoke-testing {args.env}: edge {edge}, origin {origin} (from {source})", file=sys.stderr)
+    print(f"smoke-testing {args.env}: edge {target.edge}, origin {target.origin} (from {target.source})",
+          file=sys.stderr)
     environment = dict(os.environ)
-    if source.startswith("pulumi"):  # a key given in the environment wins over the stack's
+    if target.outputs:  # a value given in the environment wins over the stack's
+        if not environment.get("SMOKE_EXPECTED_MODELS"):
+            environment.update(deployed_models(target.outputs))
         wanted = [key for key in STACK_KEYS if not environment.get(key.key_variable)]
         environment.update(stack_keys(args.stack or stack_name(args.env), wanted))
     keys = StackSecrets(handed_keys(extra, environment))
     try:
-        return subprocess.run(smoke_command(args.env, edge, origin, extra), cwd=ROOT, env=environment).returncode
+        status = subprocess.run(smoke_command(args.env, target.edge, target.origin, extra), cwd=ROOT,
+                                env=environment).returncode
     finally:
         scrub_files(written_files(extra, environment), keys)
+    if args.heartbeat:
+        publish_heartbeat(args.env, passed=status == 0)
+    return status
 
 
 if __name__ == "__main__":
