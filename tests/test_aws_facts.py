@@ -437,7 +437,7 @@ def test_a_silent_smoke_schedule_is_noticed(plan):
     Actions docs, "Disabling and enabling a workflow"): the environment alarms when no passing smoke run was
     published for smokeHeartbeatHours, counting missing data as breaching (issue 18, item 11)."""
     alarm = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs
-    assert (alarm["namespace"], alarm["metricName"]) == ("ml-edge", "SmokePassed")
+    assert (alarm["namespace"], alarm["metricName"]) == (f"ml-edge/{plan.environment}", "SmokePassed")
     assert alarm["dimensions"] == {"Environment": plan.environment}
     assert alarm["treatMissingData"] == "breaching"
     assert (alarm["comparisonOperator"], alarm["threshold"]) == ("LessThanThreshold", 1)

@@ -409,10 +409,7 @@ UNSCOPED = {
     "WaitForTheChange": "Route 53 names changes by id",
     "NoResourceLevel": "actions AWS authorises on * only",
     "WhoAmI": "sts:GetCallerIdentity",
-    # a residue: the namespace is every environment's (the alarm tells them apart by the Environment dimension, and
-    # IAM has no condition key for a dimension), so one environment's observe role could publish another's heartbeat
-    # and silence that alarm; it cannot hide a failing run, which opens its issue
-    "SmokeHeartbeat": "cloudwatch:PutMetricData is authorised on * only; pinned to the ml-edge namespace",
+    "SmokeHeartbeat": "cloudwatch:PutMetricData is authorised on * only; pinned to the environment's namespace",
 }
 
 
@@ -689,8 +686,9 @@ def test_the_observe_role_publishes_only_the_smoke_heartbeat(shared_account, env
     role: PutMetricData has no resource-level permission, so the namespace condition is the whole restriction
     (cloudwatch:namespace, Service Authorization Reference for CloudWatch); the guard denies any other namespace
     even were a broader grant attached."""
-    from gitops.smoke_heartbeat import NAMESPACE
+    from gitops.smoke_heartbeat import namespace
 
+    NAMESPACE = namespace(env)  # noqa: N806
     role = f"ml-edge-observe-{env}"
     assert shared_account.may(role, HEARTBEAT, "*", **{"cloudwatch:namespace": NAMESPACE})
     assert not shared_account.may(role, HEARTBEAT, "*", **{"cloudwatch:namespace": "AWS/ApiGateway"})
@@ -704,6 +702,8 @@ def test_the_observe_role_publishes_only_the_smoke_heartbeat(shared_account, env
         assert not allowed(broad + shared_account.statements(role), action, "*"), action
     for kind in ("deploy", "preview") if env != "prod" else ("deploy",):
         assert not shared_account.may(f"ml-edge-{kind}-{env}", HEARTBEAT, "*", **{"cloudwatch:namespace": NAMESPACE})
+    for other in set(ENVS) - {env}:  # IAM has no condition key for a dimension: the namespace keeps them apart
+        assert not shared_account.may(role, HEARTBEAT, "*", **{"cloudwatch:namespace": namespace(other)}), other
 
 
 @pytest.mark.parametrize("kind", ["deploy", "observe", "preview"])
