@@ -9,7 +9,7 @@ gitops.pr_preview replaces every secret value of the stack in its output before 
 from .comment_marker import GITHUB_LIMIT, marker
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OfflineResult
 from .policy_check import PolicyOutcome
-from .pulumi_cli import CliRun
+from .pulumi_cli import EXIT_CODES, CliRun
 from .render import mask, render_plan
 
 LIMIT = GITHUB_LIMIT - 1_536  # room for the marker, footers and multi-byte characters
@@ -69,8 +69,11 @@ def _heading(offline: OfflineResult, cloud: CliRun | None) -> str:
 
 def _changes(offline: OfflineResult, cloud: CliRun | None, skipped: str) -> str:
     if cloud is not None:
+        if cloud.status in EXIT_CODES and cloud.status != 0:
+            return (f"**Changes:** unknown: `pulumi preview` failed (exit {cloud.status}: {EXIT_CODES[cloud.status]}; "
+                    f"its output is below).")
         if cloud.status != 0:
-            return "**Changes:** unknown: `pulumi preview` failed (its output is below)."
+            return "**Changes:** unknown: `pulumi preview` did not run (why is below)."
         if cloud.changes == 0:
             return f"**No changes:** the deployed stack already matches this change " \
                    f"({cloud.summary.get('unchanged', 0)} resources unchanged)."

@@ -14,6 +14,13 @@ The decision: deploy when anything the environment deploys changed since the com
 successful `pulumi up` (gitops/deploy_decision.py). Writes deploy=true|false to $GITHUB_OUTPUT; false exits 0
 without an up. After the up: the consumer authorizer's cache is flushed, the edge's catalog and health are
 invalidated, and the edge's name must resolve.
+
+First of all, before the stack is read with any credential, gitops/preflight.py checks the environment is set up
+(folder, state backend, the stack file's secrets provider, AWS_ROLE_ARN and AWS_REGION).
+
+Exit: 0 deployed, or nothing to deploy · 1 refused (an older commit, the rotation order) or a step after the up
+failed · the CLI's own status when `pulumi up` or the plan's preview failed · 78 a setup step is missing
+(preflight, before anything ran).
 """
 
 import argparse
@@ -30,6 +37,7 @@ from . import (
     deployed,
     edge_cache,
     edge_dns,
+    preflight,
     pulumi_cli,
     rotation,
     rotation_check,
@@ -142,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no plan at {args.plan}", file=sys.stderr)
         return 1
     env, stack = args.env, pulumi_cli.stack_name(args.env)
+    # the plan is saved with the observe role, in the <env>-observe environment
+    refusal = preflight.refused(env, "the deploy", f"{env}-observe" if args.plan_out else env)
+    if refusal:
+        preflight.report(refusal)
+        _github_file("GITHUB_OUTPUT", "deploy=false\n")
+        _github_file("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: setup missing\n\n{refusal}\n")
+        return preflight.REFUSED
     entries = deployed.history(stack)
     newer = older_than_deployed(entries, repo=REPO)
     if newer and not args.rollback:

@@ -12,6 +12,12 @@ are data from an attacker, checked before anything is posted:
   run's head repository and branch;
 - the text is defused: every `<!--` is escaped (so no hidden marker, whatever the nesting) and every @-mention
   broken, so a comment pings nobody; our own marker is added on top.
+
+Quiet and superseded runs are notices (GitHub annotations), not failures: a run that left no comment artefacts
+(nothing to preview: a docs-only pull request), a triggering run that was cancelled (a newer push superseded it)
+or skipped, and a pull request that has moved on to a newer commit or was closed since (its newer run, if any,
+comments). A pull request whose head repository or branch is not the run's is still refused.
+Exit: 0 posted, or nothing to post (a notice says why) · 1 refused.
 """
 
 import argparse
@@ -35,6 +41,9 @@ MAX_COMMENT_BYTES = 4 * GITHUB_LIMIT  # GitHub's limit in characters, each at mo
 MAX_METADATA_BYTES = 4_096
 MENTION = re.compile(r"@(?=[A-Za-z0-9])")  # @user, @org/team
 ZERO_WIDTH_SPACE = "\u200b"
+# a run that ended without finishing its previews (GitHub's workflow_run conclusions): its artefacts, if any, are
+# partial, and a newer run of the same pull request (if any) posts the comments
+NOT_FINISHED = ("cancelled", "skipped", "stale")
 
 
 class Refused(ValueError):
@@ -49,6 +58,7 @@ class TriggeringRun:
     head_branch: str
     head_repository: str  # owner/name
     repository: str  # owner/name of this repository
+    conclusion: str = "success"
 
     @property
     def from_fork(self) -> bool:
@@ -70,7 +80,8 @@ def triggering_run(event: dict) -> TriggeringRun:
     head, base = run.get("head_repository") or {}, run.get("repository") or {}
     if not (run.get("head_sha") and run.get("head_branch") and head.get("full_name") and base.get("full_name")):
         raise Refused("the workflow_run event lacks the run's head commit, branch or repositories")
-    return TriggeringRun(run.get("id", 0), run["head_sha"], run["head_branch"], head["full_name"], base["full_name"])
+    return TriggeringRun(run.get("id", 0), run["head_sha"], run["head_branch"], head["full_name"], base["full_name"],
+                         str(run.get("conclusion") or ""))
 
 
 def listed(folder: Path, limit: int) -> list[Path]:
@@ -171,15 +182,17 @@ def defused(text: str) -> str:
     return MENTION.sub("@" + ZERO_WIDTH_SPACE, text.replace("<!--", "&lt;!--"))
 
 
-def cross_checked(github: GitHub, number: int, run: TriggeringRun) -> None:
-    """The pull request is the one the run ran for: open, at its head commit, from its head repository and branch."""
+def notice(text: str) -> str:
+    """A line that GitHub Actions shows as a notice of the run (plain text elsewhere)."""
+    return f"::notice title=preview comments::{text}"
+
+
+def cross_checked(github: GitHub, number: int, run: TriggeringRun) -> str | None:
+    """The pull request is the one the run ran for: from its head repository and branch (else Refused), open and
+    at its head commit (else stale: returns why, and it gets no comment from this run)."""
     pull = github.pull_request(number)
     head = pull.get("head") or {}
     problems = []
-    if pull.get("state") != "open":
-        problems.append(f"it is {pull.get('state')!r}, not open")
-    if head.get("sha") != run.head_sha:
-        problems.append(f"it is at {head.get('sha')!r}, not at the previewed commit {run.head_sha!r}")
     if ((head.get("repo") or {}).get("full_name") or "").lower() != run.head_repository.lower():
         problems.append(f"its head repository is {(head.get('repo') or {}).get('full_name')!r}, the run's was "
                         f"{run.head_repository!r}")
@@ -187,13 +200,30 @@ def cross_checked(github: GitHub, number: int, run: TriggeringRun) -> None:
         problems.append(f"its head branch is {head.get('ref')!r}, the run's was {run.head_branch!r}")
     if problems:
         raise Refused(f"pull request #{number} is not the run's: " + "; ".join(problems))
+    if pull.get("state") != "open":
+        return f"it is {pull.get('state')!r}, not open"
+    if head.get("sha") != run.head_sha:
+        return (f"it has moved on to {str(head.get('sha'))[:12]!r} since the previewed commit {run.head_sha[:12]!r} "
+                f"(the newer commit's run comments)")
+    return None
 
 
 def post(github: GitHub, comments: list[Comment], run: TriggeringRun) -> list[str]:
+    """Each pull request on its own: a stale one is skipped with a notice, the others are posted."""
+    lines = []
     for number in sorted({c.pull_request for c in comments}):
-        cross_checked(github, number, run)
-    return [f"#{c.pull_request} {c.environment}: {github.upsert_comment(c.pull_request, marker(c.environment), c.body)}"
-            for c in comments]
+        stale = cross_checked(github, number, run)
+        if stale:
+            lines.append(notice(f"pull request #{number} gets no comment from run {run.id}: {stale}"))
+            continue
+        lines += [f"#{c.pull_request} {c.environment}: "
+                  f"{github.upsert_comment(c.pull_request, marker(c.environment), c.body)}"
+                  for c in comments if c.pull_request == number]
+    return lines
+
+
+def has_artifacts(folder: Path) -> bool:
+    return folder.is_dir() and next(folder.iterdir(), None) is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,8 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         run = triggering_run(json.loads(args.event.read_text(encoding="utf-8")))
         if run.repository.lower() != args.repo.lower():
             raise Refused(f"the run is of {run.repository!r}, this is {args.repo!r}")
-        comments = validated(args.dir, run) if args.dir.is_dir() else []
-        for line in post(GitHub(args.repo), comments, run):
+        if run.conclusion in NOT_FINISHED:
+            print(notice(f"run {run.id} of {run.head_sha[:12]} was {run.conclusion}: nothing posted (a newer run of "
+                         f"the pull request, if any, posts its comments)"))
+            return 0
+        if not has_artifacts(args.dir):
+            print(notice(f"run {run.id} left no preview comments to post (nothing to preview: no environment "
+                         f"touched, e.g. a docs-only pull request)"))
+            return 0
+        for line in post(GitHub(args.repo), validated(args.dir, run), run):
             print(line)
     except Refused as error:
         print(f"refused: {error}", file=sys.stderr)

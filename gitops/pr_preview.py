@@ -3,7 +3,8 @@ real `pulumi preview --diff`; writes the comment for the environment and fails o
 
 Writes <out>/<env>.md (the comment) and <out>/<env>.json (environment, pull request, commit, status) for the
 job that posts comments, and appends the comment to the run summary. Exit: 0 ok · 1 blocked or the preview
-failed · 2 invalid config.
+failed · 2 invalid config · 78 with --cloud, a setup step is missing (gitops/preflight.py, checked before any
+credential is used): the comment says which, and nothing was read from the cloud.
 
 The origin-secret rotation order is checked against what is deployed (the stack's originSecretRotation output)
 when the run can read the stack, else against the base branch; the comment says which. Before `pulumi preview`
@@ -17,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import deployed, pulumi_cli, rotation, stack_secrets
+from . import deployed, preflight, pulumi_cli, rotation, stack_secrets
 from .comment import render_comment
 from .environments import read_stack_config
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OK, run_offline_preview
@@ -54,10 +55,14 @@ def main(argv: list[str] | None = None) -> int:
                              "deployed cannot be read (without --cloud)")
     args = parser.parse_args(argv)
 
+    refusal = preflight.refused(args.env, "the cloud preview", f"{args.env}-preview") if args.cloud else None
+    if refusal:
+        preflight.report(refusal)
+    cloud_ready = args.cloud and not refusal
     offline = run_offline_preview(args.env)
     basis = ""
     if offline.plan is not None:
-        before, basis = rotation_before(args.env, args.base, args.cloud)
+        before, basis = rotation_before(args.env, args.base, cloud_ready)
         if before is not None:
             stack_values = read_stack_config(args.env).values
             after = json.loads(stack_values[rotation.KEY]) if rotation.KEY in stack_values else {}
@@ -65,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         if offline.rotation_problem and offline.status == OK:
             offline.status = BLOCKED
     cloud = None
-    if args.cloud and offline.status in (OK, BLOCKED):
+    if refusal:
+        cloud = pulumi_cli.CliRun(preflight.REFUSED, f"`pulumi preview` did not run: a setup step is missing.\n"
+                                                     f"{refusal}")
+    elif args.cloud and offline.status in (OK, BLOCKED):
         cloud = masked_cloud_preview(args.env)
     reason = "" if args.cloud else "a pull request from a fork, or no cloud credentials: the offline check only"
     comment = render_comment(offline, cloud, args.commit, args.run_url, reason, rotation_basis=basis)
@@ -84,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(comment + "\n")
     print(comment)
+    if refusal:
+        return preflight.REFUSED
     return 2 if status == INVALID_CONFIG else (0 if status == OK else 1)
 
 

@@ -3,7 +3,11 @@
 The URLs come from `pulumi stack output --json` when the Pulumi CLI is available, from EDGE_URL / ORIGIN_URL
 otherwise; so do the smoke consumer's key and the restricted smoke key with its models (SMOKE_API_KEY,
 SMOKE_RESTRICTED_API_KEY and SMOKE_RESTRICTED_MODELS otherwise), handed to the suite in its environment, never on
-a command line; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs).
+a command line; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs;
+78 when the stack would be read but a setup step is missing and EDGE_URL / ORIGIN_URL are not given instead).
+
+Before the stack is read (with the CLI found), gitops/preflight.py checks the environment is set up; when it is
+not, the stack is not read: EDGE_URL / ORIGIN_URL are used if given, else the run stops naming the missing step.
 
 A failing check must not put a key in an artefact: pytest prints short tracebacks (no test's arguments), and
 before this exits every key value it handed over is replaced by [secret] in every file the suite wrote (the JUnit
@@ -17,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import preflight, pulumi_cli
 from .environments import ENVIRONMENTS_DIR, ROOT
 from .pulumi_cli import stack_name, stack_outputs
 from .stack_secrets import StackSecrets
@@ -84,8 +89,8 @@ def as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def resolve_urls(env: str, stack: str) -> tuple[str, str, str]:
-    found = stack_urls(stack)
+def resolve_urls(env: str, stack: str, read_stack: bool = True) -> tuple[str, str, str]:
+    found = stack_urls(stack) if read_stack else None
     if found:
         return (*found, f"pulumi stack output of {stack}")
     edge, origin = os.environ.get("EDGE_URL"), os.environ.get("ORIGIN_URL")
@@ -149,8 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", default="dev")
     parser.add_argument("--stack", help="Pulumi stack name (default: PULUMI_STACK_PREFIX + the environment name)")
     args, extra = parser.parse_known_args(argv)
+    reads_stack = pulumi_cli.find_pulumi() is not None
+    refusal = preflight.refused(args.env, "the smoke suite", f"{args.env}-observe",
+                                runs_the_program=False) if reads_stack else None
+    if refusal and not (os.environ.get("EDGE_URL") and os.environ.get("ORIGIN_URL")):
+        preflight.report(refusal)
+        return preflight.REFUSED
+    if refusal:
+        print(f"not reading the stack ({refusal.splitlines()[0]}): using EDGE_URL and ORIGIN_URL", file=sys.stderr)
     try:
-        edge, origin, source = resolve_urls(args.env, args.stack or stack_name(args.env))
+        edge, origin, source = resolve_urls(args.env, args.stack or stack_name(args.env), read_stack=not refusal)
     except NoUrls as error:
         print(f"error: {error}", file=sys.stderr)
         return NO_URLS

@@ -65,27 +65,42 @@ class StackSecrets:
         return replaced(text, self.forms)
 
 
-def read(stack: str) -> StackSecrets | None:
-    """The stack's secret values, or None when they cannot be read (no CLI, no stack, no right to decrypt):
-    then nothing from the stack may be shown."""
+@dataclass(frozen=True)
+class Unreadable:
+    """Why a stack's secrets could not be read: the failing CLI's exit status (1 when it is not the CLI's) and
+    its error."""
+    status: int
+    reason: str
+
+
+def load(stack: str) -> "StackSecrets | Unreadable":
+    """The stack's secret values, or why they cannot be read (no CLI, no stack, no right to decrypt): then nothing
+    from the stack may be shown."""
     pulumi = find_pulumi()
     if pulumi is None:
         print("no Pulumi CLI: the stack's secrets cannot be read", file=sys.stderr)
-        return None
+        return Unreadable(1, "no Pulumi CLI")
     exported = subprocess.run([pulumi, "stack", "export", "--show-secrets", "--stack", stack], cwd=PROGRAM_DIR,
                               capture_output=True, text=True, timeout=300)
     if exported.returncode != 0:
-        print(f"pulumi stack export --stack {stack} failed: {exported.stderr.strip()[:300]}", file=sys.stderr)
-        return None
+        error = exported.stderr.strip()[:300]
+        print(f"pulumi stack export --stack {stack} failed: {error}", file=sys.stderr)
+        return Unreadable(exported.returncode, f"`pulumi stack export` exited {exported.returncode}: {error}")
     public, shown = stack_outputs(stack), stack_outputs(stack, show_secrets=True)
     if public is None or shown is None:
-        return None
+        return Unreadable(1, "`pulumi stack output` failed")
     try:
         values = export_secrets(json.loads(exported.stdout or "{}")) + output_secrets(public, shown)
     except (NotDecrypted, json.JSONDecodeError) as error:
         print(f"the export of {stack} cannot be read: {error}", file=sys.stderr)
-        return None
+        return Unreadable(1, f"the export cannot be read: {error}")
     return StackSecrets(tuple(dict.fromkeys(values)))
+
+
+def read(stack: str) -> "StackSecrets | None":
+    """The stack's secret values, or None when they cannot be read (see load)."""
+    found = load(stack)
+    return found if isinstance(found, StackSecrets) else None
 
 
 def export_secrets(document) -> list[str]:
@@ -227,10 +242,11 @@ def replaced(text: str, forms) -> str:
 def masked_run(env: str, command: list[str], what: str) -> CliRun:
     """Run a Pulumi command of the environment's stack with every secret of the stack masked in the log first and
     replaced in the output kept for a comment or an issue; when the secrets cannot be read, do not run it."""
-    secrets = read(stack_name(env))
-    if secrets is None:
-        return CliRun(1, f"{what} did not run: the stack's secret values could not be read (`pulumi stack export "
-                         f"--show-secrets`), so its output could not be masked. The run's log says why.")
+    secrets = load(stack_name(env))
+    if isinstance(secrets, Unreadable):  # the CLI's status stays: 6 says the stack does not exist
+        return CliRun(secrets.status, f"{what} did not run: the stack's secret values could not be read (`pulumi "
+                                      f"stack export --show-secrets`), so its output could not be masked.\n"
+                                      f"{secrets.reason}")
     secrets.mask_in_log()
     done = run(command)
     return CliRun(done.status, secrets.scrub(done.output), done.summary)

@@ -52,10 +52,11 @@ def unwrap_secrets(value):
 
 @pytest.fixture(scope="session")
 def standard_bootstrap(tmp_path_factory):
-    """tools/bootstrap.sh run once over empty accounts for every environment, with stand-in aws and gh CLIs
-    (tests/test_deploy_bootstrap.py); shared by the tests that only read what it did. The repository is named as an
-    administrator might type it, Acme/ML-Edge: GitHub calls it acme/ml-edge. The first try to set the new logging
-    role meets IAM's propagation delay, as it does on a real first bootstrap."""
+    """tools/bootstrap.sh run once over empty accounts, an empty state backend and a copy of the repository, for
+    every environment folder (none named), with stand-in aws, pulumi and gh CLIs (tests/test_deploy_bootstrap.py);
+    shared by the tests that only read what it did. The repository is named as an administrator might type it,
+    Acme/ML-Edge: GitHub calls it acme/ml-edge. The first try to set the new logging role meets IAM's propagation
+    delay, as it does on a real first bootstrap."""
     from test_deploy_bootstrap import PROPAGATING, REVIEWERS, Bootstrap
     run = Bootstrap(tmp_path_factory.mktemp("standard-bootstrap"))
     run.result = run.run(*REVIEWERS, repo="Acme/ML-Edge", update_errors=[PROPAGATING])

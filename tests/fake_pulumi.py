@@ -10,7 +10,8 @@
   preview_output   what `preview` prints; preview_status its exit status; plan what --save-plan writes
   up_output, up_status
 
-Every call is appended to the log (one JSON line: argv and PULUMI_EXPERIMENTAL). `install` puts it on PATH."""
+Every call is appended to the log (one JSON line: argv and PULUMI_EXPERIMENTAL). `install` puts it on PATH, with
+the run's environment ready for gitops.preflight (`ready_for_the_cloud`)."""
 
 import json
 import os
@@ -20,6 +21,20 @@ from pathlib import Path
 
 SCENARIO = "FAKE_PULUMI_SCENARIO"
 LOG = "FAKE_PULUMI_LOG"
+READY = {"PULUMI_ACCESS_TOKEN": "pul-not-a-real-token", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ml-edge-test",
+         "AWS_REGION": "eu-west-1"}
+
+
+def ready_for_the_cloud(monkeypatch, pulumi_home: Path) -> None:
+    """A run that gitops.preflight lets through: state in Pulumi Cloud (whose own secrets provider needs no lines
+    in the committed stack files), a token, and the GitHub environment's role and region. PULUMI_HOME points at a
+    folder of the test: no pinned CLI and no login of this machine are found there."""
+    pulumi_home.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("PULUMI_HOME", str(pulumi_home))
+    for name in ("PULUMI_BACKEND_URL", "PULUMI_CREDENTIALS_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in READY.items():
+        monkeypatch.setenv(name, value)
 
 
 def _flag(args: list[str], name: str, default: str | None = None) -> str | None:
@@ -81,6 +96,7 @@ def install(tmp_path: Path, scenario: dict, monkeypatch) -> Path:
     monkeypatch.setenv(SCENARIO, str(tmp_path / "scenario.json"))
     monkeypatch.setenv(LOG, str(log))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
     monkeypatch.setenv("PULUMI_EXPERIMENTAL", "")  # recorded, so that the test's end removes what the code sets
     monkeypatch.delenv("PULUMI_EXPERIMENTAL")
     monkeypatch.setenv("PULUMI_STACK_PREFIX", "")

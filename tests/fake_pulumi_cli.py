@@ -7,6 +7,8 @@ import stat
 import sys
 from pathlib import Path
 
+from fake_pulumi import ready_for_the_cloud
+
 SCRIPT = '''#!{python}
 import json, sys
 answers = json.load(open({answers!r}))
@@ -47,6 +49,8 @@ class FakePulumi:
         return [json.loads(line) for line in self.calls_file.read_text().splitlines()]
 
     def on_path(self, monkeypatch) -> "FakePulumi":
+        """First on PATH, no pinned CLI (~/.pulumi/bin/pulumi) found, and the run ready for gitops.preflight."""
         monkeypatch.setenv("PATH", f"{self.bin}{os.pathsep}{os.environ['PATH']}")
-        monkeypatch.setenv("HOME", str(self.folder))  # no ~/.pulumi/bin/pulumi either
+        monkeypatch.setenv("HOME", str(self.folder))
+        ready_for_the_cloud(monkeypatch, self.folder / "pulumi-home")
         return self

@@ -104,9 +104,33 @@ def test_an_unknown_commit_is_an_error_not_an_empty_diff(tmp_path):
         changes.changed_since("0123456789abcdef0123456789abcdef01234567", "HEAD", repo.path)
 
 
-def test_drift_report_names_the_counts_and_keeps_the_diff():
-    output = (Path(__file__).parent / "data" / "pulumi_drift_dev.txt").read_text()
-    text = drift_report("dev", CliRun(255, output, change_summary(output)))
+DATA = Path(__file__).parent / "data"
+
+
+def recorded(name: str, status: int) -> CliRun:
+    output = (DATA / name).read_text()
+    return CliRun(status, output, change_summary(output))
+
+
+def test_drift_is_the_clis_exit_7_and_the_report_keeps_the_diff():
+    text = drift_report("dev", recorded("pulumi_drift_dev.txt", 7))
     assert text.startswith("In `dev`, the cloud differs from the code (1 to update).")
-    assert "throttlingRateLimit: 50 => 10" in text
+    assert "~ throttlingRateLimit: 50 => 10" in text
+    assert "error: no changes were expected for preview but changes were proposed" in text
     assert drift_report("dev", CliRun(0, "Resources:\n    20 unchanged\n", {})).startswith("No drift")
+
+
+@pytest.mark.parametrize(("name", "status", "meaning"), [
+    ("pulumi_drift_dev.txt", 1, "exit 1: an error (the program, a resource, a mandatory policy or the state backend"),
+    ("pulumi_drift_dev.txt", 255, "exit 255: an internal error of the Pulumi CLI"),
+    ("pulumi_error_no_stack.txt", 6, "exit 6: the stack does not exist (create it: the bootstrap, or `pulumi stack"),
+    ("pulumi_error_access_token.txt", 3, "exit 3: no access to Pulumi Cloud (log in: PULUMI_ACCESS_TOKEN)"),
+    ("pulumi_error_passphrase.txt", 1, "exit 1: an error"),
+], ids=["a failure whose output has counts", "internal error", "no stack", "no token", "no passphrase"])
+def test_any_other_exit_code_is_a_failed_check_not_drift(name, status, meaning):
+    """The counts of the output are not the decision: a preview that failed halfway (a provider error after some
+    diffs) still prints them."""
+    text = drift_report("dev", recorded(name, status))
+    assert text.startswith(f"The drift check of `dev` failed ({meaning}")
+    assert "whether the cloud drifted is unknown" in text and "differs from the code" not in text
+    assert (DATA / name).read_text().strip() in text

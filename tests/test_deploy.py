@@ -12,6 +12,7 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.stub import Stubber
+from fake_pulumi import ready_for_the_cloud
 
 from gitops import authorizer_cache, deploy, edge_cache, edge_dns, rotation_check
 from gitops.pulumi_cli import CliRun
@@ -162,9 +163,10 @@ def test_a_name_that_never_resolves_is_an_error_saying_what_to_create():
 
 
 @pytest.fixture
-def deploy_run(monkeypatch, cloudfront, apigateway):
+def deploy_run(monkeypatch, cloudfront, apigateway, tmp_path):
     """deploy.main with pulumi up, stack outputs, CloudFront and DNS faked; returns the log of what ran."""
     ran = []
+    ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
 
     def up(command):
         ran.append("pulumi " + command[1])
@@ -209,7 +211,8 @@ def test_after_the_up_the_catalog_is_invalidated_then_the_name_must_resolve(depl
     assert "a CNAME api.ml-edge.example.com → d111111abcdef8.cloudfront.net" in out
 
 
-def test_a_failed_up_invalidates_nothing(monkeypatch):
+def test_a_failed_up_invalidates_nothing(monkeypatch, tmp_path):
+    ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
     monkeypatch.setattr(deploy.deployed, "history", lambda stack: [])
     monkeypatch.setattr(rotation_check, "stack_outputs", lambda stack: {})
     monkeypatch.setattr(deploy.pulumi_cli, "run", lambda command: CliRun(255, "error: update failed"))

@@ -1,8 +1,11 @@
-"""tools/bootstrap.sh against stand-in `aws` and `gh` CLIs: the account's API Gateway CloudWatch Logs role is
-created once and set in the region of each environment; re-running changes nothing it need not; the GitHub side
-(the OIDC subject, the environments with their branch policies, reviewers and secrets, the ruleset on main) is
-applied after the AWS trust policies it must match; roles and environments the design dropped are removed; and
-nothing changes when an input is wrong. The policy documents themselves: tests/test_bootstrap_policies.py."""
+"""tools/bootstrap.sh against stand-in `aws`, `pulumi` and `gh` CLIs, on a copy of the repository: the account's API
+Gateway CloudWatch Logs role is created once and set in the region of each environment; each environment's stack is
+created (or moved) with its own key and its stack file gets the lines that name it, every other byte kept; re-running
+changes nothing it need not; the GitHub side (the OIDC subject, the environments with their branch policies,
+reviewers and variables, the ruleset on main) is applied after the AWS trust policies it must match; roles,
+environments and secrets the design dropped are removed; a new environment folder is bootstrapped like the others, an
+incomplete one refused; and nothing changes when an input is wrong. The policy documents themselves:
+tests/test_bootstrap_policies.py."""
 
 import json
 import os
@@ -86,10 +89,11 @@ case "$1 $2" in
 esac
 """
 
-# The GitHub CLI as bootstrap.sh uses it: `gh api [--method M] PATH [--jq …] [--input FILE] [-f k=v]` and
-# `gh secret set NAME --repo R --env E --body V`. Remembers environments, their deployment branch policies
-# ("id type name" lines), the ruleset and the secrets; knows the team `platform` and the user `alice`. Answers what
-# the --jq filter would print; reads paths case-insensitively, as GitHub does (the repository is acme/ml-edge);
+# The GitHub CLI as bootstrap.sh uses it: `gh api [--method M] PATH [--jq …] [--input FILE] [-f k=v]`,
+# `gh variable set NAME --repo R --env E --body V` and `gh secret set|delete NAME --repo R --env E [--body V]`.
+# Remembers environments, their deployment branch policies ("id type name" lines), the ruleset, the variables and the
+# secrets ("env name value" lines); knows the team `platform` and the user `alice`. Answers what the --jq filter would
+# print; reads paths case-insensitively, as GitHub does (the repository is acme/ml-edge);
 # reports the CODEOWNERS errors seeded in codeowners-errors (none by default), or 404 with codeowners-missing; keeps
 # admin bypass on an environment when seeded with admins-bypass-kept, as if GitHub ignored the field.
 FAKE_GH = r"""#!/usr/bin/env bash
@@ -101,11 +105,16 @@ printf '%s\0' "$@" > "$g/call-$n.args"
 echo "gh $*" >> "$FAKE_SEQUENCE"
 not_found() { echo "gh: Not Found (HTTP 404)" >&2; exit 1; }
 if [ "$1 $2" = "auth status" ]; then [ ! -f "$g/logged-out" ] || exit 1; exit 0; fi
-if [ "$1 $2" = "secret set" ]; then
-  name=$3; shift 3; env=""; body=""
-  while [ $# -gt 0 ]; do case $1 in --env) env=$2; shift 2 ;; --body) body=$2; shift 2 ;; *) shift ;; esac; done
-  echo "$env $name $body" >> "$g/secrets"; exit 0
-fi
+case "$1 $2" in
+  "secret set" | "variable set" | "secret delete")
+    kind=$1; verb=$2; name=$3; shift 3; env=""; body=""
+    while [ $# -gt 0 ]; do case $1 in --env) env=$2; shift 2 ;; --body) body=$2; shift 2 ;; *) shift ;; esac; done
+    file="$g/${kind}s"; touch "$file"
+    grep -v "^$env $name " "$file" > "$file.new" || true
+    if [ "$verb" = delete ] && [ "$(wc -l < "$file.new")" = "$(wc -l < "$file")" ]; then not_found; fi
+    [ "$verb" = delete ] || echo "$env $name $body" >> "$file.new"
+    mv "$file.new" "$file"; exit 0 ;;
+esac
 [ "$1" = api ] || { echo "fake gh: unexpected $*" >&2; exit 2; }
 shift
 method=GET; path=""; fields=""
@@ -137,6 +146,9 @@ case "$method $path" in
   "DELETE $repo/environments/"*/deployment-branch-policies/*)
     e=${path#"$repo"/environments/}; e=${e%%/*}; i=${path##*/}
     grep -v "^$i " "$g/policies-$e" > "$g/policies-$e.new" || true; mv "$g/policies-$e.new" "$g/policies-$e" ;;
+  "GET $repo/environments/"*"/secrets?per_page=100")
+    e=${path#"$repo"/environments/}; e=${e%%/*}
+    grep "^$e " "$g/secrets" 2>/dev/null | cut -d ' ' -f 2 || true ;;
   "PUT $repo/environments/"*)
     touch "$g/env-${path##*/}"
     if [ ! -f "$g/admins-bypass-kept" ] && grep -q '"can_admins_bypass": false' "$g/call-$n.json"; then
@@ -154,6 +166,76 @@ esac
 """
 
 
+# The Pulumi CLI as bootstrap.sh uses it, against the state backend named by PULUMI_BACKEND_URL: `version`, and
+# `stack tag ls|set`, `stack init`, `stack change-secrets-provider` of a project whose Pulumi.yaml is in the working
+# directory. Remembers the stacks (their secrets provider, their tags); logs every call with its working directory,
+# backend, project file and the stack file it found there. Like the real CLI (3.259.0), `stack init` and
+# `change-secrets-provider` rewrite Pulumi.<stack>.yaml of the working directory re-marshalled: the secrets provider
+# and its encrypted data key first, every comment dropped; `stack init` keeps the file's key when it names the same
+# provider, PULUMI_CLOUD_SECRET_OVERRIDE replaces the provider, a missing stack is exit code 6. Seeded: fail-<command>
+# (its text on stderr, exit 1); writes-provider (the provider it records instead of the one asked); missing-status
+# (the exit code of "no stack named …", as CLIs before 3.226 gave it: 255).
+FAKE_PULUMI = r"""#!/usr/bin/env bash
+set -eu
+p=$FAKE_PULUMI_STATE
+n=$(( $(cat "$p/count" 2>/dev/null || echo 0) + 1 ))
+echo "$n" > "$p/count"
+printf '%s\0' "$@" > "$p/call-$n.args"
+printf 'cwd=%s\nbackend=%s\n' "$PWD" "${PULUMI_BACKEND_URL:-}" > "$p/call-$n.env"
+echo "pulumi $*" >> "$FAKE_SEQUENCE"
+[ "${1:-}" != --non-interactive ] || shift
+[ "$1" != version ] || { echo v3.259.0; exit 0; }
+grep -qx 'name: ml-edge' Pulumi.yaml 2>/dev/null || { echo "error: no Pulumi.yaml project file found" >&2; exit 255; }
+cp Pulumi.yaml "$p/call-$n.project"
+[ -n "${PULUMI_BACKEND_URL:-}" ] || {
+  echo "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions" >&2; exit 1; }
+command="$1 $2"; shift 2
+stack=""; provider=""; positional=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --stack) stack=$2; shift 2 ;;
+    --secrets-provider) provider=$2; shift 2 ;;
+    --*) shift ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+if [ -f "$p/fail-${command#* }" ]; then cat "$p/fail-${command#* }" >&2; exit 1; fi
+missing() { echo "error: no stack named '$1' found" >&2; exit "$(cat "$p/missing-status" 2>/dev/null || echo 6)"; }
+rewrite() {  # rewrite STACK PROVIDER KEEP_KEY: Pulumi.<stack>.yaml as ProjectStack.Save writes it
+  local file="Pulumi.$1.yaml" url=$2 key=""
+  url=${PULUMI_CLOUD_SECRET_OVERRIDE:-$url}
+  [ ! -f "$p/writes-provider" ] || url=$(cat "$p/writes-provider")
+  if [ "$3" = keep ] && grep -qxF "secretsprovider: $url" "$file" 2>/dev/null; then
+    key=$(sed -n 's/^encryptedkey: //p' "$file")
+  fi
+  [ -n "$key" ] || key="AQICAHh+/$(printf 'data key %s of %s' "$n" "$1" | base64 | tr -d '\n')"
+  cp "$file" "$p/call-$n.stack-file" 2>/dev/null || true
+  { echo "secretsprovider: $url"; echo "encryptedkey: $key"
+    grep -vE '^[[:space:]]*#|^(secretsprovider|encryptedkey|encryptionsalt):' "$file" 2>/dev/null | sed 's/ #.*$//'
+  } > "$file.new"
+  mv "$file.new" "$file"
+  echo "$url" > "$p/stack-$1"
+  echo "$key" > "$p/stack-$1.key"
+}
+case $command in
+  "stack tag")
+    verb=${positional[0]}
+    [ -f "$p/stack-$stack" ] || missing "$stack"
+    [ "$verb" = ls ] || echo "${positional[1]}=${positional[2]}" >> "$p/stack-$stack.tags" ;;
+  "stack init")
+    stack=${positional[0]}
+    [ ! -f "$p/stack-$stack" ] || { echo "error: stack '$stack' already exists" >&2; exit 1; }
+    rewrite "$stack" "$provider" keep
+    echo "Created stack '$stack'" ;;
+  "stack change-secrets-provider")
+    [ -f "$p/stack-$stack" ] || missing "$stack"
+    rewrite "$stack" "${positional[0]}" new
+    echo "Migrating old configuration and state to new secrets provider" ;;
+  *) echo "fake pulumi: unexpected $command" >&2; exit 2 ;;
+esac
+"""
+
+
 def _calls(state: Path) -> list[dict]:
     count = int((state / "count").read_text()) if (state / "count").exists() else 0
     return [{"args": (state / f"call-{n}.args").read_text().split("\0")[:-1],
@@ -161,30 +243,43 @@ def _calls(state: Path) -> list[dict]:
             for n in range(1, count + 1)]
 
 
+def without_pulumi(path: str) -> str:
+    """PATH without any folder holding a `pulumi`: the bootstrap never meets a real Pulumi CLI here."""
+    return os.pathsep.join(d for d in path.split(os.pathsep) if d and not (Path(d) / "pulumi").exists())
+
+
 class Bootstrap:
-    """Runs bootstrap.sh (from `root`, the repository by default) with the stand-in CLIs."""
+    """Runs bootstrap.sh (from `root`: by default its own copy of the repository's tools, project file and
+    environments, since the bootstrap writes to the stack files) with the stand-in CLIs."""
 
     def __init__(self, tmp_path: Path):
         self.bin_dir, self.aws_state, self.gh_state = tmp_path / "bin", tmp_path / "aws", tmp_path / "gh"
+        self.pulumi_dir, self.pulumi_state = tmp_path / "pulumi-bin", tmp_path / "pulumi"
         self.sequence_file = tmp_path / "sequence"
-        for folder in (self.bin_dir, self.aws_state, self.gh_state):
+        for folder in (self.bin_dir, self.aws_state, self.gh_state, self.pulumi_dir, self.pulumi_state):
             folder.mkdir()
         (self.bin_dir / "aws").write_text(FAKE_AWS)
         (self.bin_dir / "gh").write_text(FAKE_GH)
+        (self.pulumi_dir / "pulumi").write_text(FAKE_PULUMI)
         (self.bin_dir / "sleep").write_text(f"#!/bin/sh\necho \"$*\" >> {self.aws_state}/sleeps\n")
-        for script in self.bin_dir.iterdir():
+        for script in [*self.bin_dir.iterdir(), self.pulumi_dir / "pulumi"]:
             script.chmod(0o755)
+        self.root = copy_of_the_tools(tmp_path, "checkout")
+        shutil.copytree(ROOT / "environments", self.root / "environments")
 
-    def run(self, *args, root=ROOT, update_errors=(), key_policy_errors=(), repo="acme/ml-edge", region="eu-west-1"):
-        for state in (self.aws_state, self.gh_state):
+    def run(self, *args, root=None, update_errors=(), key_policy_errors=(), repo="acme/ml-edge", region="eu-west-1",
+            pulumi=True, environment=None):
+        root = root or self.root
+        for state in (self.aws_state, self.gh_state, self.pulumi_state):
             for old in [*state.glob("call-*"), state / "count"]:
                 old.unlink(missing_ok=True)
         (self.aws_state / "update-errors").write_text("".join(f"{error}\n" for error in update_errors))
         (self.aws_state / "key-policy-errors").write_text("".join(f"{error}\n" for error in key_policy_errors))
         self.sequence_file.write_text("")
-        environment = {**os.environ, "PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}",
+        path = [str(self.bin_dir), *([str(self.pulumi_dir)] if pulumi else []), without_pulumi(os.environ["PATH"])]
+        environment = {**os.environ, **(environment or {}), "PATH": os.pathsep.join(path),
                        "FAKE_AWS_STATE": str(self.aws_state), "FAKE_GH_STATE": str(self.gh_state),
-                       "FAKE_SEQUENCE": str(self.sequence_file)}
+                       "FAKE_PULUMI_STATE": str(self.pulumi_state), "FAKE_SEQUENCE": str(self.sequence_file)}
         return subprocess.run(["bash", str(root / "tools" / "bootstrap.sh"), repo, region, *args],
                               capture_output=True, text=True, env=environment, timeout=120)
 
@@ -241,9 +336,56 @@ class Bootstrap:
     def environments(self) -> set[str]:
         return {p.name.removeprefix("env-") for p in self.gh_state.glob("env-*")}
 
+    def _values(self, kind: str) -> dict[tuple[str, str], str]:
+        return {(env, name): value for env, name, value in (line.split(" ", 2) for line in self.gh_file(kind))}
+
     @property
     def secrets(self) -> dict[tuple[str, str], str]:
-        return {(env, name): value for env, name, value in (line.split(" ", 2) for line in self.gh_file("secrets"))}
+        return self._values("secrets")
+
+    @property
+    def variables(self) -> dict[tuple[str, str], str]:
+        return self._values("variables")
+
+    # --- what the stand-in Pulumi CLI saw and holds ---------------------------------------------------------------
+    @property
+    def pulumi_calls(self) -> list[dict]:
+        """Each call: its arguments, working directory, backend, and the project and stack files it found."""
+        calls = []
+        count = int((self.pulumi_state / "count").read_text()) if (self.pulumi_state / "count").exists() else 0
+        for n in range(1, count + 1):
+            call = {"args": (self.pulumi_state / f"call-{n}.args").read_text().split("\0")[:-1]}
+            call.update(line.split("=", 1) for line in (self.pulumi_state / f"call-{n}.env").read_text().splitlines())
+            for name in ("project", "stack-file"):
+                file = self.pulumi_state / f"call-{n}.{name}"
+                call[name] = file.read_text() if file.exists() else None
+            calls.append(call)
+        return calls
+
+    def pulumi_commands(self, *command) -> list[dict]:
+        """The calls of this command (after --non-interactive), e.g. ("stack", "init")."""
+        return [c for c in self.pulumi_calls if c["args"][1:1 + len(command)] == list(command)]
+
+    def pulumi_seed(self, name: str, text: str) -> None:
+        (self.pulumi_state / name).write_text(text)
+
+    def stack_secrets(self, env: str) -> tuple[str, str] | None:
+        """The secrets provider and encrypted data key the stack's state holds, None without the stack."""
+        stack = self.pulumi_state / f"stack-{env}"
+        if not stack.exists():
+            return None
+        key = self.pulumi_state / f"stack-{env}.key"
+        return stack.read_text().strip(), key.read_text().strip() if key.exists() else ""
+
+    def stack_tags(self, env: str) -> list[str]:
+        tags = self.pulumi_state / f"stack-{env}.tags"
+        return tags.read_text().splitlines() if tags.exists() else []
+
+    def stack_file(self, env: str) -> str:
+        return (self.root / "environments" / env / f"Pulumi.{env}.yaml").read_text()
+
+    def write_stack_file(self, env: str, text: str) -> None:
+        (self.root / "environments" / env / f"Pulumi.{env}.yaml").write_text(text)
 
 
 @pytest.fixture
@@ -252,6 +394,16 @@ def bootstrap(tmp_path):
 
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+OLD_PROVIDER = "awskms://alias/ml-edge-pulumi?region=eu-west-1"
+OLD_SECRETS = ("dev AWS_ROLE_ARN arn:aws:iam::123456789012:role/ml-edge-deploy-dev", "dev AWS_REGION eu-west-1",
+               "dev PULUMI_BACKEND_URL s3://ml-edge-pulumi-state-123456789012?region=eu-west-1",
+               "dev PULUMI_ACCESS_TOKEN not-ours", "prod-observe AWS_REGION eu-west-1")
+
+
+def with_old_lines(stack_file: str) -> str:
+    """The stack file with an earlier provider's lines after its first line, a comment between them."""
+    first, rest = stack_file.split("\n", 1)
+    return f"{first}\nsecretsprovider: {OLD_PROVIDER}\n# the state key, for now\nencryptedkey: T0xEa2V5\n{rest}"
 
 
 @pytest.fixture(scope="module")
@@ -268,6 +420,10 @@ def migrated(tmp_path_factory):
     for role in ("ml-edge-preview-dev", "ml-edge-preview-prod"):
         (run.aws_state / f"role-{role}.attached").write_text(f"{READ_ONLY}\n")
     (run.aws_state / "role-ml-edge-deploy-dev.inline").write_text("pulumi-state\ndeploy\n")
+    run.gh_seed("secrets", "".join(f"{line}\n" for line in OLD_SECRETS))
+    for env in ("dev", "staging"):  # stacks on the state key, as the first bootstraps printed them
+        run.pulumi_seed(f"stack-{env}", f"{OLD_PROVIDER}\n")
+    run.write_stack_file("staging", with_old_lines(run.stack_file("staging")))  # dev's lines stayed in program/
     result = run.run(*REVIEWERS)
     assert result.returncode == 0, result.stderr
     return run
@@ -282,9 +438,9 @@ def option(call: dict, name: str) -> str:
     return call["args"][call["args"].index(name) + 1]
 
 
-def copy_of_the_tools(tmp_path: Path) -> Path:
+def copy_of_the_tools(tmp_path: Path, name: str = "repo") -> Path:
     """A repository root with the bootstrap and the program's project file, and no environment yet."""
-    root = tmp_path / "repo"
+    root = tmp_path / name
     shutil.copytree(ROOT / "tools" / "bootstrap", root / "tools" / "bootstrap")
     shutil.copy(ROOT / "tools" / "bootstrap.sh", root / "tools")
     (root / "program").mkdir()
@@ -292,9 +448,11 @@ def copy_of_the_tools(tmp_path: Path) -> Path:
     return root
 
 
-def add_environment(root: Path, env: str, config: str) -> None:
+def add_environment(root: Path, env: str, config: str, policy: bool = True) -> None:
     (root / "environments" / env).mkdir(parents=True)
     (root / "environments" / env / f"Pulumi.{env}.yaml").write_text(config)
+    if policy:
+        (root / "environments" / env / "policy.json").write_text("{}\n")
 
 
 # --- API Gateway's CloudWatch Logs role (an account setting per region) ----------------------------------------
@@ -317,10 +475,16 @@ def test_the_logging_role_is_created_once_and_set_in_each_environments_region(st
     assert bootstrap.account == {"eu-west-1": LOGS_ROLE_ARN, "us-east-1": LOGS_ROLE_ARN}
 
 
-def test_a_second_run_creates_nothing_and_changes_no_account_setting(bootstrap):
+def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_stack_file(bootstrap):
     assert bootstrap.run(*REVIEWERS, "prod").returncode == 0
+    stack_file = bootstrap.stack_file("prod")
     result = bootstrap.run(*REVIEWERS, "prod")
     assert result.returncode == 0, result.stderr
+    assert bootstrap.stack_file("prod") == stack_file and "git add" not in result.stdout
+    assert not bootstrap.pulumi_commands("stack", "init")
+    assert not bootstrap.pulumi_commands("stack", "change-secrets-provider")
+    assert len(bootstrap.pulumi_commands("stack", "tag", "set")) == 1
+    assert "stack prod: exists, its secrets encrypted with alias/ml-edge-prod" in result.stdout
     for creation in (("iam", "create-role"), ("iam", "create-policy"), ("kms", "create-key"),
                      ("s3api", "create-bucket"), ("iam", "create-open-id-connect-provider"),
                      ("apigateway", "update-account")):
@@ -363,7 +527,8 @@ def test_a_key_policy_naming_a_role_kms_does_not_see_yet_is_retried_and_other_re
 def test_an_environment_without_a_stack_file_stops_the_bootstrap_before_any_change(bootstrap):
     result = bootstrap.run(*REVIEWERS, "dev", "qa")
     assert result.returncode != 0
-    assert "error: no environments/qa/Pulumi.qa.yaml: write the environment's stack file first" in result.stderr
+    assert ("error: environment 'qa' is not set up: environments/qa/ lacks Pulumi.qa.yaml (the stack file: "
+            "aws:region, aws:defaultTags with environment: qa, models, consumers) and policy.json") in result.stderr
     assert bootstrap.calls == [] and bootstrap.gh_calls == []
 
 
@@ -529,7 +694,8 @@ def test_users_may_be_prod_reviewers_too(bootstrap):
                                                                 {"type": "User", "id": 7}]
 
 
-def test_each_environment_holds_its_own_role_and_the_backend(standard):
+def test_each_environment_holds_its_own_role_region_and_backend_as_variables_not_secrets(standard):
+    """None of the three is secret, and GitHub masks a secret's value wherever it appears in a log."""
     bootstrap = standard
     backend = f"s3://ml-edge-pulumi-state-{ACCOUNT}?region=eu-west-1"
     expected = {}
@@ -541,7 +707,22 @@ def test_each_environment_holds_its_own_role_and_the_backend(standard):
             expected[(holder, "AWS_ROLE_ARN")] = f"arn:aws:iam::{ACCOUNT}:role/ml-edge-{kind}-{env}"
             expected[(holder, "AWS_REGION")] = "eu-west-1"
             expected[(holder, "PULUMI_BACKEND_URL")] = backend
-    assert bootstrap.secrets == expected
+    assert bootstrap.variables == expected
+    assert bootstrap.secrets == {} and not [c for c in bootstrap.gh_calls if c["args"][:2] == ["secret", "set"]]
+    assert {option(c, "--repo") for c in bootstrap.gh_calls if c["args"][0] == "variable"} == {"acme/ml-edge"}
+
+
+def test_the_secrets_earlier_bootstraps_set_are_deleted_once_the_variables_exist(migrated):
+    bootstrap = migrated
+    assert bootstrap.secrets == {("dev", "PULUMI_ACCESS_TOKEN"): "not-ours"}  # not the bootstrap's: kept
+    assert bootstrap.variables[("prod-observe", "AWS_REGION")] == "eu-west-1"
+    sequence = bootstrap.sequence
+    deletes = [i for i, line in enumerate(sequence) if line.startswith("gh secret delete")]
+    assert [sequence[i].split()[3] for i in deletes] == ["AWS_ROLE_ARN", "AWS_REGION", "PULUMI_BACKEND_URL",
+                                                         "AWS_REGION"]
+    dev_variables = [i for i, line in enumerate(sequence) if line.startswith("gh variable set ")
+                     and " --env dev " in line]
+    assert max(dev_variables) < min(deletes)
 
 
 def test_main_changes_only_through_a_pull_request_a_code_owner_approved(standard):
@@ -555,6 +736,190 @@ def test_main_changes_only_through_a_pull_request_a_code_owner_approved(standard
     assert rules["pull_request"]["require_code_owner_review"] is True
     assert rules["pull_request"]["required_approving_review_count"] >= 1
     assert rules["pull_request"]["require_last_push_approval"] is True
+
+
+# --- the stacks: created with their environment's key, the stack files naming it -------------------------------
+
+BACKEND = f"s3://ml-edge-pulumi-state-{ACCOUNT}?region=eu-west-1"
+
+
+def provider(env: str) -> str:
+    return f"awskms://alias/ml-edge-{env}?region=eu-west-1"
+
+
+def original_stack_file(env: str) -> str:
+    return (ROOT / "environments" / env / f"Pulumi.{env}.yaml").read_text()
+
+
+def with_lines(stack_file: str, env: str, key: str) -> str:
+    """The stack file with the two lines just before `config:`, every other byte as it was."""
+    head, config = stack_file.split("\nconfig:\n", 1)
+    return f"{head}\nsecretsprovider: {provider(env)}\nencryptedkey: {key}\nconfig:\n{config}"
+
+
+def test_each_stack_is_created_in_the_state_backend_with_its_environments_key_and_tagged(standard):
+    bootstrap = standard
+    for env in ("dev", "staging", "prod"):
+        (init,) = [c for c in bootstrap.pulumi_commands("stack", "init") if c["args"][3] == env]
+        assert init["args"] == ["--non-interactive", "stack", "init", env, "--secrets-provider", provider(env),
+                                "--no-select"]
+        assert bootstrap.stack_secrets(env)[0] == provider(env)
+        assert bootstrap.stack_tags(env) == [f"environment={env}"]
+    assert not bootstrap.pulumi_commands("stack", "change-secrets-provider")
+    for call in bootstrap.pulumi_calls:  # the backend by variable: the administrator's own login is left alone
+        assert call["backend"] == BACKEND and call["args"][0] == "--non-interactive", call["args"]
+        if call["args"][1] != "version":  # in a project named as the program's, so the state objects are the same
+            assert call["project"] == (ROOT / "program" / "Pulumi.yaml").read_text()
+            assert not call["cwd"].startswith(str(bootstrap.root))
+
+
+def test_the_stack_files_get_the_secrets_provider_lines_and_keep_every_other_byte(standard):
+    """The workflows pass the stack file with --config-file, and the CLI reads the secrets provider from that file
+    only; `stack init` wrote its lines into a scratch copy it re-marshalled (comments gone), so only they are carried
+    over."""
+    bootstrap = standard
+    for env in ("dev", "staging", "prod"):
+        key = bootstrap.stack_secrets(env)[1]
+        assert key.startswith("AQICAHh+/")
+        assert bootstrap.stack_file(env) == with_lines(original_stack_file(env), env, key)
+    (init,) = [c for c in bootstrap.pulumi_commands("stack", "init") if c["args"][3] == "dev"]
+    assert init["stack-file"] == original_stack_file("dev")  # what pulumi read: the file as committed
+    assert "git add environments/dev/Pulumi.dev.yaml environments/prod/Pulumi.prod.yaml " \
+           "environments/staging/Pulumi.staging.yaml" in standard.result.stdout
+
+
+def test_the_stacks_are_set_up_after_their_keys_and_before_github(standard):
+    sequence = standard.sequence
+    for env in ("dev", "staging", "prod"):
+        (key,) = [i for i, line in enumerate(sequence) if line.startswith("aws kms create-alias")
+                  and f"alias/ml-edge-{env} " in line]
+        (init,) = [i for i, line in enumerate(sequence) if f"stack init {env} " in line]
+        assert key < init
+    pulumi = [i for i, line in enumerate(sequence) if line.startswith("pulumi ")]
+    github_writes = [i for i, line in enumerate(sequence) if line.startswith(("gh api --method", "gh variable"))]
+    assert max(pulumi) < min(github_writes)
+
+
+def test_stacks_of_earlier_bootstraps_move_to_their_environments_key(migrated):
+    """dev's stack was made by hand (its lines stayed in program/), staging's file names the state key: both are
+    moved with change-secrets-provider; the stack file's lines are replaced where they were."""
+    bootstrap = migrated
+    moves = {c["args"][4]: c for c in bootstrap.pulumi_commands("stack", "change-secrets-provider")}
+    assert set(moves) == {"dev", "staging"}
+    for env, move in moves.items():
+        assert move["args"] == ["--non-interactive", "stack", "change-secrets-provider", "--stack", env,
+                                provider(env)]
+        assert bootstrap.stack_secrets(env)[0] == provider(env)
+    assert moves["staging"]["stack-file"] == with_old_lines(original_stack_file("staging"))
+    assert [c["args"][3] for c in bootstrap.pulumi_commands("stack", "init")] == ["prod"]
+    dev_key = bootstrap.stack_secrets("dev")[1]
+    assert bootstrap.stack_file("dev") == with_lines(original_stack_file("dev"), "dev", dev_key)
+    first, rest = original_stack_file("staging").split("\n", 1)
+    assert bootstrap.stack_file("staging") == (f"{first}\nsecretsprovider: {provider('staging')}\nencryptedkey: "
+                                               f"{bootstrap.stack_secrets('staging')[1]}\n# the state key, for now\n"
+                                               f"{rest}")
+
+
+def test_a_missing_stack_whose_file_names_its_key_is_created_with_that_key(bootstrap):
+    """A stack deleted from the backend, or a new account with the same key: the file already holds the lines, so
+    `stack init` keeps its data key (as pulumi does when the provider matches) and the file does not change."""
+    key = "AQICAHhexistingkey=="
+    bootstrap.write_stack_file("dev", with_lines(original_stack_file("dev"), "dev", key))
+    result = bootstrap.run("dev")
+    assert result.returncode == 0, result.stderr
+    assert bootstrap.stack_secrets("dev") == (provider("dev"), key)
+    assert bootstrap.stack_file("dev") == with_lines(original_stack_file("dev"), "dev", key)
+    assert "git add" not in result.stdout
+
+
+def test_a_stack_the_cli_cannot_create_stops_the_bootstrap_before_github_and_leaves_the_stack_file(bootstrap):
+    denied = ("error: could not create secrets manager for new stack: AccessDeniedException: User: "
+              "arn:aws:iam::123456789012:user/admin is not authorized to perform: kms:Encrypt")
+    bootstrap.pulumi_seed("fail-init", denied + "\n")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0
+    assert denied in result.stderr and "error: pulumi stack init dev failed (above)" in result.stderr
+    assert bootstrap.stack_file("dev") == original_stack_file("dev")
+    assert not [c for c in bootstrap.gh_calls if "--method" in c["args"] or c["args"][0] in ("variable", "secret")]
+
+
+def test_a_cli_from_before_the_exit_codes_still_tells_a_missing_stack(bootstrap):
+    bootstrap.pulumi_seed("missing-status", "255")  # os.Exit(-1) with the message, before 3.226
+    result = bootstrap.run("dev")
+    assert result.returncode == 0, result.stderr
+    assert bootstrap.stack_secrets("dev")[0] == provider("dev")
+
+
+def test_a_backend_the_cli_cannot_read_stops_the_bootstrap_before_any_stack_is_created(bootstrap):
+    denied = "error: could not read the state bucket: AccessDenied: Access Denied"
+    bootstrap.pulumi_seed("fail-tag", denied + "\n")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0 and denied in result.stderr
+    assert f"error: could not tell whether the stack dev exists in {BACKEND} (pulumi exit code 1)" in result.stderr
+    assert not bootstrap.pulumi_commands("stack", "init") and bootstrap.stack_file("dev") == original_stack_file("dev")
+
+
+def test_lines_for_another_provider_than_the_environments_key_are_refused(bootstrap):
+    bootstrap.pulumi_seed("writes-provider", "passphrase")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0
+    assert (f"error: pulumi did not record the secrets provider {provider('dev')} and one encrypted key for dev "
+            "(it wrote: secretsprovider: passphrase;") in result.stderr
+    assert bootstrap.stack_file("dev") == original_stack_file("dev")
+
+
+def test_an_administrators_secrets_provider_override_does_not_reach_the_stack_file(bootstrap):
+    result = bootstrap.run("dev", environment={"PULUMI_CLOUD_SECRET_OVERRIDE": "awskms://alias/personal"})
+    assert result.returncode == 0, result.stderr
+    assert bootstrap.stack_secrets("dev")[0] == provider("dev")
+
+
+def test_without_the_pulumi_cli_the_bootstrap_stops_before_any_change(bootstrap):
+    result = bootstrap.run("dev", pulumi=False)
+    assert result.returncode != 0
+    assert "error: the Pulumi CLI is not on PATH; it creates each environment's stack" in result.stderr
+    assert bootstrap.calls == [] and not [c for c in bootstrap.gh_calls if "--method" in c["args"]]
+
+
+# --- adding an environment ------------------------------------------------------------------------------------
+
+QA = "# qa: a new environment\nconfig:\n  aws:region: eu-central-1\n"
+
+
+def test_a_new_environment_folder_is_bootstrapped_like_the_others_without_naming_it(bootstrap, tmp_path):
+    root = copy_of_the_tools(tmp_path)
+    add_environment(root, "qa", QA)
+    add_environment(root, "dev", "config:\n  aws:region: eu-west-1\n")
+    result = bootstrap.run(root=root)  # no environment named: every folder of environments/
+    assert result.returncode == 0, result.stderr
+    assert bootstrap.environments == {"dev", "dev-observe", "dev-preview", "qa", "qa-observe", "qa-preview"}
+    assert bootstrap.variables[("qa", "AWS_ROLE_ARN")] == f"arn:aws:iam::{ACCOUNT}:role/ml-edge-deploy-qa"
+    assert bootstrap.exists("role-ml-edge-deploy-qa") and bootstrap.exists("alias-alias_ml-edge-qa")
+    assert bootstrap.stack_secrets("qa")[0] == provider("qa") and bootstrap.stack_tags("qa") == ["environment=qa"]
+    stack_file = (root / "environments" / "qa" / "Pulumi.qa.yaml").read_text()
+    assert stack_file == with_lines(QA, "qa", bootstrap.stack_secrets("qa")[1])
+    assert "Logs role ml-edge-apigateway-cloudwatch, set in eu-west-1 eu-central-1\n" in result.stdout
+
+
+@pytest.mark.parametrize(("files", "missing"), [
+    ({"Pulumi.qa.yaml": QA}, "lacks policy.json (the guardrails' config every preview and deploy passes)"),
+    ({"policy.json": "{}"}, "lacks Pulumi.qa.yaml (the stack file: aws:region"),
+    ({}, "lacks Pulumi.qa.yaml (the stack file: aws:region, aws:defaultTags with environment: qa, models, "
+         "consumers) and policy.json"),
+])
+def test_an_incomplete_environment_folder_is_refused_loudly_before_any_change(bootstrap, tmp_path, files, missing):
+    """Not skipped: the workflows would deploy a folder the bootstrap left without roles, stack or GitHub
+    environment (GitHub creates a referenced environment on the fly, without protection or values)."""
+    root = copy_of_the_tools(tmp_path)
+    add_environment(root, "dev", "config:\n  aws:region: eu-west-1\n")
+    (root / "environments" / "qa").mkdir()
+    for name, text in files.items():
+        (root / "environments" / "qa" / name).write_text(text)
+    result = bootstrap.run(root=root)
+    assert result.returncode != 0
+    assert f"error: environment 'qa' is not set up: environments/qa/ {missing}" in result.stderr
+    assert "To add an environment: copy another environment's folder to environments/qa/" in result.stderr
+    assert bootstrap.calls == [] and bootstrap.gh_calls == [] and bootstrap.pulumi_calls == []
 
 
 # --- what earlier bootstraps left ------------------------------------------------------------------------------

@@ -34,9 +34,10 @@ EXPORT = {"version": 3, "deployment": {"resources": [
     {"urn": "urn:pulumi:prod::ml-edge::random:index/randomPassword:RandomPassword::ml-edge-prod-origin-secret-a",
      "type": "random:index/randomPassword:RandomPassword", "outputs": {"result": secret(ORIGIN_SECRET)}}]}}
 # a preview that shows secrets in plain text (a provider that does not mark a value secret)
-LEAKY_PREVIEW = PREVIEW.replace("Policies:", f'    ~ token: "old" => "{SMOKE_KEY}"\n'
-                                             f"    ~ pem: {RESTRICTED_KEY.splitlines()[1]}\n"
-                                             f'    ~ header: "{ORIGIN_SECRET}"\nPolicies:')
+LEAKY_PREVIEW = PREVIEW.replace("Resources:", f'      ~ token: "old" => "{SMOKE_KEY}"\n'
+                                               f"      ~ pem: {RESTRICTED_KEY.splitlines()[1]}\n"
+                                               f'      ~ header: "{ORIGIN_SECRET}"\nResources:')
+assert LEAKY_PREVIEW != PREVIEW
 CIPHERTEXT_PLAN = {"manifest": {}, "resourcePlans": {"urn:x": {"goal": {"inputDiff": {"adds": {"value": {
     stack_secrets.SIG_KEY: stack_secrets.SECRET_SIG, "ciphertext": "AAABAK2b…"}}}}}}}
 

@@ -201,18 +201,67 @@ def test_comments_for_two_pull_requests_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("pull", "problem"), [
-    (dict(sha="9" * 40), "not at the previewed commit"),
-    (dict(sha=SHA, state="closed"), "it is 'closed', not open"),
     (dict(sha=SHA, repo="mallory/ml-edge"), "its head repository is 'mallory/ml-edge', the run's was 'acme/ml-edge'"),
     (dict(sha=SHA, repo=None), "its head repository is None"),
     (dict(sha=SHA, ref="other-branch"), "its head branch is 'other-branch', the run's was 'feature'"),
-], ids=["moved on", "closed", "another head repository", "deleted fork", "another branch"])
+    (dict(sha="9" * 40, ref="other-branch", state="closed"), "its head branch is 'other-branch'"),
+], ids=["another head repository", "deleted fork", "another branch", "closed, and another branch"])
 def test_a_pull_request_that_is_not_the_runs_is_not_commented(tmp_path, github, fake, pull, problem):
     fake.pulls[7] = pull
     write_artifact(tmp_path)
     with pytest.raises(Refused, match=problem):
         post(github, validated(tmp_path, RUN), RUN)
     assert not fake.comments
+
+
+@pytest.mark.parametrize(("pull", "why"), [
+    (dict(sha="9" * 40), "it has moved on to '999999999999' since the previewed commit '3f2c9a1b7d4e' (the "
+                          "newer commit's run comments)"),
+    (dict(sha=SHA, state="closed"), "it is 'closed', not open"),
+], ids=["moved on", "closed"])
+def test_a_stale_pull_request_is_skipped_with_a_notice_and_the_others_are_posted(tmp_path, github, fake, pull, why):
+    """A newer push (or a merge) while the run was going: the old run must not overwrite the newer comments, and
+    it is no reason to refuse the comments of a pull request that is still at the run's commit."""
+    fake.pulls[7], fake.pulls[8] = pull, SHA
+    comments = [post_comments.Comment(7, "dev", "stale"), post_comments.Comment(8, "dev", "current")]
+    assert post(github, comments, RUN) == [
+        f"::notice title=preview comments::pull request #7 gets no comment from run 99: {why}", "#8 dev: created"]
+    assert 7 not in fake.comments and fake.comments[8][0]["body"] == "current"
+
+
+def run_poster(tmp_path, fake, monkeypatch, **event_changes) -> int:
+    monkeypatch.setattr(post_comments, "GitHub", lambda repo: GitHub(repo, token="t", api="https://api.github.test",
+                                                                      session=fake.session()))
+    event = workflow_run_event(tmp_path, **event_changes)
+    return post_comments.main(["--dir", str(tmp_path / "artifacts"), "--event", str(event), "--repo", "acme/ml-edge"])
+
+
+@pytest.mark.parametrize("artifacts", ["none downloaded", "an empty folder"])
+def test_a_run_without_comment_artifacts_is_a_notice(tmp_path, fake, monkeypatch, capsys, artifacts):
+    """A docs-only pull request previews no environment, so its run uploads no comment: download-artifact with a
+    pattern that matches nothing leaves no folder (or an empty one)."""
+    if artifacts == "an empty folder":
+        (tmp_path / "artifacts").mkdir()
+    assert run_poster(tmp_path, fake, monkeypatch) == 0
+    assert capsys.readouterr().out == ("::notice title=preview comments::run 99 left no preview comments to post "
+                                       "(nothing to preview: no environment touched, e.g. a docs-only pull request)\n")
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("conclusion", ["cancelled", "skipped", "stale"])
+def test_a_cancelled_or_superseded_run_is_skipped_with_a_notice(tmp_path, fake, monkeypatch, capsys, conclusion):
+    write_artifact(tmp_path / "artifacts", "dev")  # partial: the run did not finish
+    assert run_poster(tmp_path, fake, monkeypatch, conclusion=conclusion) == 0
+    assert capsys.readouterr().out == (f"::notice title=preview comments::run 99 of {SHA[:12]} was {conclusion}: "
+                                       "nothing posted (a newer run of the pull request, if any, posts its comments)\n")
+    assert fake.calls == [] and not fake.comments
+
+
+@pytest.mark.parametrize("conclusion", ["success", "failure"])
+def test_a_finished_run_is_posted_whether_or_not_a_check_failed(tmp_path, fake, monkeypatch, capsys, conclusion):
+    write_artifact(tmp_path / "artifacts", "dev")
+    assert run_poster(tmp_path, fake, monkeypatch, conclusion=conclusion) == 0
+    assert capsys.readouterr().out == "#7 dev: created\n"
 
 
 def test_a_fork_pull_request_is_cross_checked_with_the_fork(tmp_path, github, fake):

@@ -100,6 +100,15 @@ def test_an_invalid_config_comment_names_the_key(tmp_path):
 def test_a_failed_cloud_preview_fails_the_comment(offline_dev):
     text = render_comment(offline_dev, CliRun(255, "error: failed to load checkpoint\n"), COMMIT, RUN_URL)
     assert "## ❌ `dev`: preview failed" in text and "failed to load checkpoint" in text
+    assert "`pulumi preview` failed (exit 255: an internal error of the Pulumi CLI; its output is below)" in text
+
+
+def test_the_comment_says_what_the_clis_exit_code_means(offline_dev):
+    output = (DATA / "pulumi_error_no_stack.txt").read_text()
+    text = render_comment(offline_dev, CliRun(6, output), COMMIT, RUN_URL)
+    assert ("**Changes:** unknown: `pulumi preview` failed (exit 6: the stack does not exist (create it: the "
+            "bootstrap, or `pulumi stack init`); its output is below).") in text
+    assert "error: no stack named 'dev' found" in text
 
 
 def test_a_huge_diff_is_trimmed_under_githubs_limit(offline_prod):
@@ -136,8 +145,11 @@ STEADY_B = {"send": "b", "accept": ["b"], "generation": {"a": 1, "b": 1}}  # dev
 
 
 @pytest.fixture
-def no_cloud_preview(monkeypatch):
+def no_cloud_preview(monkeypatch, tmp_path):
+    from fake_pulumi import ready_for_the_cloud
+
     from gitops import pr_preview
+    ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
     monkeypatch.setattr(pr_preview, "masked_cloud_preview", lambda env: CliRun(0, "Resources:\n    25 unchanged\n",
                                                                                {"unchanged": 25}))
     return pr_preview

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fake_pulumi import READY
 from standin import StandIn
 
 from gitops import pulumi_cli, smoke_run
@@ -70,8 +71,8 @@ def test_the_smoke_keys_come_from_the_stack_in_the_environment_never_on_a_comman
                                          "smokeRestrictedApiKey": "[secret]", "smokeRestrictedModels": ["iris"]},
                               secrets={"smokeApiKey": standin.api_key, "smokeRestrictedApiKey": standin.restricted_key})
         env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"),
-               "GITHUB_ACTIONS": "true"}
-        for name in (*KEY_VARIABLES, "EDGE_URL", "ORIGIN_URL", "GITHUB_STEP_SUMMARY"):
+               "GITHUB_ACTIONS": "true", "PULUMI_HOME": str(tmp_path / "pulumi-home"), **READY}
+        for name in (*KEY_VARIABLES, "EDGE_URL", "ORIGIN_URL", "GITHUB_STEP_SUMMARY", "PULUMI_BACKEND_URL"):
             env.pop(name, None)
         result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.smoke_run", "--env", "dev",
                                  "-p", "no:cacheprovider", "--samples=2"],

@@ -144,7 +144,7 @@ def test_without_the_stacks_secrets_the_cloud_preview_does_not_run(tmp_path, mon
 
 
 def test_a_drift_issue_shows_no_secret(tmp_path, monkeypatch, capsys):
-    recorded_stack(tmp_path, monkeypatch, preview_status=255)
+    recorded_stack(tmp_path, monkeypatch, preview_status=7)  # changes where --expect-no-changes expected none
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     assert drift.main(["--env", "dev", "--details", str(tmp_path / "drift.md")]) == 1
     details = (tmp_path / "drift.md").read_text()

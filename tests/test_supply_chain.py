@@ -16,8 +16,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
 SETUP = ROOT / ".github" / "actions" / "setup"
 INSTALL_PULUMI = SETUP / "install-pulumi.sh"
+PULUMI_ON_PATH = SETUP / "pulumi-on-path.sh"
 LOCKS = {"requirements-deploy.txt", "requirements-smoke.txt", "requirements-poster.txt"}
 TEST_AND_LINT_TOOLS = {"pytest", "pytest-xdist", "ruff", "zizmor", "trustme"}
 DEPLOY_RUNTIME = {"pulumi", "pulumi-aws", "pulumi-random", "pulumi-policy", "pydantic", "pyyaml", "boto3", "botocore",
@@ -156,14 +158,36 @@ def tree(*folders: str) -> list[Path]:
     return [p for folder in folders for p in sorted((ROOT / folder).rglob("*.py")) if "__pycache__" not in p.parts]
 
 
-# What each lock's jobs run: the deploy lock everything of gitops, the program and the policy pack; the smoke jobs
-# the suite, gitops.smoke_run, gitops.track_issue and gitops.changes; the poster gitops.post_comments.
-JOB_CODE = {
-    "requirements-deploy.txt": lambda: tree("gitops", "program", "policies"),
-    "requirements-smoke.txt": lambda: tree("smoke") + [ROOT / "gitops" / f"{m}.py" for m in
-                                                       ("smoke_run", "track_issue", "changes")],
-    "requirements-poster.txt": lambda: [ROOT / "gitops" / "post_comments.py"],
-}
+def modules_run_by_jobs_installing(lock: str) -> set[str]:
+    """The `python -m <module>` of every workflow job whose setup action installs this lock (the default lock when
+    the job names none), read from the workflows."""
+    modules = set()
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            steps = job.get("steps", [])
+            setups = [s for s in steps if s.get("uses") == "./.github/actions/setup"]
+            if setups and setups[0].get("with", {}).get("lock", "requirements-deploy.txt") == lock:
+                modules |= {m for s in steps for m in re.findall(r"-m ([\w.]+)", s.get("run", ""))}
+    return modules
+
+
+# What each lock's jobs run: the modules its jobs start (from the workflows); besides, the deploy lock holds
+# everything of gitops, the program and the policy pack (what `pulumi up` loads), the smoke lock the suite
+# (gitops.smoke_run runs it under pytest).
+EXTRA_CODE = {"requirements-deploy.txt": ("gitops", "program", "policies"), "requirements-smoke.txt": ("smoke",),
+              "requirements-poster.txt": ()}
+
+
+def job_code(lock: str) -> list[Path]:
+    started = [module_file(m) for m in sorted(modules_run_by_jobs_installing(lock))]
+    return tree(*EXTRA_CODE[lock]) + [path for path in started if path]
+
+
+@pytest.mark.parametrize("lock", sorted(LOCKS))
+def test_every_module_a_job_starts_exists(lock):
+    modules = modules_run_by_jobs_installing(lock)
+    assert modules, f"no job installs {lock}"
+    assert [m for m in sorted(modules) if not module_file(m)] == []
 
 
 @pytest.mark.parametrize("lock", sorted(LOCKS))
@@ -172,7 +196,7 @@ def test_every_package_the_jobs_code_imports_is_in_its_lock(lock):
     imports but no lock entry provides would fail only once the job holds credentials."""
     providers = metadata.packages_distributions()
     entries = set(lock_entries(ROOT / lock))
-    imports = third_party_imports(JOB_CODE[lock]())
+    imports = third_party_imports(job_code(lock))
     assert imports, "the import walk found nothing: it is broken"
     for module in sorted(imports):
         distributions = {normalise(d) for d in providers.get(module, [])}
@@ -256,6 +280,47 @@ def test_an_archive_without_the_pinned_sha256_is_refused_and_nothing_is_installe
     assert "::error::" in result.stderr
     assert not (tmp_path / "home").exists() and not (tmp_path / "log").exists()
     assert not (tmp_path / "github_env").exists()
+
+
+def image_with_its_own_pulumi(tmp_path: Path, version: str = "v3.1.2") -> dict[str, str]:
+    """A PATH as on GitHub's Ubuntu image, whose /usr/local/bin has a `pulumi` of its own, and a PULUMI_HOME whose
+    bin/pulumi (what install-pulumi.sh installed) prints the given version."""
+    image_bin, pinned_bin = tmp_path / "usr-local-bin", tmp_path / "home" / "bin"
+    for folder, printed in ((image_bin, "v3.999.0"), (pinned_bin, version)):
+        folder.mkdir(parents=True)
+        (folder / "pulumi").write_text(f'#!/usr/bin/env bash\n[ "$1" = version ] && echo {printed}\n')
+        (folder / "pulumi").chmod(0o755)
+    (tmp_path / "pin").write_text(f"# a comment\n{'0' * 64}  pulumi-v3.1.2-linux-x64.tar.gz\n")
+    return {**os.environ, "PATH": f"{image_bin}:{os.environ['PATH']}", "PULUMI_HOME": str(tmp_path / "home"),
+            "PULUMI_CLI_PIN": str(tmp_path / "pin")}
+
+
+def check_pulumi_on_path(environment: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(PULUMI_ON_PATH)], env=environment, capture_output=True, text=True, timeout=30)
+
+
+def test_the_image_pulumi_first_on_path_is_refused(tmp_path):
+    result = check_pulumi_on_path(image_with_its_own_pulumi(tmp_path))
+    image_pulumi = tmp_path / "usr-local-bin" / "pulumi"
+    assert result.returncode == 1
+    assert f"::error::the pulumi on PATH is {image_pulumi}, not the pinned CLI" in result.stderr
+
+
+def test_after_github_path_the_pinned_cli_runs_and_prints_its_version(tmp_path):
+    """GitHub prepends each GITHUB_PATH line to PATH for the later steps: what install-pulumi.sh wrote there puts
+    the pinned CLI before the image's."""
+    environment = image_with_its_own_pulumi(tmp_path)
+    (tmp_path / "github_path").write_text(f"{tmp_path / 'home' / 'bin'}\n")  # as install-pulumi.sh writes it
+    prepended = ":".join((tmp_path / "github_path").read_text().split())
+    result = check_pulumi_on_path({**environment, "PATH": f"{prepended}:{environment['PATH']}"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == f"pulumi version: v3.1.2 ({tmp_path / 'home' / 'bin' / 'pulumi'})\n"
+
+
+def test_a_pulumi_of_another_version_is_refused(tmp_path):
+    environment = image_with_its_own_pulumi(tmp_path, version="v3.1.1")
+    result = check_pulumi_on_path({**environment, "PATH": f"{tmp_path / 'home' / 'bin'}:{environment['PATH']}"})
+    assert result.returncode == 1 and "reports v3.1.1, not the pinned v3.1.2" in result.stderr
 
 
 def test_dependabot_reads_every_requirements_file_and_action():

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Bootstrap of an AWS account and of the GitHub repository for ml-edge's workflows, run by an administrator with the
-# AWS CLI v2 and the GitHub CLI (`gh`, logged in as a repository admin). Re-running it is safe: it converges.
+# Bootstrap of an AWS account, of the environments' Pulumi stacks and of the GitHub repository for ml-edge's
+# workflows, run by an administrator from a checkout of the repository with the AWS CLI v2, the Pulumi CLI and the
+# GitHub CLI (`gh`, logged in as a repository admin). Re-running it is safe: it converges.
 #
 # AWS (the account of the caller):
 #   - the Pulumi state bucket (versioned, private, TLS only, encrypted with the state key alias/ml-edge-pulumi)
@@ -15,11 +16,15 @@
 #                                                         smoke.yml, drift.yml
 #       ml-edge-preview-<env>  environment <env>-preview  pull-request.yml (pull requests)   its state only
 #     all on main but the preview; prod has no preview role: whoever can preview a stack can decrypt its state.
+# Pulumi (tools/bootstrap/stacks.sh): each environment's stack in the state bucket, its secrets encrypted with
+#   alias/ml-edge-<env>, tagged environment=<env>; the stack file environments/<env>/Pulumi.<env>.yaml gets the
+#   `secretsprovider:` and `encryptedkey:` lines the CLI needs (commit them through a pull request).
 # GitHub (tools/bootstrap/github/*.json): the OIDC subject (repository_id, context, workflow_ref,
 # job_workflow_ref), the environments (main only; prod with required reviewers, no self-review and no administrator
-# bypass; <env>-preview for pull requests), their secrets AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL, and a
-# ruleset: main changes only through a pull request approved by a code owner. It stops before any change when
-# GitHub reports errors in main's CODEOWNERS (GitHub ignores such lines: their paths would need no code owner).
+# bypass; <env>-preview for pull requests), their variables (not secrets) AWS_ROLE_ARN, AWS_REGION and
+# PULUMI_BACKEND_URL, and a ruleset: main changes only through a pull request approved by a code owner. It stops
+# before any change when GitHub reports errors in main's CODEOWNERS (GitHub ignores such lines: their paths would
+# need no code owner).
 #
 # One AWS account per environment is recommended: run the bootstrap once per account, with that account's
 # credentials and that environment only. In one shared account, run it once with every environment; the policies
@@ -27,7 +32,8 @@
 # residue of a shared account (cache policies, resources without an environment tag, API Gateway's other tags).
 #
 # usage: tools/bootstrap.sh [--prod-reviewers <team-slug|@user>[,...]] <owner>/<repo> <state-region> [env ...]
-#   <state-region>: where the state bucket and the KMS keys live (default environments: dev staging prod)
+#   <state-region>: where the state bucket and the KMS keys live
+#   env: environments/<env>/ folders, each with its stack file and policy.json (default: every folder of environments/)
 #   --prod-reviewers: who approves prod deploys (teams of the repository's organization, or @users); needed with prod
 set -euo pipefail
 
@@ -41,6 +47,8 @@ source "$root/tools/bootstrap/lib.sh"
 source "$root/tools/bootstrap/aws.sh"
 # shellcheck source=bootstrap/github.sh
 source "$root/tools/bootstrap/github.sh"
+# shellcheck source=bootstrap/stacks.sh
+source "$root/tools/bootstrap/stacks.sh"
 
 protected=prod  # the environment with required reviewers and without cloud preview
 endpoint_name='[a-zA-Z0-9][a-zA-Z0-9-]{0,62}'  # a SageMaker endpoint's name (program/ml_edge/config.py)
@@ -58,8 +66,13 @@ done
 [ ${#positional[@]} -ge 2 ] || die "$usage"
 repo=${positional[0]}
 region=${positional[1]}
-environments=(dev staging prod)
-if [ ${#positional[@]} -gt 2 ]; then environments=("${positional[@]:2}"); fi
+environments=()
+if [ ${#positional[@]} -gt 2 ]; then
+  environments=("${positional[@]:2}")
+else
+  while read -r env; do environments+=("$env"); done < <(configured_environments)
+  [ ${#environments[@]} -gt 0 ] || die "no environment folder under environments/"
+fi
 [[ $repo =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || die "'$repo' is not <owner>/<repo>; $usage"
 [[ $region =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || die "'$region' is not an AWS region; $usage"
 work=$(mktemp -d)
@@ -69,6 +82,7 @@ trap 'rm -rf "$work"' EXIT
 api_regions=()  # each environment's region, once
 for env in "${environments[@]}"; do
   check_environment_name "$env"
+  check_environment_folder "$env"
   env_region=$(stack_value "$env" aws:region '[a-z0-9-]+')
   [ -n "$env_region" ] || die "environments/$env/Pulumi.$env.yaml must set aws:region once"
   stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}' >/dev/null
@@ -83,6 +97,7 @@ for env in "${environments[@]}"; do
   fi
 done
 project=$(project_name)
+stacks_preflight
 github_preflight
 
 account=$(aws sts get-caller-identity --query Account --output text)
@@ -109,6 +124,14 @@ done
 
 api_gateway_logging_role "${api_regions[@]}"
 
+# --- Pulumi stacks (after their keys; the stack files change here, in this checkout) ------------------------------
+echo "stacks in ${backend_url}"
+changed_stack_files=()
+stacks_project
+for env in "${environments[@]}"; do
+  environment_stack "$env"
+done
+
 # --- GitHub (after the trust policies, so tokens in the new subject format are accepted at once) ----------------
 customize_oidc_subject
 for env in "${environments[@]}"; do
@@ -118,23 +141,20 @@ protect_main
 
 cat <<TEXT
 
-Done. Set in ${repo}: the OIDC subject, the ruleset on main, the environments and their secrets
-AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL (${backend_url}); jobs of these environments
-read them instead of repository secrets of the same name. Run the bootstrap again after adding or
-renaming a SageMaker endpoint in a stack file: the environment's permissions boundary names them.
-
-Once per stack, as an administrator (each stack's secrets are encrypted with its own key):
-  pulumi login "${backend_url}"
-  a new stack:
-    cd program && pulumi stack init <env> --secrets-provider "awskms://alias/ml-edge-<env>?region=${region}"
-    # move the secretsprovider and encryptedkey lines of program/Pulumi.<env>.yaml to the top of
-    # environments/<env>/Pulumi.<env>.yaml (outside config:), then delete program/Pulumi.<env>.yaml
-  every stack, new or not: give it a tag, so that its tags object exists (each preview and update reads it, and
-  S3 answers a role that may not list the whole bucket "access denied", not "not found", for a missing object):
-    (cd program && pulumi stack tag set --stack <env> environment <env>)
-  a stack whose secrets are still encrypted with alias/ml-edge-pulumi (earlier bootstraps; the pipeline roles may
-  use that key only through S3 now, so they cannot decrypt those secrets):
-    cp environments/<env>/Pulumi.<env>.yaml program/
-    (cd program && pulumi stack change-secrets-provider --stack <env> "awskms://alias/ml-edge-<env>?region=${region}")
-    mv program/Pulumi.<env>.yaml environments/<env>/
+Done. Set in ${repo}: the OIDC subject, the ruleset on main, the environments and their variables
+AWS_ROLE_ARN, AWS_REGION and PULUMI_BACKEND_URL (${backend_url}). The stacks of
+${environments[*]} exist, each encrypting its secrets with its own key and tagged with its environment.
+Run the bootstrap again after adding or renaming a SageMaker endpoint in a stack file (the environment's
+permissions boundary names them), and after adding an environment folder.
 TEXT
+if [ ${#changed_stack_files[@]} -gt 0 ]; then
+  cat <<TEXT
+
+The stack files now name their secrets provider (the secretsprovider and encryptedkey lines, which the
+pipeline needs: it may decrypt with the environment's key, never encrypt). Commit them through a pull request:
+  git checkout -b stack-secrets-providers
+  git add ${changed_stack_files[*]}
+  git commit -m "Stacks: secrets providers from the bootstrap"
+  git push -u origin HEAD && gh pr create --fill
+TEXT
+fi

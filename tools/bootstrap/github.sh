@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2154  # the globals are set by tools/bootstrap.sh
 # GitHub side of tools/bootstrap.sh (sourced), through the GitHub CLI (`gh`, logged in as a repository admin):
-# the OIDC subject the AWS trust policies match, the environments with their branch policies and reviewers, their
-# secrets, and the rule that main changes only through a reviewed pull request.
+# the OIDC subject the AWS trust policies match, the environments with their branch policies, reviewers and variables,
+# and the rule that main changes only through a reviewed pull request.
 # Needs: repo (owner/name), work, github_templates (tools/bootstrap/github).
 
 # github_preflight: the repository's numeric id (the OIDC subject names the repository by id, which a rename or a
@@ -84,10 +84,23 @@ main_only() {
   fi
 }
 
-environment_secrets() {  # environment, role ARN
-  gh secret set AWS_ROLE_ARN --repo "$repo" --env "$1" --body "$2"
-  gh secret set AWS_REGION --repo "$repo" --env "$1" --body "$region"
-  gh secret set PULUMI_BACKEND_URL --repo "$repo" --env "$1" --body "$backend_url"
+# environment_values ENVIRONMENT ROLE_ARN: the role, the region and the state backend as the environment's variables
+# (`vars`), not secrets: none of them is secret, and GitHub masks a secret's value wherever it appears in a log. Each
+# environment has its own (one AWS account per environment is recommended, so each its own bucket). Secrets of those
+# names, which earlier bootstraps set, are deleted once the variables exist.
+environment_values() {
+  local name names
+  gh variable set AWS_ROLE_ARN --repo "$repo" --env "$1" --body "$2"
+  gh variable set AWS_REGION --repo "$repo" --env "$1" --body "$region"
+  gh variable set PULUMI_BACKEND_URL --repo "$repo" --env "$1" --body "$backend_url"
+  names=$(gh api "repos/$repo/environments/$1/secrets?per_page=100" --jq '.secrets[].name')
+  for name in $names; do
+    case $name in
+      AWS_ROLE_ARN | AWS_REGION | PULUMI_BACKEND_URL)
+        echo "  $1: deleting the secret $name (now a variable)"
+        gh secret delete "$name" --repo "$repo" --env "$1" ;;
+    esac
+  done
 }
 
 delete_environment() {  # one the design no longer has (prod-preview)
@@ -113,17 +126,17 @@ github_environments() {
     github_environment "$env" "$github_templates/environment-main-only.json" >/dev/null
   fi
   main_only "$env"
-  environment_secrets "$env" "$roles/ml-edge-deploy-$env"
+  environment_values "$env" "$roles/ml-edge-deploy-$env"
 
   github_environment "$env-observe" "$github_templates/environment-main-only.json" >/dev/null
   main_only "$env-observe"
-  environment_secrets "$env-observe" "$roles/ml-edge-observe-$env"
+  environment_values "$env-observe" "$roles/ml-edge-observe-$env"
 
   if [ "$env" = "$protected" ]; then
     delete_environment "$env-preview"
   else
     github_environment "$env-preview" "$github_templates/environment-pull-requests.json" >/dev/null
-    environment_secrets "$env-preview" "$roles/ml-edge-preview-$env"
+    environment_values "$env-preview" "$roles/ml-edge-preview-$env"
   fi
 }
 

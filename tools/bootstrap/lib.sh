@@ -24,6 +24,32 @@ render() {
   printf '%s\n' "$text" > "$output"
 }
 
+# configured_environments: every folder of environments/, one a line (the default when none is named); an incomplete
+# folder is then refused by check_environment_folder rather than skipped
+configured_environments() {
+  local folder
+  for folder in "$root"/environments/*/; do
+    [ -d "$folder" ] && basename "$folder"
+  done
+  return 0
+}
+
+# check_environment_folder ENV: what the bootstrap and the workflows read from environments/<env>/ is there, else it
+# stops, naming every missing file and the steps of adding an environment
+check_environment_folder() {
+  local env=$1 folder="$root/environments/$1" missing=""
+  if [ ! -f "$folder/Pulumi.$env.yaml" ]; then
+    missing="Pulumi.$env.yaml (the stack file: aws:region, aws:defaultTags with environment: $env, models, consumers)"
+  fi
+  if [ ! -f "$folder/policy.json" ]; then
+    missing="${missing:+$missing and }policy.json (the guardrails' config every preview and deploy passes)"
+  fi
+  [ -z "$missing" ] && return 0
+  die "environment '$env' is not set up: environments/$env/ lacks $missing. To add an environment: copy another" \
+    "environment's folder to environments/$env/, rename its stack file, set its values (make preview ENV=$env checks" \
+    "them), then run this bootstrap for it"
+}
+
 stack_file() {  # the stack file of an environment (it must exist)
   local file="$root/environments/$1/Pulumi.$1.yaml"
   [ -f "$file" ] || die "no ${file#"$root"/}: write the environment's stack file first (its aws:region is needed)"
