@@ -127,6 +127,9 @@ MUTANTS = [
            'and "plaintext" in node:', 'and "plaintext" in node and False:', "tests/test_deploy_plan.py"),
     Mutant("rotation: both steps at once allowed", "gitops/rotation.py", 'if sending not in new["accept"]:',
            "if False:", "tests/test_rotation_order.py"),
+    Mutant("edge logs delivered into any log group", "tools/bootstrap/policies/deploy-edge-iam.json",
+           '"logs:DeliveryDestinationResourceArn": "arn:aws:logs:us-east-1:{{ACCOUNT}}:log-group:/ml-edge/{{ENV}}/*"',
+           '"logs:DeliveryDestinationResourceArn": "*"', "tests/test_bootstrap_policies.py"),
     Mutant("workflow deploys cancelled", ".github/workflows/deploy-environment.yml", "cancel-in-progress: false",
            "cancel-in-progress: true", "tests/test_workflows.py"),
 ]
