@@ -68,6 +68,19 @@ def test_every_documented_config_key_says_what_it_is_for():
                                      if not info.description and alias != "backend"] == []
 
 
+def test_every_stack_output_is_described_and_the_readme_table_is_rendered_from_the_descriptions(plans):
+    from gitops.plan_mocks import Secret
+    from ml_edge import outputs
+    exported = {name for plan in plans.values() for name in plan.outputs}
+    assert exported == set(outputs.NAMES)
+    for plan in plans.values():
+        assert {o.name for o in outputs.OUTPUTS if not o.when} <= set(plan.outputs), plan.environment
+        for name in plan.outputs:
+            secret = next(o.secret for o in outputs.OUTPUTS if o.name == name)
+            assert isinstance(plan.outputs[name], Secret) == secret, name
+    assert outputs.BEGIN in README and outputs.rendered(README) == README, "run make golden"
+
+
 def test_the_readme_examples_are_the_golden_files_the_tests_render():
     examples = re.findall(r"<!-- example: (\S+) -->\n(.*?)<!-- end example -->", README, re.DOTALL)
     assert len(examples) == 2

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "program"))
-from ml_edge import config_docs  # noqa: E402
+from ml_edge import config_docs, outputs  # noqa: E402
 
 EXAMPLE = re.compile(r"(<!-- example: (\S+) -->\n)(````markdown\n)?(.*?)(````\n)?(<!-- end example -->)", re.DOTALL)
 
@@ -27,7 +27,7 @@ def main() -> int:
         fence, closing = match.group(3) or "", match.group(5) or ""
         return f"{match.group(1)}{fence}{(ROOT / match.group(2)).read_text()}{closing}{match.group(6)}"
 
-    readme.write_text(config_docs.rendered(EXAMPLE.sub(refresh, readme.read_text())))
+    readme.write_text(outputs.rendered(config_docs.rendered(EXAMPLE.sub(refresh, readme.read_text()))))
     print("golden files and README examples refreshed; review them with git diff")
     return status
 

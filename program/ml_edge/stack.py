@@ -11,14 +11,12 @@ from .origin_secret import OriginSecret
 from .smoke_heartbeat import SmokeHeartbeat
 from .usage_plans import UsagePlans
 
+# each described in outputs.py (tests/test_docs.py keeps the two equal): the contract's, then what parts add
 OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
-# beyond the contract's names: consumer key ids and plans (readable), the smoke consumers' keys (secret) and plans
 CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
-# what is deployed, for the deploy's and the pull request's rotation-order check (names of slots only, no secret)
-ROTATION_OUTPUT = "originSecretRotation"
-HEARTBEAT_OUTPUT = "smokeHeartbeatAlarm"  # the alarm that fires when no smoke run passed for a while
+ROTATION_OUTPUT = "originSecretRotation"  # for the rotation-order check (names of slots only, no secret)
+HEARTBEAT_OUTPUT = "smokeHeartbeatAlarm"
 RESTRICTED_SMOKE_OUTPUTS = ("smokeRestrictedApiKey", "smokeRestrictedModels")
-# with HTTP model servers: the PEM the stage presents, and every issued one with its expiry (public, not secret)
 BACKEND_OUTPUTS = ("backendClientCertificate", "backendClientCertificates")
 
 
