@@ -23,13 +23,15 @@ import requests
 from .github_api import GitHub
 
 UNDER_WAY = ("queued", "pending", "in_progress")
+WAITING = "waiting"  # an Actions deployment not yet approved by the environment's reviewers (then it is `queued`)
 
 
 def deploy_under_way(github: GitHub, environment: str, since: str | None = None) -> str | None:
     """What makes the environment busy (a deploy under way, or one created since `since`), None when it is not."""
     for deployment in github.deployments(environment):
         state = github.deployment_state(deployment["id"])
-        began_since = since is not None and deployment.get("created_at", "") >= since
+        # one created since, but still waiting for its reviewer, has changed nothing yet: a failure stands
+        began_since = since is not None and deployment.get("created_at", "") >= since and state != WAITING
         if state in UNDER_WAY or began_since:
             when = "began during this smoke run" if began_since and state not in UNDER_WAY else f"is {state}"
             return f"a deploy of {environment} {when} (deployment {deployment['id']}, created " \

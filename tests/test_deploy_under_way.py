@@ -55,3 +55,14 @@ def test_when_github_cannot_tell_the_smoke_runs(tmp_path, monkeypatch, capsys):
     values, _ = run(github, tmp_path, monkeypatch)
     assert values["under-way"] == "false"
     assert "::warning title=Deploys not checked::" in capsys.readouterr().out
+
+
+def test_a_deploy_created_during_a_failing_run_but_still_waiting_for_its_reviewer_excuses_nothing(
+        tmp_path, monkeypatch, capsys):
+    """GitHub gives an Actions deployment the status `waiting` while its environment's reviewers have not approved
+    it, `queued` once they have: a prod deploy created during the smoke run and still waiting has changed nothing in
+    prod, so the run's failure is a real one (module docstring: "one waiting for its reviewer changes nothing yet")."""
+    github = github_with({"environment": "prod", "created_at": "2026-11-27T10:05:00Z", "states": ["waiting"]})
+    values, _ = run(github, tmp_path, monkeypatch, "--since", "2026-11-27T10:00:00Z")
+    assert values["under-way"] == "false"
+    assert "::notice" not in capsys.readouterr().out

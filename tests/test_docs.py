@@ -135,3 +135,21 @@ def test_every_test_the_threat_model_cites_exists():
         assert re.search(f"def {name}{boundary}", sources), name
     for path in re.findall(r"`(tests/test_[a-z0-9_]+\.py)`", table):
         assert (Path(__file__).parent.parent / path).is_file(), path
+
+
+def _section(title: str) -> str:
+    start = README.index(f"\n{title}\n")
+    following = re.search(r"^#{2,3} ", README[start + len(title) + 2:], re.MULTILINE)
+    return README[start:start + len(title) + 2 + (following.start() if following else len(README))]
+
+
+@pytest.mark.parametrize("title", ["## First deploy: from an empty AWS account and an empty GitHub repository",
+                                   "### Adding an environment"])
+def test_the_setup_steps_raise_the_lambda_concurrency_quota_before_the_first_deploy(title):
+    """Every environment reserves Lambda concurrency (lambda-reserved-concurrency is mandatory everywhere), and
+    Lambda refuses a reservation that leaves fewer than 100 of the region's quota unreserved; a new account may
+    start with a quota of 10 (Lambda developer guide, "Lambda quotas" and "Configuring reserved concurrency"). So
+    on an empty account the first `pulumi up` fails at the first function unless a step checks the quota and has
+    it raised first (Service Quotas, AWS Lambda "Concurrent executions", L-B99A9384)."""
+    steps = _section(title)
+    assert "get-account-settings" in steps and "L-B99A9384" in steps, title
