@@ -144,6 +144,8 @@ BAD_CONFIGS = [
     ("authorizer reserved concurrency beyond what a default account can reserve",
      set_key("ml-edge:authorizerReservedConcurrency", 1000),
      "ml-edge:authorizerReservedConcurrency: Input should be less than or equal to 900 (got '1000'); allowed: 1–900"),
+    ("a heartbeat window one late hourly run would empty", set_key("ml-edge:smokeHeartbeatHours", 1),
+     "ml-edge:smokeHeartbeatHours: Input should be greater than or equal to 2 (got '1'); allowed: 2–24"),
     ("consumer of an unknown tier", set_in("ml-edge:consumers", [1, "tier"], "gold"),
      "ml-edge:consumers[1].tier: unknown tier 'gold'; defined: internal"),
     ("consumer of an unknown model", set_in("ml-edge:consumers", [1, "models"], ["iris", "churn"]),

@@ -336,10 +336,11 @@ class EnvConfig(_Strict):
         "a consumer whose `models` leave out at least one model: its key is exported as the secret "
         "`smokeRestrictedApiKey` (and `smokeRestrictedModels`), and the smoke suite checks it is refused (403) on "
         "another model and accepted on its own"))
-    smoke_heartbeat_hours: int = Field(3, ge=1, le=24, description=(
+    smoke_heartbeat_hours: int = Field(3, ge=2, le=24, description=(
         "the CloudWatch alarm `ml-edge-<env>-smoke-heartbeat` (stack output `smokeHeartbeatAlarm`) fires when no "
         "smoke run passed for this many hours, a missing run counting as a failure (GitHub drops scheduled runs "
-        "under load and disables schedules after 60 days without repository activity)"))
+        "under load and disables schedules after 60 days without repository activity). At least 2: the hourly run "
+        "starts late at times, and a one-hour window would then be empty while all is well"))
     authorizer_reserved_concurrency: int = Field(
         RESERVED_CONCURRENCY_DEFAULT, ge=1, le=RESERVED_CONCURRENCY_MAX, description=(
             "the consumer authorizer's Lambda reserved concurrency (every predict request needs it, once per key "
