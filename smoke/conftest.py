@@ -15,6 +15,7 @@ import pytest
 from catalog import CatalogRead, read_catalog
 from edge_client import Client, expect, json_body, with_scheme
 from edge_waf import BlockState
+from latency import budget_problems
 from readiness import PROBE_BODY, wait_until_ready
 from results import SmokeResults
 from retrying import Retries
@@ -90,9 +91,20 @@ def pytest_configure(config):
             # requests would refuse the header with the value in its message: say so without showing it
             raise pytest.UsageError(f"{flag}/{variable} holds characters an x-api-key header cannot carry "
                                     "(value not shown)")
+    if config.option.budgets:
+        check_budgets(config.option.budgets)
     if config.option.restricted_api_key and not model_list(config.option.restricted_models):
         raise pytest.UsageError("--restricted-api-key needs --restricted-models/SMOKE_RESTRICTED_MODELS: the "
                                 "comma-separated models that key may call")
+
+
+def check_budgets(path: Path) -> None:
+    try:
+        problems = budget_problems(json.loads(path.read_text()))
+    except (OSError, ValueError) as error:
+        problems = [f"unreadable: {error}"]
+    if problems:
+        raise pytest.UsageError(f"--budgets {path}: " + "; ".join(problems))
 
 
 def pytest_collection_modifyitems(items):

@@ -13,6 +13,7 @@ A model's limit comes from the first of models.<name>, backends.<its backend>, p
 the built-in default of its backend kind: every model has a budget, and the results say where it came from.
 """
 
+import difflib
 import math
 import statistics
 from dataclasses import dataclass
@@ -25,6 +26,45 @@ DEFAULT_BY_BACKEND = {"reference": {"p50": 500, "p95": 1500}, "sagemaker": {"p50
                       "http": {"p50": 1000, "p95": 3000}}
 DEFAULT_PREDICT = {"p50": 1000, "p95": 3000}  # a backend kind this suite does not know
 LIMITS = ("p50", "p95")
+BUDGET_KEYS = ("catalog", "predict", "backends", "models")
+
+
+def budget_problems(config: object) -> list[str]:
+    """What is wrong with a budgets file (the schema above), every problem at once: a misspelt key would otherwise
+    leave the built-in default in force without a word."""
+    if not isinstance(config, dict):
+        return ["the budgets file must be a JSON object"]
+    problems = []
+
+    def unknown(key: str, allowed: tuple[str, ...], where: str) -> None:
+        close = difflib.get_close_matches(key, allowed, n=1)
+        problems.append(f"{where}{key}: unknown key{f' (did you mean {close[0]!r}?)' if close else ''}; "
+                        f"allowed: {', '.join(allowed)}")
+
+    def limits(value: object, where: str) -> None:
+        if not isinstance(value, dict):
+            problems.append(f"{where}: an object of {', '.join(LIMITS)} in ms")
+            return
+        for limit, ms in value.items():
+            if limit not in LIMITS:
+                unknown(limit, LIMITS, f"{where}.")
+            elif isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0 < ms <= 60_000:
+                problems.append(f"{where}.{limit}: {ms!r} is not a number of ms in 1–60000")
+
+    for key, value in config.items():
+        if key in ("catalog", "predict"):
+            limits(value, key)
+        elif key in ("backends", "models") and isinstance(value, dict):
+            for name, inner in value.items():
+                if key == "backends" and name not in DEFAULT_BY_BACKEND:
+                    unknown(name, tuple(DEFAULT_BY_BACKEND), "backends.")
+                else:
+                    limits(inner, f"{key}.{name}")
+        elif key in ("backends", "models"):
+            problems.append(f"{key}: an object of {'backend kinds' if key == 'backends' else 'model names'}")
+        else:
+            unknown(key, BUDGET_KEYS, "")
+    return problems
 
 
 def nearest_rank(samples_ms: list[float], p: float) -> float:

@@ -532,3 +532,33 @@ def test_golden_smoke_summary():
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(results.table())
     assert results.table() == golden.read_text()
+
+
+def test_every_environments_latency_budgets_are_well_formed():
+    with smoke_modules() as module:
+        latency = module("latency")
+        for path in sorted((ROOT / "environments").glob("*/smoke.json")):
+            assert latency.budget_problems(json.loads(path.read_text())) == [], path
+
+
+@pytest.mark.parametrize(("budgets", "problem"), [
+    ({"predcit": {"p50": 100}}, "predcit: unknown key (did you mean 'predict'?); allowed: catalog, predict, backends, "
+                                "models"),
+    ({"catalog": {"p99": 100}}, "catalog.p99: unknown key (did you mean 'p95'?); allowed: p50, p95"),
+    ({"backends": {"lambda": {"p50": 1}}}, "backends.lambda: unknown key; allowed: reference, sagemaker, http"),
+    ({"models": {"iris": {"p95": "fast"}}}, "models.iris.p95: 'fast' is not a number of ms in 1–60000"),
+    ([], "the budgets file must be a JSON object"),
+])
+def test_a_misspelt_latency_budget_is_named_not_ignored(budgets, problem):
+    """A typo in environments/<env>/smoke.json would leave the built-in default in force without a word."""
+    with smoke_modules() as module:
+        assert problem in module("latency").budget_problems(budgets)
+
+
+def test_a_bad_budgets_file_is_a_usage_error_before_any_check(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"catalog": {"p50": 100}, "predcit": {"p50": 100}}')
+    with StandIn() as standin:
+        run = run_smoke(tmp_path, standin, f"--budgets={bad}")
+    assert run.status == 4
+    assert "predcit: unknown key (did you mean 'predict'?)" in run.output
