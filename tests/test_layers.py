@@ -56,7 +56,7 @@ def distributions_loaded_by(module: str) -> set[str]:
 
 def test_every_workflow_entry_point_is_found():
     modules = {module for _, module, _ in entry_points_and_locks()}
-    assert {"gitops.post_comments", "gitops.smoke_run", "gitops.deploy", "gitops.pr_preview"} <= modules
+    assert {"gitops.cli.post_comments", "gitops.cli.smoke", "gitops.cli.deploy", "gitops.cli.pr_preview"} <= modules
 
 
 @pytest.mark.parametrize(("where", "module", "lock"), entry_points_and_locks())
@@ -66,4 +66,4 @@ def test_an_entry_point_imports_only_what_its_jobs_lock_installs(where, module, 
 
 
 def test_the_comment_poster_loads_no_cloud_or_planning_machinery():
-    assert not distributions_loaded_by("gitops.post_comments") & NEVER_WITH_A_WRITE_TOKEN
+    assert not distributions_loaded_by("gitops.cli.post_comments") & NEVER_WITH_A_WRITE_TOKEN
