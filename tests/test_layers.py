@@ -168,3 +168,21 @@ def test_the_rule_check_sees_each_kind_of_breach(tmp_path):
     assert "gitops.github.poster imports gitops.pulumi.pulumi_cli: github/ runs in the poster's job" in problems
     assert "gitops.pulumi.deployed imports gitops.deploy.steps: pulumi/ may import only stacks" in problems
     assert "gitops.loose is in no layer" in problems
+
+
+def readme_layout_of_gitops() -> dict[str, str]:
+    """Package → the text of its entry in the README's Layout section (`  <package>/  modules…`)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    block = layout[layout.index("\ngitops/"):layout.index("\ntools/")]
+    entries = re.split(r"\n  (?=[a-z_]+/ )", block)[1:]
+    return {entry.split("/", 1)[0]: entry.split("/", 1)[1] for entry in entries}
+
+
+def test_the_readme_layout_lists_every_gitops_package_and_module():
+    listed = readme_layout_of_gitops()
+    packages = {p.name for p in GITOPS.iterdir() if (p / "__init__.py").is_file()}
+    assert set(listed) == packages
+    for package in packages:
+        modules = {p.name for p in (GITOPS / package).glob("*.py") if p.name != "__init__.py"}
+        assert {m for m in modules if m not in listed[package]} == set(), package
