@@ -13,8 +13,9 @@ smoke_run/  the edge smoke suite against a deployed environment → pulumi/, sta
 policy/     the guardrail pack over gRPC, and its results as text → planning/, stacks/
 aws/        the AWS calls of the deploy and of `make consumer-key` → pulumi/, stacks/
 planning/   the program under Pulumi's mocks: the plan, and the plan as text → stacks/
-github/     the GitHub REST calls, the comment poster and the issue tracker → stacks/ only: the poster runs with a
-            write token from a lock without pulumi, pydantic or grpc, so never planning/, policy/ or pulumi/
+github/     the GitHub REST calls, the comment poster, the issue tracker, deploys under way → stacks/ only: the
+            poster runs with a write token from a lock without pulumi, pydantic or grpc, so never planning/, policy/
+            or pulumi/
 pulumi/     the Pulumi CLI: commands, the stack's outputs, secrets and record, prod's saved plan, drift → stacks/
 stacks/     the environment folders as the CLI reads them, what a change touches, whether an environment is set
             up, the origin-secret rotation rules → nothing else of gitops

@@ -1,24 +1,28 @@
-"""The ml-edge edge smoke suite: options, shared clients, model discovery, and the results table.
+"""The ml-edge edge smoke suite: options, shared clients, the deployed models, and the plugins of the run.
 
-python -m pytest smoke --edge-url URL --origin-url URL [--api-key KEY] [--restricted-models M1,M2] [--junitxml FILE]
-(or EDGE_URL, ORIGIN_URL, SMOKE_API_KEY, SMOKE_RESTRICTED_API_KEY, SMOKE_RESTRICTED_MODELS). It needs nothing else:
-models come from GET /models. Keys are sent as x-api-key to the edge only, and never printed.
+python -m pytest smoke --edge-url URL --origin-url URL [--expected-models M1,M2] [--api-key KEY] [--junitxml FILE]
+(or EDGE_URL, ORIGIN_URL, SMOKE_EXPECTED_MODELS, SMOKE_API_KEY, SMOKE_RESTRICTED_API_KEY, SMOKE_RESTRICTED_MODELS).
+Models come from the deployed list when given (the stack output `models`), else from GET /models. Keys are sent
+as x-api-key to the edge only, and never printed.
 """
 
 import json
 import os
 import re
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from edge_client import Client, NoAnswer, expect, json_body
+from catalog import CatalogRead, read_catalog
+from edge_client import Client, expect, json_body, with_scheme
+from edge_waf import BlockState
+from readiness import PROBE_BODY, wait_until_ready
 from results import SmokeResults
+from retrying import Retries
+from warm_up import WarmUps
 
-DEFAULT_BUDGETS_MS = {"catalog": {"p50": 300, "p95": 1000}, "predict": {"p50": 1000, "p95": 3000}}
 MAX_SAMPLES = 50
 HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # what an x-api-key header can carry as is
+CATALOG_READ = pytest.StashKey[CatalogRead]()
 
 
 def pytest_addoption(parser):
@@ -26,6 +30,9 @@ def pytest_addoption(parser):
     group.addoption("--edge-url", default=os.environ.get("EDGE_URL"), help="https URL of the edge (EDGE_URL)")
     group.addoption("--origin-url", default=os.environ.get("ORIGIN_URL"),
                     help="https invoke URL of the API stage (ORIGIN_URL)")
+    group.addoption("--expected-models", default=os.environ.get("SMOKE_EXPECTED_MODELS", ""),
+                    help="comma-separated models deployed (the stack output `models`; SMOKE_EXPECTED_MODELS): "
+                         "tested whatever the edge's cached catalog lists, and compared with it")
     group.addoption("--api-key", default=os.environ.get("SMOKE_API_KEY"),
                     help="consumer API key sent as x-api-key (SMOKE_API_KEY); optional")
     group.addoption("--key-plan", default=os.environ.get("SMOKE_KEY_PLAN"),
@@ -36,18 +43,34 @@ def pytest_addoption(parser):
     group.addoption("--restricted-models", default=os.environ.get("SMOKE_RESTRICTED_MODELS", ""),
                     help="comma-separated models the restricted key may call (SMOKE_RESTRICTED_MODELS)")
     group.addoption("--wait-ready", type=float, default=0.0, metavar="SECONDS",
-                    help="poll GET /health for up to SECONDS before testing (a fresh distribution); default 0")
+                    help="wait up to SECONDS for the edge to answer on its cached and uncached paths before "
+                         "testing (a fresh deploy); default 0")
     group.addoption("--wait-interval", type=float, default=5.0, metavar="SECONDS",
                     help="seconds between two polls while waiting (default 5)")
-    group.addoption("--budgets", type=Path, help="JSON latency budgets in ms: {catalog|predict: {p50, p95}}")
-    group.addoption("--samples", type=int, default=10, help=f"requests per latency measurement (≤ {MAX_SAMPLES})")
+    group.addoption("--retries", type=int, default=2,
+                    help="times a failing check is tried again before it is reported (default 2; 0: never)")
+    group.addoption("--retry-backoff", type=float, default=5.0, metavar="SECONDS",
+                    help="wait before the first retry, doubled for each next one (default 5); also paces the "
+                         "warm-up of cold models and the re-reads of a stale catalog")
+    group.addoption("--retry-budget", type=float, default=120.0, metavar="SECONDS",
+                    help="most seconds of waiting for retries in one run (default 120)")
+    group.addoption("--budgets", type=Path,
+                    help="JSON latency budgets in ms: {catalog|predict: {p50, p95}, backends: {kind: …}, "
+                         "models: {name: …}}")
+    group.addoption("--samples", type=int, default=20,
+                    help=f"requests per latency figure (default 20, ≤ {MAX_SAMPLES}; the median is judged from 5, "
+                         "the p95 from 20)")
     group.addoption("--request-timeout", type=float, default=15.0, help="seconds per request")
     group.addoption("--results-file", type=Path, help="also write the results table (Markdown) to this file")
 
 
 def pytest_configure(config):
-    config.pluginmanager.register(SmokeResults(config.option.edge_url, config.option.results_file),
-                                  "ml-edge-smoke-results")
+    config.addinivalue_line("markers", "check(title): the check's title in the results ({param} names a parameter)")
+    results = SmokeResults(config.option.edge_url, config.option.results_file)
+    config.pluginmanager.register(results, "ml-edge-smoke-results")
+    config.pluginmanager.register(BlockState(), "ml-edge-smoke-edge-waf")
+    config.pluginmanager.register(Retries(config.option.retries, config.option.retry_backoff,
+                                          config.option.retry_budget), "ml-edge-smoke-retries")
     if config.option.help or config.option.collectonly:
         return
     missing = [flag for flag, value in (("--edge-url/EDGE_URL", config.option.edge_url),
@@ -59,6 +82,8 @@ def pytest_configure(config):
             raise pytest.UsageError(f"{flag} must be an https:// URL, got {value!r}")
     if not 1 <= config.option.samples <= MAX_SAMPLES:
         raise pytest.UsageError(f"--samples must be 1–{MAX_SAMPLES}")
+    if config.option.retries < 0 or config.option.retry_backoff < 0 or config.option.retry_budget < 0:
+        raise pytest.UsageError("--retries, --retry-backoff and --retry-budget cannot be negative")
     for flag, variable in (("--api-key", "SMOKE_API_KEY"), ("--restricted-api-key", "SMOKE_RESTRICTED_API_KEY")):
         key = getattr(config.option, flag.removeprefix("--").replace("-", "_"))
         if key and not HEADER_SAFE.fullmatch(key.strip()):
@@ -70,45 +95,54 @@ def pytest_configure(config):
                                 "comma-separated models that key may call")
 
 
+def pytest_collection_modifyitems(items):
+    """Each check's title, known before it runs: a check skipped or failed in its setup is named too."""
+    for item in items:
+        mark = item.get_closest_marker("check")
+        if mark:
+            params = item.callspec.params if hasattr(item, "callspec") else {}
+            item.user_properties.append(("check", mark.args[0].format(**params)))
+
+
 def model_list(text: str | None) -> list[str]:
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
 def pytest_sessionstart(session):
-    seconds = session.config.option.wait_ready
-    if seconds > 0 and session.config.option.edge_url:
-        wait_until_ready(edge_client(session.config), seconds, session.config.option.wait_interval)
+    config = session.config
+    if config.option.wait_ready > 0 and config.option.edge_url:
+        wait_until_ready(edge_client(config), model_list(config.option.expected_models), config.option.wait_ready,
+                         config.option.wait_interval)
 
 
-def wait_until_ready(client: Client, seconds: float, interval: float = 5.0) -> None:
-    """A new distribution takes minutes to propagate: wait for GET /health to answer 200 once, then test.
-    The wait never retries a check; it only delays the start, and gives up with the last answer it saw."""
-    deadline = time.monotonic() + seconds
-    last = "no answer yet"
-    while True:
-        try:
-            answer = client.get("/health").response
-            if answer.status_code == 200:
-                return
-            last = f"{answer.status_code} {answer.reason}"
-        except NoAnswer as error:
-            last = error.kind
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise pytest.UsageError(f"{client.url('/health')} was not ready after {seconds:.0f} s (last: {last})")
-        print(f"waiting for {client.url('/health')}: {last}; {remaining:.0f} s left", file=sys.stderr)
-        time.sleep(min(interval, remaining))
+def observer(config):
+    """Every answer of the edge: its edge location counted for the results, the edge WAF's block caught."""
+    results = config.pluginmanager.get_plugin("ml-edge-smoke-results")
+    block = config.pluginmanager.get_plugin("ml-edge-smoke-edge-waf")
+
+    def observe(response) -> None:
+        results.observe(response)
+        block.observe(response)
+    return observe
 
 
-def edge_client(config, key: str | None = None) -> Client:
+def edge_client(config, key: str | None = None, base_url: str | None = None) -> Client:
     """A client of the edge sending `key` (by default the smoke consumer's) as x-api-key when there is one."""
     key = (key or config.option.api_key or "").strip()
-    return Client(config.option.edge_url, config.option.request_timeout, {"x-api-key": key} if key else None)
+    return Client(base_url or config.option.edge_url, config.option.request_timeout,
+                  {"x-api-key": key} if key else None, observer(config))
 
 
 @pytest.fixture(scope="session")
 def edge(pytestconfig) -> Client:
     return edge_client(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def plain_edge(pytestconfig) -> Client:
+    """The edge over plain HTTP, never with a consumer key: a key must not cross the network in the clear."""
+    return Client(with_scheme(pytestconfig.option.edge_url, "http"), pytestconfig.option.request_timeout,
+                  observe=observer(pytestconfig))
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +165,7 @@ def restricted_models(pytestconfig) -> list[str]:
 
 @pytest.fixture(scope="session")
 def keyless_edge(pytestconfig) -> Client:
-    return Client(pytestconfig.option.edge_url, pytestconfig.option.request_timeout)
+    return Client(pytestconfig.option.edge_url, pytestconfig.option.request_timeout, observe=observer(pytestconfig))
 
 
 @pytest.fixture(scope="session")
@@ -143,8 +177,7 @@ def origin(pytestconfig) -> Client:
 @pytest.fixture(scope="session")
 def budgets(pytestconfig) -> dict:
     path = pytestconfig.option.budgets
-    loaded = json.loads(path.read_text()) if path else {}
-    return {kind: {**limits, **loaded.get(kind, {})} for kind, limits in DEFAULT_BUDGETS_MS.items()}
+    return json.loads(path.read_text()) if path else {}
 
 
 @pytest.fixture(scope="session")
@@ -152,36 +185,80 @@ def samples(pytestconfig) -> int:
     return pytestconfig.option.samples
 
 
-# --- models, discovered from the catalog --------------------------------------------------------------------------
-
-class CatalogUnavailable:
-    def __init__(self, reason: str):
-        self.reason = reason
-
-    def __repr__(self) -> str:
-        return "catalog-unavailable"
+@pytest.fixture(scope="session")
+def warm_ups(edge, pytestconfig) -> WarmUps:
+    return WarmUps(edge, pytestconfig.option.retry_backoff)
 
 
-def discover_models(config) -> list:
-    try:
-        answer = edge_client(config).get("/models").response
-        expect(answer.status_code == 200, "GET /models to answer 200", answer)
-        models = json_body(answer, "the catalog")["models"]
-        expect(bool(models), "at least one model in the catalog", answer)
-        return models
-    except (AssertionError, KeyError, TypeError) as error:
-        return [CatalogUnavailable(str(error))]
+# --- the models: deployed (the stack output) or, without that list, the catalog's ------------------------------
+
+def expected_models_of(config) -> list[str]:
+    return model_list(config.option.expected_models)
+
+
+def catalog_read_of(config) -> CatalogRead:
+    """The edge's catalog, read once per run (again while it differs from the deployed models, bounded)."""
+    if CATALOG_READ not in config.stash:
+        config.stash[CATALOG_READ] = read_catalog(edge_client(config), expected_models_of(config) or None,
+                                                  config.option.retries, config.option.retry_backoff)
+    return config.stash[CATALOG_READ]
+
+
+@pytest.fixture(scope="session")
+def expected_models(pytestconfig) -> list[str]:
+    return expected_models_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def catalog_read(pytestconfig) -> CatalogRead:
+    return catalog_read_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def catalog(catalog_read) -> list[dict]:
+    expect(catalog_read.models is not None, "the catalog at GET /models", note=catalog_read.problem)
+    return catalog_read.models
+
+
+@pytest.fixture(scope="session")
+def sample_model(catalog, expected_models) -> dict:
+    """The model the checks of the API as a whole use: the first deployed model the catalog lists."""
+    listed = [m for m in catalog if not expected_models or m["name"] in expected_models]
+    expect(bool(listed), "a deployed model in the edge's catalog, to send its example",
+           note=f"the catalog lists {', '.join(m['name'] for m in catalog)}; deployed: {', '.join(expected_models)}")
+    return listed[0]
 
 
 def pytest_generate_tests(metafunc):
     if "model" in metafunc.fixturenames:
-        models = discover_models(metafunc.config)
-        ids = [m["name"] if isinstance(m, dict) else repr(m) for m in models]
-        metafunc.parametrize("model", models, ids=ids)
+        names = expected_models_of(metafunc.config)
+        if not names:
+            read = catalog_read_of(metafunc.config)
+            names = read.names if read.models is not None else ["catalog-unavailable"]
+        metafunc.parametrize("model", names)
 
 
 @pytest.fixture
-def model_spec(model) -> dict:
-    if isinstance(model, CatalogUnavailable):
-        pytest.fail(f"expected the catalog at GET /models to list the models; {model.reason}")
-    return model
+def model_spec(model, catalog_read, edge, has_api_key) -> dict:
+    """The catalog entry of a model under test (its example); a deployed model the edge's catalog lacks is probed
+    on its route and skipped, saying so: the catalog check reports the stale copy once."""
+    if catalog_read.models is None:
+        pytest.fail(f"expected the catalog at GET /models to list the models; {catalog_read.problem}",
+                    pytrace=False)
+    spec = catalog_read.spec(model)
+    if spec is None:
+        probe_unlisted_model(edge, model, has_api_key)
+    return spec
+
+
+def probe_unlisted_model(edge: Client, name: str, has_api_key: bool) -> None:
+    path = f"/models/{name}/predict"
+    answer = edge.post(path, json=PROBE_BODY).response
+    unlisted = f"the edge's catalog does not list {name} (a stale copy: see the catalog check), so there is no " \
+               "example to send"
+    if not has_api_key:
+        pytest.skip(f"not predicted: {unlisted}, and without a consumer key its route cannot be probed")
+    expect(answer.status_code == 400, f"the deployed model {name} to have a route: 400 for a malformed body to "
+                                      f"POST {path}", answer, note=unlisted)
+    json_body(answer, "the refusal")
+    pytest.skip(f"not predicted: {unlisted}; its route answers (400 for a malformed body)")

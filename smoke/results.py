@@ -1,27 +1,42 @@
-"""The smoke results as people read them: a Markdown table (check, result, detail, latency), printed at the end
-of the run and appended to the file named by GITHUB_STEP_SUMMARY when that variable is set."""
+"""The smoke results as people read them: a Markdown table (check, result, detail, latency) under a heading that
+names the edge and the edge locations tested, printed at the end of the run and appended to the file named by
+GITHUB_STEP_SUMMARY when that variable is set."""
 
 import os
+import re
+from collections import Counter
 
 RESULT = {"passed": "✅ pass", "failed": "❌ fail", "skipped": "⏭ skip"}
+RETRIED = " (retried)"
+POP_HEADER = "x-amz-cf-pop"
+EXCEPTION_NAME = re.compile(r"^[\w.]*(AssertionError|Failed|EdgeBlocked|NoAnswer): ")
 
 
 class SmokeResults:
-    """A pytest plugin: tests describe themselves with record_property("check" | "detail" | "latency", …)."""
+    """A pytest plugin: tests describe themselves with record_property("check" | "detail" | "latency", …);
+    the retry plugin adds "retried". `observe` counts the edge location of every answer."""
 
     def __init__(self, edge_url: str | None, results_file=None):
         self.edge_url = edge_url or "(no edge URL)"
         self.results_file = results_file
         self.rows: list[dict] = []
+        self.edge_locations: Counter = Counter()
+
+    def observe(self, response) -> None:
+        pop = response.headers.get(POP_HEADER)
+        if pop:
+            self.edge_locations[pop] += 1
 
     def pytest_runtest_logreport(self, report):
         if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
             return
         properties = dict(report.user_properties)
+        retried = properties.get("retried", "")
+        text = detail(report, properties)
         self.rows.append({
             "check": properties.get("check") or report.nodeid.split("::")[-1],
-            "result": RESULT[report.outcome],
-            "detail": detail(report, properties),
+            "result": RESULT[report.outcome] + (RETRIED if retried else ""),
+            "detail": " · ".join(part for part in (text, retried) if part),
             "latency": properties.get("latency", ""),
         })
 
@@ -40,28 +55,37 @@ class SmokeResults:
                 handle.write(table + "\n")
 
     def table(self) -> str:
-        failed, total = sum(row["result"] == RESULT["failed"] for row in self.rows), len(self.rows)
-        skipped = sum(row["result"] == RESULT["skipped"] for row in self.rows)
+        failed, total = sum(row["result"].startswith(RESULT["failed"]) for row in self.rows), len(self.rows)
+        skipped = sum(row["result"].startswith(RESULT["skipped"]) for row in self.rows)
+        retried = sum(row["result"].endswith(RETRIED) for row in self.rows)
         if failed:
             verdict = f"❌ {failed} of {total} checks failed"
         elif skipped:
             verdict = f"✅ {total - skipped} checks passed, {skipped} skipped"
         else:
             verdict = f"✅ all {total} checks passed"
-        lines = [f"### Edge smoke · {self.edge_url} · {verdict}", "",
+        if retried:
+            verdict += f" ({retried} retried)"
+        lines = [f"### Edge smoke · {self.edge_url} · {verdict}", "", self.locations(), "",
                  "| check | result | detail | latency |", "| --- | --- | --- | --- |"]
         for row in self.rows:
             cells = (row["check"], row["result"], row["detail"], row["latency"])
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         return "\n".join(lines) + "\n"
 
+    def locations(self) -> str:
+        if not self.edge_locations:
+            return f"Edge location tested: unknown (no answer carried {POP_HEADER})"
+        seen = ", ".join(f"{pop} ({count} answers)" for pop, count in self.edge_locations.most_common())
+        plural = "s" if len(self.edge_locations) > 1 else ""
+        return f"Edge location{plural} tested ({POP_HEADER}): {seen}"
+
 
 def first_line(report) -> str:
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     message = crash.message if crash is not None else str(report.longrepr or "")
-    for prefix in ("AssertionError: ", "Failed: "):
-        message = message.removeprefix(prefix)
-    return message.splitlines()[0][:400] if message else ""
+    message = EXCEPTION_NAME.sub("", message)
+    return message.splitlines()[0][:700] if message else ""
 
 
 def detail(report, properties: dict) -> str:

@@ -17,6 +17,8 @@ class FakeGitHub(BaseAdapter):
         self.pulls = pulls or {}
         self.comments: dict[int, list[dict]] = {}
         self.issues: list[dict] = []
+        # {id, environment, created_at, states (oldest first)}
+        self.deployments: list[dict] = []
         self.calls: list[str] = []
         self.next_id = 1000
 
@@ -45,6 +47,14 @@ class FakeGitHub(BaseAdapter):
         return self.next_id
 
     def route(self, method, path, query, body):
+        if path == "/deployments" and method == "GET":
+            mine = sorted((d for d in self.deployments if d["environment"] == query.get("environment")),
+                          key=lambda d: d["created_at"], reverse=True)
+            return 200, [{"id": d["id"], "environment": d["environment"], "created_at": d["created_at"]}
+                         for d in mine[:int(query.get("per_page", 30))]]
+        if m := re.fullmatch(r"/deployments/(\d+)/statuses", path):
+            (deployment,) = [d for d in self.deployments if d["id"] == int(m.group(1))]
+            return 200, [{"state": state} for state in reversed(deployment["states"])][:int(query.get("per_page", 30))]
         if m := re.fullmatch(r"/pulls/(\d+)", path):
             number = int(m.group(1))
             if number not in self.pulls:

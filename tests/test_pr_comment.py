@@ -2,10 +2,10 @@
 case, and secrets that never appear."""
 
 import copy
-import os
 from pathlib import Path
 
 import pytest
+from golden_files import golden
 
 from conftest import distribution
 from gitops.planning.plan_mocks import Secret
@@ -15,7 +15,6 @@ from gitops.pulumi import pulumi_cli
 from gitops.pulumi.pulumi_cli import CliRun, change_summary
 
 DATA = Path(__file__).parent / "data"
-GOLDEN = Path(__file__).parent / "golden"
 COMMIT = "3f2c9a1b7d4e5f60718293a4b5c6d7e8f9012345"
 RUN_URL = "https://github.com/acme/ml-edge/actions/runs/123456789"
 
@@ -23,13 +22,6 @@ RUN_URL = "https://github.com/acme/ml-edge/actions/runs/123456789"
 def cli_run(fixture: str, status: int = 0) -> CliRun:
     output = (DATA / fixture).read_text()
     return CliRun(status, output, change_summary(output))
-
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert text == path.read_text(), f"{name} changed; re-run with UPDATE_GOLDEN=1 if the change is intended"
 
 
 @pytest.fixture(scope="module")

@@ -50,13 +50,13 @@ def test_urls_come_from_the_environment_variables(no_pulumi, monkeypatch):
     monkeypatch.setenv("ORIGIN_URL", "https://a.execute-api.eu-west-1.amazonaws.com/v1")
     assert smoke_run.resolve_urls("dev", "dev") == ("https://d1.cloudfront.net",
                                                     "https://a.execute-api.eu-west-1.amazonaws.com/v1",
-                                                    "EDGE_URL and ORIGIN_URL")
+                                                    "EDGE_URL and ORIGIN_URL", {})
 
 
 def test_urls_come_from_the_stack_outputs_when_pulumi_is_there(tmp_path, monkeypatch):
     bin_dir = fake_pulumi(tmp_path, {"edgeUrl": "https://api.example.com", "originUrl": "https://o.example.com/v1"})
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    edge, origin, source = smoke_run.resolve_urls("prod", "acme/prod")
+    edge, origin, source, _ = smoke_run.resolve_urls("prod", "acme/prod")
     assert (edge, origin, source) == ("https://api.example.com", "https://o.example.com/v1",
                                       "pulumi stack output of acme/prod")
     assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--stack", "acme/prod"]
@@ -121,6 +121,30 @@ def test_the_restricted_key_and_its_models_reach_the_suite_in_its_environment(st
     assert "using the restricted smoke key from the stack" in err and "key-value" not in err
 
 
+def test_the_stacks_models_reach_the_suite_as_the_deployed_models(stack_with_keys, monkeypatch):
+    outputs = {"edgeUrl": "https://e.example.com", "originUrl": "https://o.example.com/v1",
+               "models": ["iris", "churn", "sentiment"]}
+    monkeypatch.setattr(smoke_run, "stack_outputs", lambda stack, show_secrets=False: outputs)
+    monkeypatch.delenv("SMOKE_EXPECTED_MODELS", raising=False)
+    assert smoke_cli.main(["--env", "dev"]) == 0
+    monkeypatch.setenv("SMOKE_EXPECTED_MODELS", "iris")  # given in the environment: it wins
+    assert smoke_cli.main(["--env", "dev"]) == 0
+    [(_, from_stack), (_, given)] = stack_with_keys
+    assert from_stack["SMOKE_EXPECTED_MODELS"] == "iris,churn,sentiment"
+    assert given["SMOKE_EXPECTED_MODELS"] == "iris"
+
+
+def test_without_the_stack_no_deployed_models_are_made_up(no_pulumi, monkeypatch):
+    monkeypatch.setenv("EDGE_URL", "https://e.example.com")
+    monkeypatch.setenv("ORIGIN_URL", "https://o.example.com/v1")
+    monkeypatch.delenv("SMOKE_EXPECTED_MODELS", raising=False)
+    runs = []
+    monkeypatch.setattr(smoke_run.subprocess, "run", lambda command, **kwargs: runs.append(
+        kwargs["env"]) or subprocess.CompletedProcess(command, 0))
+    assert smoke_cli.main(["--env", "dev"]) == 0
+    assert "SMOKE_EXPECTED_MODELS" not in runs[0]
+
+
 def test_keys_given_in_the_environment_win_over_the_stacks(stack_with_keys, monkeypatch, capsys):
     monkeypatch.setenv("SMOKE_RESTRICTED_API_KEY", "my-restricted-key")
     monkeypatch.setenv("SMOKE_RESTRICTED_MODELS", "churn")
@@ -176,8 +200,9 @@ def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"smoke-testing dev: edge {standin.edge_url}" in result.stderr
-    # the key's plan is reported only when known; the restricted key's two checks need that key
-    assert "✅ 14 checks passed, 3 skipped" in result.stdout
+    # the key's plan is reported only when known; the restricted key's two checks need that key; the deployed
+    # models are not known without the stack, and 3 samples are too few to judge a latency
+    assert "✅ 12 checks passed, 7 skipped" in result.stdout
 
 
 # A key with the characters that escaping changes (XML, Python repr, a Markdown table cell): each file holds it in

@@ -1,4 +1,5 @@
-"""`make golden`: re-render the golden files (PR comments, smoke summary) and the README examples made from them.
+"""`make golden`: re-render the golden files (PR comments, smoke summary, planned URNs) and the README examples
+made from them.
 
 Run it when a change to the program or the renderers is intended to change those outputs; review the diff.
 """
@@ -14,7 +15,7 @@ EXAMPLE = re.compile(r"(<!-- example: (\S+) -->\n)(````markdown\n)?(.*?)(````\n)
 
 
 def main() -> int:
-    tests = ["tests/test_pr_comment.py", "tests/test_smoke_suite.py::test_golden_smoke_summary"]
+    tests = ["tests/test_pr_comment.py", "tests/test_smoke_suite.py::test_golden_smoke_summary", "tests/test_urns.py"]
     status = subprocess.run([sys.executable, "-m", "pytest", "-q", *tests], cwd=ROOT,
                             env={**os.environ, "UPDATE_GOLDEN": "1"}).returncode
     readme = ROOT / "README.md"

@@ -65,3 +65,12 @@ class GitHub:
         self._call("POST", f"/issues/{existing['number']}/comments", json={"body": body})
         self._call("PATCH", f"/issues/{existing['number']}", json={"state": "closed", "state_reason": "completed"})
         return f"closed #{existing['number']}"
+
+    def deployments(self, environment: str, count: int = 5) -> list[dict]:
+        """The environment's newest deployments (the jobs that name it as their GitHub environment), newest first."""
+        return self._call("GET", "/deployments", params={"environment": environment, "per_page": count}).json()
+
+    def deployment_state(self, deployment_id: int) -> str | None:
+        """The state of a deployment's newest status (queued, in_progress, success, …), None before any."""
+        statuses = self._call("GET", f"/deployments/{deployment_id}/statuses", params={"per_page": 1}).json()
+        return statuses[0]["state"] if statuses else None

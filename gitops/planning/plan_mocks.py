@@ -61,6 +61,15 @@ class PlanMonitor(MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: the type qualified by the parent's whole chain of types (as the SDK's own
+        create_urn computes an alias: the parent's URN up to its name, `$`, the type), the root stack left out.
+        The SDK's MockMonitor keeps only the nearest parent's type, so a resource moved between components would
+        keep its mock URN while the engine would replace it."""
+        if parent and parent.split("::")[2] != "pulumi:pulumi:Stack":
+            return f"{parent[:parent.rfind('::')]}${type_}::{name}"
+        return super().make_urn("", type_, name)
+
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":

@@ -6,6 +6,12 @@ SMOKE_RESTRICTED_API_KEY and SMOKE_RESTRICTED_MODELS otherwise), handed to the s
 a command line; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs;
 78 when the stack would be read but a setup step is missing and EDGE_URL / ORIGIN_URL are not given instead).
 
+The stack's `models` output goes to the suite as the deployed models (SMOKE_EXPECTED_MODELS, unless that is set):
+every deployed model is tested whatever the edge's cached catalog lists, and the catalog is compared with it.
+With --heartbeat, the run then publishes the SmokeHeartbeat metric (gitops/smoke_run/heartbeat.py: 1 passed, 0 failed)
+in the stack's region (`aws:region` of its stack file); a failure to publish is reported, the exit status stays the
+suite's.
+
 Before the stack is read (with the CLI found), gitops/stacks/preflight.py checks the environment is set up; when it is
 not, the stack is not read: EDGE_URL / ORIGIN_URL are used if given, else the run stops naming the missing step.
 
@@ -19,12 +25,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..pulumi import pulumi_cli
 from ..pulumi.pulumi_cli import stack_name, stack_outputs
 from ..pulumi.stack_secrets import StackSecrets
 from ..stacks import preflight
-from ..stacks.environments import ENVIRONMENTS_DIR, ROOT
+from ..stacks.environments import ENVIRONMENTS_DIR, ROOT, EnvironmentNotFound, read_stack_config
+from . import heartbeat
 
 NO_URLS = 2
 KEY_VARIABLES = ("SMOKE_API_KEY", "SMOKE_RESTRICTED_API_KEY")
@@ -53,13 +61,21 @@ class NoUrls(LookupError):
     pass
 
 
-def stack_urls(stack: str) -> tuple[str, str] | None:
-    """edgeUrl and originUrl of a stack, or None when the Pulumi CLI is missing or cannot tell."""
+class Target(NamedTuple):
+    edge: str
+    origin: str
+    source: str
+    outputs: dict  # the stack's public outputs ({} when the URLs came from the environment)
+
+
+def stack_target(stack: str) -> Target | None:
+    """edgeUrl and originUrl of a stack (with its other outputs), or None when the Pulumi CLI is missing or cannot
+    tell."""
     outputs = stack_outputs(stack)
     if outputs is None:
         return None
     if outputs.get("edgeUrl") and outputs.get("originUrl"):
-        return outputs["edgeUrl"], outputs["originUrl"]
+        return Target(outputs["edgeUrl"], outputs["originUrl"], f"pulumi stack output of {stack}", outputs)
     print(f"stack {stack} has no edgeUrl/originUrl outputs (not deployed yet?)", file=sys.stderr)
     return None
 
@@ -89,17 +105,44 @@ def as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def resolve_urls(env: str, stack: str, read_stack: bool = True) -> tuple[str, str, str]:
-    found = stack_urls(stack) if read_stack else None
+def resolve_urls(env: str, stack: str, read_stack: bool = True) -> Target:
+    found = stack_target(stack) if read_stack else None
     if found:
-        return (*found, f"pulumi stack output of {stack}")
+        return found
     edge, origin = os.environ.get("EDGE_URL"), os.environ.get("ORIGIN_URL")
     if edge and origin:
-        return edge, origin, "EDGE_URL and ORIGIN_URL"
+        return Target(edge, origin, "EDGE_URL and ORIGIN_URL", {})
     raise NoUrls(f"no URLs to test for {env}: the Pulumi CLI is not available or has no outputs for stack "
                  f"{stack}, and EDGE_URL / ORIGIN_URL are not both set. Either log in to Pulumi "
                  f"(pulumi login; the stack must be deployed) or run: EDGE_URL=https://… ORIGIN_URL=https://… "
                  f"make smoke ENV={env}")
+
+
+def deployed_models(outputs: dict) -> dict[str, str]:
+    """SMOKE_EXPECTED_MODELS from the stack's `models` output, when it has one."""
+    models = outputs.get("models")
+    if not isinstance(models, list) or not models:
+        return {}
+    print(f"deployed models (the stack's `models` output): {', '.join(map(str, models))}", file=sys.stderr)
+    return {"SMOKE_EXPECTED_MODELS": as_text(models)}
+
+
+def heartbeat_region(env: str, environments_dir: Path = ENVIRONMENTS_DIR) -> str | None:
+    """Where the SmokeHeartbeat alarm lives: the stack's `aws:region` (its stack file), else AWS_REGION."""
+    try:
+        region = read_stack_config(env, environments_dir).values.get("aws:region")
+    except EnvironmentNotFound:
+        region = None
+    return region or os.environ.get("AWS_REGION") or None
+
+
+def publish_heartbeat(env: str, passed: bool) -> None:
+    region = heartbeat_region(env)
+    if region is None:
+        print(f"error: the smoke heartbeat was not published: no aws:region in {env}'s stack file and no AWS_REGION",
+              file=sys.stderr)
+        return
+    heartbeat.publish(env, region, passed)
 
 
 def smoke_command(env: str, edge: str, origin: str, extra: list[str],
@@ -149,9 +192,10 @@ def scrub_files(files: list[Path], keys: StackSecrets) -> None:
             print(f"a key was replaced by [secret] in {file}", file=sys.stderr)
 
 
-def run_suite(env: str, stack: str | None = None, extra: list[str] | None = None) -> int:
+def run_suite(env: str, stack: str | None = None, extra: list[str] | None = None,
+              publish_heartbeat_after: bool = False) -> int:
     """The smoke suite against the environment (its stack: `stack`, by default the environment's), with pytest's
-    extra arguments. Exit status (see above)."""
+    extra arguments; with publish_heartbeat_after, the SmokeHeartbeat metric after it. Exit status (see above)."""
     stack = stack or stack_name(env)
     extra = extra or []
     reads_stack = pulumi_cli.find_pulumi() is not None
@@ -163,17 +207,25 @@ def run_suite(env: str, stack: str | None = None, extra: list[str] | None = None
     if refusal:
         print(f"not reading the stack ({refusal.splitlines()[0]}): using EDGE_URL and ORIGIN_URL", file=sys.stderr)
     try:
-        edge, origin, source = resolve_urls(env, stack, read_stack=not refusal)
+        target = resolve_urls(env, stack, read_stack=not refusal)
     except NoUrls as error:
         print(f"error: {error}", file=sys.stderr)
         return NO_URLS
-    print(f"smoke-testing {env}: edge {edge}, origin {origin} (from {source})", file=sys.stderr)
+    print(f"smoke-testing {env}: edge {target.edge}, origin {target.origin} (from {target.source})",
+          file=sys.stderr)
     environment = dict(os.environ)
-    if source.startswith("pulumi"):  # a key given in the environment wins over the stack's
+    if target.outputs:  # a value given in the environment wins over the stack's
+        if not environment.get("SMOKE_EXPECTED_MODELS"):
+            environment.update(deployed_models(target.outputs))
         wanted = [key for key in STACK_KEYS if not environment.get(key.key_variable)]
         environment.update(stack_keys(stack, wanted))
     keys = StackSecrets(handed_keys(extra, environment))
     try:
-        return subprocess.run(smoke_command(env, edge, origin, extra), cwd=ROOT, env=environment).returncode
+        status = subprocess.run(smoke_command(env, target.edge, target.origin, extra), cwd=ROOT,
+                                env=environment).returncode
     finally:
         scrub_files(written_files(extra, environment), keys)
+    if publish_heartbeat_after:
+        publish_heartbeat(env, passed=status == 0)
+    return status
+
