@@ -437,9 +437,79 @@ def test_a_silent_smoke_schedule_is_noticed(plan):
     Actions docs, "Disabling and enabling a workflow"): the environment alarms when no passing smoke run was
     published for smokeHeartbeatHours, counting missing data as breaching (issue 18, item 11)."""
     alarm = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs
-    assert (alarm["namespace"], alarm["metricName"]) == ("ml-edge", "SmokePassed")
+    assert (alarm["namespace"], alarm["metricName"]) == (f"ml-edge/{plan.environment}", "SmokePassed")
     assert alarm["dimensions"] == {"Environment": plan.environment}
     assert alarm["treatMissingData"] == "breaching"
     assert (alarm["comparisonOperator"], alarm["threshold"]) == ("LessThanThreshold", 1)
     assert alarm["period"] * alarm["evaluationPeriods"] == plan.config.smoke_heartbeat_hours * 3600
     assert plan.outputs[HEARTBEAT_OUTPUT] == alarm["name"]
+
+
+# --- issue 15: reserved concurrency and the edge's access logs -----------------------------------------------------
+
+def test_every_function_reserves_its_configured_concurrency(plan):
+    """Reserved concurrency (Checkov CKV_AWS_115): a model's Lambda gets its own share of the account's concurrency,
+    so one model cannot starve another, nor the consumer authorizer that every predict request needs."""
+    expected = {f"ml-edge-{plan.environment}-api-{m.name}": m.reserved_concurrency
+                for m in plan.config.models if m.backend == "reference"}
+    expected[f"ml-edge-{plan.environment}-authorizer"] = plan.config.authorizer_reserved_concurrency
+    functions = {f.name: f.inputs.get("reservedConcurrentExecutions")
+                 for f in plan.of_type("aws:lambda/function:Function")}
+    assert functions == expected
+
+
+# CloudFront developer guide, "Standard logging reference", log file fields (all 33, in AWS's order)
+STANDARD_LOG_FIELDS = [
+    "date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "sc-status",
+    "cs(Referer)", "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-edge-result-type", "x-edge-request-id",
+    "x-host-header", "cs-protocol", "cs-bytes", "time-taken", "x-forwarded-for", "ssl-protocol", "ssl-cipher",
+    "x-edge-response-result-type", "cs-protocol-version", "fle-status", "fle-encrypted-fields", "c-port",
+    "time-to-first-byte", "x-edge-detailed-result-type", "sc-content-type", "sc-content-len", "sc-range-start",
+    "sc-range-end",
+]
+# the fields whose value is what the viewer sent in a header, cookie or query string
+VIEWER_SUPPLIED = {"cs(Host)", "cs(Referer)", "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-host-header",
+                   "x-forwarded-for"}
+
+
+def test_the_edge_access_logs_reach_a_log_group_with_the_environments_retention(plan):
+    """CloudFront standard logging v2 (CKV_AWS_86): the distribution's ACCESS_LOGS go to a log group of the stack with
+    the environment's retention. Everything lives in us-east-1: CloudWatch Logs accepts a CloudFront delivery source
+    there only ("PutDeliverySource action is not supported for this LogType" elsewhere)."""
+    distribution = plan.one("aws:cloudfront/distribution:Distribution")
+    (group,) = [g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+                if g.inputs["name"] == f"/ml-edge/{plan.environment}/edge-access"]
+    source = plan.one("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    destination = plan.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    delivery = plan.one("aws:cloudwatch/logDelivery:LogDelivery")
+    writable = plan.one("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    for resource in (group, source, destination, delivery, writable):
+        assert resource.inputs["region"] == "us-east-1", resource.name
+    assert group.inputs["retentionInDays"] == plan.config.log_retention_days
+    group_arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group.inputs['name']}"
+    assert (source.inputs["logType"], source.inputs["resourceArn"]) == (
+        "ACCESS_LOGS", f"arn:aws:cloudfront::123456789012:distribution/{distribution.id}")
+    assert destination.inputs["deliveryDestinationConfiguration"] == {"destinationResourceArn": group_arn}
+    assert destination.inputs["outputFormat"] == "json"
+    assert delivery.inputs["deliverySourceName"] == source.inputs["name"]
+    assert delivery.inputs["deliveryDestinationArn"] == (f"arn:aws:logs:us-east-1:123456789012:delivery-destination:"
+                                                         f"{destination.inputs['name']}")
+    # the group admits CloudWatch Logs' delivery service before the delivery exists, and on this group only
+    assert writable.inputs["resourceArn"] == group_arn
+    (statement,) = json.loads(writable.inputs["policyDocument"])["Statement"]
+    assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == f"{group_arn}:log-stream:*"
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert writable.urn in delivery.dependencies
+
+
+def test_no_access_log_field_holds_a_key_or_the_origin_secret(plan):
+    """The delivery names its fields (without a list CloudFront sends all of them): standard fields only, and of
+    those a viewer fills in, only Host, User-Agent and X-Forwarded-For. The consumer key travels in x-api-key, a
+    header no standard field records; the origin secret is added by CloudFront to the origin request, which
+    standard logs do not describe; cookies and query strings (where a client might misplace a key) are left out."""
+    fields = plan.one("aws:cloudwatch/logDelivery:LogDelivery").inputs["recordFields"]
+    assert fields and set(fields) <= set(STANDARD_LOG_FIELDS)
+    assert set(fields) & VIEWER_SUPPLIED == {"x-host-header", "cs(User-Agent)", "x-forwarded-for"}
+    assert not [f for f in fields if "api-key" in f.lower() or "origin-verify" in f.lower()]

@@ -196,6 +196,7 @@ def pipeline_roles(env: str) -> list[str]:
 
 # actions AWS authorises on "*" only (no resource-level permissions), each needed by pulumi or the program's roles
 WITHOUT_RESOURCE_LEVEL = {"sts:GetCallerIdentity", "logs:DescribeLogGroups", "acm:ListCertificates",
+                          "logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies",
                           "cloudfront:CreateCachePolicy", "cloudfront:CreateDistribution",
                           "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                           "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries", "cloudwatch:PutMetricData"}
@@ -408,11 +409,9 @@ UNSCOPED = {
     "Certificates": "reading certificate metadata (CloudFront's viewer certificate)",
     "WaitForTheChange": "Route 53 names changes by id",
     "NoResourceLevel": "actions AWS authorises on * only",
+    "LogResourcePolicies": "CloudWatch Logs authorises resource policies on * only (the edge access-log group's)",
     "WhoAmI": "sts:GetCallerIdentity",
-    # a residue: the namespace is every environment's (the alarm tells them apart by the Environment dimension, and
-    # IAM has no condition key for a dimension), so one environment's observe role could publish another's heartbeat
-    # and silence that alarm; it cannot hide a failing run, which opens its issue
-    "SmokeHeartbeat": "cloudwatch:PutMetricData is authorised on * only; pinned to the ml-edge namespace",
+    "SmokeHeartbeat": "cloudwatch:PutMetricData is authorised on * only; pinned to the environment's namespace",
 }
 
 
@@ -506,6 +505,7 @@ SHARED_ACCOUNT_RESIDUE = {
     "add another tag to another environment's API", "remove another tag from another environment's API",
     "read any API's tags", "associate a web ACL on WAF's side with another environment's stage",
     "read any certificate's metadata", "list log groups", "list certificates",
+    "replace any log group's resource policy in us-east-1", "tag an untagged log delivery as its own",
 }
 
 
@@ -516,6 +516,7 @@ def test_what_a_shared_account_still_leaves_open_to_devs_deploy_role_is_the_docu
     execution_logs = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:API-Gateway-Execution-Logs_s7g1ng/v1"
     staging_api_tags = api("/tags/arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Frestapis%2Fs7g1ng")
     claim_dev = {"aws:RequestTag/environment": "dev", "aws:TagKeys": ["environment"]}
+    staging_delivery = f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery:s7g1ngD3l1v3ry"
     probes = {
         "change any cache policy": ("cloudfront:UpdateCachePolicy", cache_policy, {}),
         "delete any cache policy": ("cloudfront:DeleteCachePolicy", cache_policy, {}),
@@ -549,6 +550,18 @@ def test_what_a_shared_account_still_leaves_open_to_devs_deploy_role_is_the_docu
                                             f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/other", {}),
         "list log groups": ("logs:DescribeLogGroups", "*", {}),
         "list certificates": ("acm:ListCertificates", "*", {}),
+        "replace any log group's resource policy in us-east-1": ("logs:PutResourcePolicy", "*",
+                                                                  {"aws:RequestedRegion": "us-east-1"}),
+        "replace a log group's resource policy elsewhere": ("logs:PutResourcePolicy", "*",
+                                                            {"aws:RequestedRegion": region}),
+        "tag an untagged log delivery as its own": ("logs:TagResource", staging_delivery, claim_dev),
+        "delete a staging log delivery": ("logs:DeleteDelivery", staging_delivery, tagged("staging")),
+        "point a delivery destination at staging's log group": (
+            "logs:PutDeliveryDestination", f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery-destination:ml-edge-dev-x",
+            {"logs:DeliveryDestinationResourceArn":
+             f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/ml-edge/staging/edge-access"}),
+        "vend a staging distribution's logs": ("cloudfront:AllowVendedLogDeliveryForResource", distribution,
+                                               tagged("staging")),
         "invoke a staging function": ("lambda:InvokeFunction",
                                       f"arn:aws:lambda:{region}:{ACCOUNT}:function:ml-edge-staging-authorizer", {}),
         "read another team's logs": ("logs:GetLogEvents", execution_logs, tagged("dev")),
@@ -556,6 +569,83 @@ def test_what_a_shared_account_still_leaves_open_to_devs_deploy_role_is_the_docu
     reachable = {name for name, (action, resource, context) in probes.items()
                  if shared_account.may(dev, action, resource, **context)}
     assert reachable == SHARED_ACCOUNT_RESIDUE
+
+
+def edge_access_log_calls(plan) -> list[tuple[str, str, dict]]:
+    """The calls pulumi-aws makes to create, read, update and delete the edge's access-log resources the environment's
+    plan names (CloudFront standard logging v2 into CloudWatch Logs, program/ml_edge/edge_logs.py), each with the
+    resource IAM judges it on (the Service Authorization Reference: CreateDelivery and UpdateDeliveryConfiguration
+    on the delivery, its source and its destination; resource policies on * only) and the request's context: the
+    tags the provider sends (aws:defaultTags) and, once a resource exists, the tags it has."""
+    env = plan.environment
+    logs = f"arn:aws:logs:us-east-1:{ACCOUNT}"
+    group = next(g.inputs["name"] for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+                 if g.inputs.get("region") == "us-east-1" and g.inputs["name"].endswith("/edge-access"))
+    source = f"{logs}:delivery-source:{plan.one('aws:cloudwatch/logDeliverySource:LogDeliverySource').inputs['name']}"
+    destination = (f"{logs}:delivery-destination:"
+                   f"{plan.one('aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination').inputs['name']}")
+    delivery, group_arn = f"{logs}:delivery:AbCdEf0123456789", f"{logs}:log-group:{group}"
+    distribution = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2EXAMPLE"
+    creating = {"aws:RequestTag/environment": env, "aws:TagKeys": ["environment", "project"]}
+    existing = tagged(env)
+    in_us_east_1 = {"aws:RequestedRegion": "us-east-1"}
+    return [
+        ("logs:CreateLogGroup", group_arn, creating), ("logs:TagResource", group_arn, creating),
+        ("logs:PutRetentionPolicy", group_arn, existing), ("logs:ListTagsForResource", group_arn, existing),
+        ("logs:DeleteLogGroup", group_arn, existing),
+        ("logs:PutResourcePolicy", "*", in_us_east_1), ("logs:DescribeResourcePolicies", "*", in_us_east_1),
+        ("logs:DeleteResourcePolicy", "*", in_us_east_1),
+        ("cloudfront:AllowVendedLogDeliveryForResource", distribution, existing),
+        ("logs:PutDeliverySource", source, creating), ("logs:TagResource", source, creating),
+        ("logs:GetDeliverySource", source, existing), ("logs:ListTagsForResource", source, existing),
+        ("logs:DeleteDeliverySource", source, existing),
+        ("logs:PutDeliveryDestination", destination, {**creating, "logs:DeliveryDestinationResourceArn": group_arn}),
+        ("logs:GetDeliveryDestination", destination, existing), ("logs:ListTagsForResource", destination, existing),
+        ("logs:DeleteDeliveryDestination", destination, {}),
+        *[("logs:CreateDelivery", arn, creating) for arn in (delivery, source, destination)],
+        ("logs:TagResource", delivery, creating), ("logs:GetDelivery", delivery, existing),
+        ("logs:ListTagsForResource", delivery, existing), ("logs:DeleteDelivery", delivery, existing),
+        *[("logs:UpdateDeliveryConfiguration", arn, existing) for arn in (delivery, source, destination)],
+        ("logs:UntagResource", delivery, {**existing, "aws:TagKeys": ["project"]}),
+    ]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_deploy_role_may_set_up_its_edges_access_logs_and_no_other_environment_may(shared_account, plans, env):
+    """CloudFront standard logging v2: us-east-1 whatever the API's region (dev and staging are in eu-west-1)."""
+    calls = edge_access_log_calls(plans[env])
+    for action, resource, context in calls:
+        assert shared_account.may(f"ml-edge-deploy-{env}", action, resource, **context), (action, resource)
+    for other in (o for o in ENVS if o != env):
+        reachable = [(action, resource) for action, resource, context in calls
+                     if shared_account.may(f"ml-edge-deploy-{other}", action, resource, **context)]
+        # what is left: resource policies (no resource-level permissions; in the shared-account residue)
+        assert reachable == [("logs:PutResourcePolicy", "*"), ("logs:DescribeResourcePolicies", "*"),
+                             ("logs:DeleteResourcePolicy", "*")], (other, reachable)
+
+
+def test_a_delivery_destination_may_point_only_at_the_environments_own_log_groups(shared_account):
+    deploy = "ml-edge-deploy-dev"
+    destination = f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery-destination:ml-edge-dev-edge-x"
+    group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/ml-edge/dev/edge-access"
+    assert shared_account.may(deploy, "logs:PutDeliveryDestination", destination,
+                              **{"logs:DeliveryDestinationResourceArn": group})
+    for elsewhere in (group.replace("/dev/", "/prod/"), f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:audit",
+                      "arn:aws:s3:::someone-elses-bucket", group.replace("us-east-1", "eu-west-1")):
+        assert not shared_account.may(deploy, "logs:PutDeliveryDestination", destination,
+                                      **{"logs:DeliveryDestinationResourceArn": elsewhere}), elsewhere
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_observe_role_reads_the_edges_access_log_resources_as_a_refresh_does(shared_account, plans, env):
+    reads = [(a, r, c) for a, r, c in edge_access_log_calls(plans[env])
+             if a.split(":")[1].startswith(("Get", "List", "Describe"))]
+    assert len(reads) == 8
+    for action, resource, context in reads:
+        assert shared_account.may(f"ml-edge-observe-{env}", action, resource, **context), (action, resource)
+    other = "staging" if env != "staging" else "dev"
+    delivery = f"arn:aws:logs:us-east-1:{ACCOUNT}:delivery:AbCdEf0123456789"
+    assert not shared_account.may(f"ml-edge-observe-{other}", "logs:GetDelivery", delivery, **tagged(env))
 
 
 def test_only_an_environment_with_a_hosted_zone_may_change_records_and_only_its_domains_alias_records(
@@ -689,8 +779,9 @@ def test_the_observe_role_publishes_only_the_smoke_heartbeat(shared_account, env
     observe role: PutMetricData has no resource-level permission, so the namespace condition is the whole restriction
     (cloudwatch:namespace, Service Authorization Reference for CloudWatch); the guard denies any other namespace
     even were a broader grant attached."""
-    from gitops.smoke_run.heartbeat import NAMESPACE
+    from gitops.smoke_run.heartbeat import namespace
 
+    NAMESPACE = namespace(env)  # noqa: N806
     role = f"ml-edge-observe-{env}"
     assert shared_account.may(role, HEARTBEAT, "*", **{"cloudwatch:namespace": NAMESPACE})
     assert not shared_account.may(role, HEARTBEAT, "*", **{"cloudwatch:namespace": "AWS/ApiGateway"})
@@ -704,6 +795,8 @@ def test_the_observe_role_publishes_only_the_smoke_heartbeat(shared_account, env
         assert not allowed(broad + shared_account.statements(role), action, "*"), action
     for kind in ("deploy", "preview") if env != "prod" else ("deploy",):
         assert not shared_account.may(f"ml-edge-{kind}-{env}", HEARTBEAT, "*", **{"cloudwatch:namespace": NAMESPACE})
+    for other in set(ENVS) - {env}:  # IAM has no condition key for a dimension: the namespace keeps them apart
+        assert not shared_account.may(role, HEARTBEAT, "*", **{"cloudwatch:namespace": namespace(other)}), other
 
 
 @pytest.mark.parametrize("kind", ["deploy", "observe", "preview"])

@@ -72,6 +72,7 @@ def test_every_mutant_of_make_mutants_still_applies():
     spec = importlib.util.spec_from_file_location("mutants", root / "tools" / "mutants.py")
     mutants = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mutants)
+    assert f"{len(mutants.MUTANTS)} mutants" in README, "the README's count of mutants"
     for mutant in mutants.MUTANTS:
         assert (root / mutant.file).read_text().count(mutant.old) == 1, mutant.what
         assert (root / mutant.tests.split("::")[0]).is_file(), mutant.what

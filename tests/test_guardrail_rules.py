@@ -399,7 +399,7 @@ def test_a_message_that_would_quote_a_secret_is_redacted(distribution):
 
 def test_every_rule_has_a_name_description_remediation_and_config_defaults():
     names = [rule.name for rule in POLICIES]
-    assert len(names) == len(set(names)) == 18
+    assert len(names) == len(set(names)) == 25
     for rule in POLICIES:
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
         assert rule.description and rule.remediation
@@ -901,3 +901,198 @@ def test_a_role_without_the_boundary_or_outside_the_path_is_found(plans):
     assert messages(iam_role_bounded.RULE, admin) == [
         f"{role.name} (aws:iam/role:Role): permissionsBoundary is \"arn:aws:iam::aws:policy/AdministratorAccess\"; "
         "allowed: the environment's boundary policy arn:aws:iam::<account>:policy/ml-edge-<env>-boundary"]
+
+
+# --- issue 15: parity with Checkov, AWS Config and Pulumi's packs ---------------------------------------------------
+
+LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+
+
+def test_a_distribution_without_access_logs_is_found(stack):
+    from guardrails import edge_access_logs
+    unlogged = [r for r in stack if r.type != LOG_DELIVERY]
+    assert stack_messages_of(edge_access_logs.RULE, unlogged) == [
+        "ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): access logs is an ACCESS_LOGS delivery source, "
+        "but no delivery to a log group of this stack; allowed: a LogDeliverySource (ACCESS_LOGS, from this "
+        "distribution) → LogDelivery → LogDeliveryDestination on a log group of this stack "
+        "(program/ml_edge/edge_logs.py)"]
+    sourceless = [r for r in stack if r.type != "aws:cloudwatch/logDeliverySource:LogDeliverySource"]
+    (message,) = stack_messages_of(edge_access_logs.RULE, sourceless)
+    assert "access logs is no ACCESS_LOGS delivery source" in message
+
+
+def test_access_logs_delivered_outside_the_stack_are_found(stack):
+    """A destination whose resource is not a log group of this stack (another account's bucket, a group created by
+    hand) escapes the retention guardrail: it does not count."""
+    from guardrails import edge_access_logs
+    elsewhere = [Resource(r.type, r.name, r.urn, r.props, {**r.property_dependencies,
+                                                           "deliveryDestinationConfiguration": []})
+                 if r.type == "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination" else r for r in stack]
+    (message,) = stack_messages_of(edge_access_logs.RULE, elsewhere)
+    assert message.startswith("ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): access logs is an "
+                              "ACCESS_LOGS delivery source, but no delivery to a log group of this stack")
+
+
+@pytest.mark.parametrize(("change", "found"), [
+    (lambda p: p["recordFields"].append("cs(Cookie)"), "recordFields is including cs(Cookie)"),
+    (lambda p: p["recordFields"].extend(["cs-uri-query", "cs-headers"]),
+     "recordFields is including cs-uri-query, cs-headers"),
+    (lambda p: p.pop("recordFields"), "recordFields is not set; allowed: an explicit list of fields"),
+    (lambda p: p.update(recordFields=[]), "recordFields is []; allowed: an explicit list of fields"),
+], ids=["cookies", "query-and-headers", "no-list", "empty-list"])
+def test_access_log_fields_that_could_hold_a_secret_are_found(stack, change, found):
+    from guardrails import edge_access_logs
+    leaky = [changed(r, change) if r.type == LOG_DELIVERY else r for r in stack]
+    (message,) = stack_messages_of(edge_access_logs.RULE, leaky)
+    assert message.startswith("ml-edge-prod-edge-access-logs (aws:cloudwatch/logDelivery:LogDelivery): " + found)
+
+
+@pytest.mark.parametrize(("value", "found"), [
+    (None, "reservedConcurrentExecutions is not set (the account's shared pool)"),
+    (-1, "reservedConcurrentExecutions is -1"),
+    (0, "reservedConcurrentExecutions is 0"),
+])
+def test_a_function_without_reserved_concurrency_is_found(plans, value, found):
+    from guardrails import reserved_concurrency
+    function = as_resource(plans["dev"].of_type("aws:lambda/function:Function")[0])
+    assert messages(reserved_concurrency.RULE, function) == []
+    shared = changed(function, lambda p: p.pop("reservedConcurrentExecutions") if value is None
+                     else p.update(reservedConcurrentExecutions=value))
+    (message,) = messages(reserved_concurrency.RULE, shared)
+    assert message == (f"{function.name} (aws:lambda/function:Function): {found}; allowed: a positive number of "
+                       "concurrent executions (ml-edge:models[i].reservedConcurrency, "
+                       "ml-edge:authorizerReservedConcurrency); 0 throttles every call, -1 is the shared pool")
+
+
+def predict_of(document: dict) -> dict:
+    return document["paths"]["/models/iris/predict"]["post"]
+
+
+@pytest.mark.parametrize(("change", "found"), [
+    (lambda d: predict_of(d).pop("x-amazon-apigateway-request-validator"),
+     "paths./models/iris/predict.post.x-amazon-apigateway-request-validator is not set; allowed: a validator of "
+     "x-amazon-apigateway-request-validators with validateRequestBody: true"),
+    (lambda d: d["x-amazon-apigateway-request-validators"]["body"].update(validateRequestBody=False),
+     'paths./models/iris/predict.post.x-amazon-apigateway-request-validator is "body"; allowed: a validator of '
+     "x-amazon-apigateway-request-validators with validateRequestBody: true"),
+    (lambda d: predict_of(d).pop("requestBody"),
+     'paths./models/iris/predict.post.requestBody is not a required JSON body with a schema; allowed: '
+     '{"required": true, "content": {"application/json": {"schema": ...}}}'),
+], ids=["no-validator", "validator-not-for-bodies", "no-body-schema"])
+def test_a_body_that_api_gateway_would_not_validate_is_found(plans, change, found):
+    from guardrails import request_validation
+    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+    assert messages(request_validation.RULE, api) == []
+    (message,) = messages(request_validation.RULE, with_openapi(api, change))
+    assert message == f"ml-edge-dev-api (aws:apigateway/restApi:RestApi): {found}"
+
+
+def test_a_document_wide_body_validator_counts(plans):
+    from guardrails import request_validation
+    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+    moved = with_openapi(api, lambda d: (predict_of(d).pop("x-amazon-apigateway-request-validator"),
+                                         d.update({"x-amazon-apigateway-request-validator": "body"})))
+    assert messages(request_validation.RULE, moved) == []
+
+
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+
+
+@pytest.mark.parametrize(("change", "found"), [
+    (lambda p: p["settings"].update(dataTraceEnabled=True),
+     "settings.dataTraceEnabled is true; allowed: false (a data trace logs whole requests: consumer keys, the origin "
+     "secret, bodies)"),
+    (lambda p: p["settings"].update(loggingLevel="OFF"), 'settings.loggingLevel is "OFF"; allowed: "ERROR", "INFO"'),
+    (lambda p: p["settings"].pop("loggingLevel"), 'settings.loggingLevel is not set; allowed: "ERROR", "INFO"'),
+    (lambda p: p["settings"].update(metricsEnabled=False), "settings.metricsEnabled is False; allowed: true"),
+], ids=["data-trace", "logging-off", "logging-unset", "no-metrics"])
+def test_execution_logging_that_traces_data_or_logs_nothing_is_found(stack, change, found):
+    from guardrails import execution_logging
+    traced = [changed(r, change) if r.type == METHOD_SETTINGS else r for r in stack]
+    assert stack_messages_of(execution_logging.RULE, traced) == [
+        f"ml-edge-prod-api-throttling (aws:apigateway/methodSettings:MethodSettings): {found}"]
+
+
+def test_a_stage_without_method_settings_is_found(stack):
+    from guardrails import execution_logging
+    bare = [r for r in stack if r.type != METHOD_SETTINGS]
+    assert stack_messages_of(execution_logging.RULE, bare) == [
+        'ml-edge-prod-api-stage (aws:apigateway/stage:Stage): method settings is none for "*/*" (execution logging '
+        'off, no metrics); allowed: a MethodSettings on "*/*" of this stage (program/ml_edge/api.py)']
+
+
+def edge_acl(plans) -> Resource:
+    return as_resource(next(a for a in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
+                            if a.inputs["scope"] == "CLOUDFRONT"))
+
+
+def managed_rule(props: dict, group: str) -> dict:
+    return next(r for r in props["rules"]
+                if r["statement"].get("managedRuleGroupStatement", {}).get("name") == group)
+
+
+KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
+
+
+@pytest.mark.parametrize(("change", "found"), [
+    (lambda p: p.update(rules=[r for r in p["rules"] if "managedRuleGroupStatement" not in r["statement"]
+                               or r["statement"]["managedRuleGroupStatement"]["name"] != KNOWN_BAD_INPUTS]),
+     "rules is without the AWS managed rule group AWSManagedRulesKnownBadInputsRuleSet; allowed: a rule running "
+     "AWSManagedRulesKnownBadInputsRuleSet (ml-edge:waf.enabled adds it)"),
+    (lambda p: managed_rule(p, KNOWN_BAD_INPUTS).update(overrideAction={"count": {}}),
+     'rules[2] (AWSManagedRulesKnownBadInputsRuleSet).overrideAction is {"count": {}}; allowed: {"none": {}} '
+     "(the group's own block actions)"),
+    (lambda p: managed_rule(p, KNOWN_BAD_INPUTS)["statement"]["managedRuleGroupStatement"].update(
+        ruleActionOverrides=[{"name": "Log4JRCE", "actionToUse": {"count": {}}}]),
+     "rules[2] (AWSManagedRulesKnownBadInputsRuleSet).statement.managedRuleGroupStatement.ruleActionOverrides[0] is "
+     "Log4JRCE → count; allowed: no rule of the group counted or allowed"),
+], ids=["group-missing", "group-counted", "log4j-counted"])
+def test_an_edge_web_acl_without_blocking_managed_rules_is_found(plans, change, found):
+    from guardrails import edge_waf_managed_rules
+    acl = edge_acl(plans)
+    (message,) = messages(edge_waf_managed_rules.RULE, changed(acl, change))
+    assert message == f"{acl.name} (aws:wafv2/webAcl:WebAcl): {found}"
+
+
+def test_the_origin_guard_needs_no_managed_rules(plans):
+    from guardrails import edge_waf_managed_rules
+    guard = as_resource(next(a for a in plans["dev"].of_type("aws:wafv2/webAcl:WebAcl")))
+    assert guard.props["scope"] == "REGIONAL" and messages(edge_waf_managed_rules.RULE, guard) == []
+
+
+@pytest.mark.parametrize(("change", "config", "found"), [
+    (lambda p: p.pop("retentionInDays"), {}, "retentionInDays is not set (kept forever); allowed: a retention of at "
+                                             "least 1 day(s) (ml-edge:logRetentionDays)"),
+    (lambda p: p.update(retentionInDays=0), {}, "retentionInDays is not set (kept forever)"),
+    (lambda p: None, {"minRetentionDays": 90}, "retentionInDays is 7; allowed: a retention of at least 90 day(s)"),
+], ids=["never-expires", "zero", "below-the-environment-minimum"])
+def test_a_log_group_kept_forever_or_too_briefly_is_found(plans, change, config, found):
+    from guardrails import log_group_retention
+    group = as_resource(plans["dev"].of_type("aws:cloudwatch/logGroup:LogGroup")[0])
+    (message,) = messages(log_group_retention.RULE, changed(group, change), config)
+    assert message.startswith(f"{group.name} (aws:cloudwatch/logGroup:LogGroup): {found}")
+
+
+def test_a_function_without_active_tracing_is_found(plans):
+    from guardrails import lambda_tracing
+    function = as_resource(plans["dev"].of_type("aws:lambda/function:Function")[0])
+    dark = changed(function, lambda p: p.update(tracingConfig={"mode": "PassThrough"}))
+    assert messages(lambda_tracing.RULE, dark) == [
+        f'{function.name} (aws:lambda/function:Function): tracingConfig.mode is "PassThrough"; allowed: "Active" '
+        "(ml-edge:tracing: true)"]
+
+
+def test_the_default_certificate_is_refused_where_a_custom_one_is_required(plans, distribution):
+    dev = as_resource(plans["dev"].one(DISTRIBUTION))
+    assert messages(viewer_tls.RULE, dev) == []
+    assert messages(viewer_tls.RULE, dev, {"requireCustomCertificate": True}) == [
+        "ml-edge-dev-edge (aws:cloudfront/distribution:Distribution): viewerCertificate is the default "
+        "*.cloudfront.net certificate (its policy accepts TLSv1); allowed: an ACM certificate (ml-edge:customDomain) "
+        "with a security policy of at least TLSv1.2_2021"]
+    assert messages(viewer_tls.RULE, distribution, {"requireCustomCertificate": True}) == []
+
+
+def test_a_dedicated_ip_certificate_is_found(distribution):
+    vip = changed(distribution, lambda p: p["viewerCertificate"].update(sslSupportMethod="vip"))
+    (message,) = messages(viewer_tls.RULE, vip)
+    assert message.endswith('viewerCertificate.sslSupportMethod is "vip"; allowed: "sni-only"')

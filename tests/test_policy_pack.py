@@ -18,9 +18,11 @@ from gitops.stacks.environments import ENVIRONMENTS_DIR, policy_config_file
 MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront-ttl-limits", "origin-secret-header",
              "api-requires-origin-secret", "origin-secret-accepted", "origin-guard-no-sampled-requests",
              "apigateway-regional-endpoint", "apigateway-predict-requires-key", "apigateway-usage-plan-throttled",
-             "apigateway-backend-headers-stripped", "backends-only-via-api", "iam-role-bounded"}
+             "apigateway-backend-headers-stripped", "backends-only-via-api", "iam-role-bounded",
+             "cloudfront-access-logs", "cloudfront-waf-managed-rules", "apigateway-request-validation",
+             "apigateway-execution-logging", "lambda-reserved-concurrency", "log-group-retention"}
 ADVISORY = {"cloudfront-waf-attached", "cloudfront-viewer-tls", "cloudfront-security-headers",
-            "apigateway-stage-observability", "cloudfront-no-legacy-forwarding"}
+            "apigateway-stage-observability", "lambda-tracing", "cloudfront-no-legacy-forwarding"}
 
 
 def report_for(plan, pack, config_file=None):
@@ -87,6 +89,15 @@ UNSAFE_CHANGES = [
         throttles=[{"path": "/models/iris/predict/POST", "rateLimit": 0, "burstLimit": 0}])),
     ("backends-only-via-api", "aws:lambda/permission:Permission", lambda i: i.update(principal="*")),
     ("iam-role-bounded", "aws:iam/role:Role", lambda i: i.pop("permissionsBoundary")),
+    ("cloudfront-access-logs", "aws:cloudwatch/logDelivery:LogDelivery", lambda i: i["recordFields"].append(
+        "cs(Cookie)")),
+    ("apigateway-request-validation", "aws:apigateway/restApi:RestApi", lambda i: i.update(
+        body=json.dumps({**json.loads(i["body"]), "x-amazon-apigateway-request-validators": {}}))),
+    ("apigateway-execution-logging", "aws:apigateway/methodSettings:MethodSettings", lambda i: i["settings"].update(
+        dataTraceEnabled=True)),
+    ("lambda-reserved-concurrency", "aws:lambda/function:Function", lambda i: i.update(
+        reservedConcurrentExecutions=-1)),
+    ("log-group-retention", "aws:cloudwatch/logGroup:LogGroup", lambda i: i.pop("retentionInDays")),
 ]
 
 
@@ -99,6 +110,19 @@ def test_an_unsafe_change_is_blocked_by_its_policy(plans, pack, policy, kind, ch
     assert report.blocked
     assert {o.name for o in report.outcomes if o.result == "BLOCKED"} == {policy} | ALSO_BLOCKED.get(policy, set())
     assert all("ml-edge-dev-" in message for message in outcome(report, policy).violations)
+
+
+def test_an_edge_web_acl_counting_the_log4j_rule_is_blocked(plans, pack):
+    """Dev has no edge web ACL: staging's, with the known-bad-inputs group's Log4JRCE rule turned into count."""
+    def count_log4j(inputs):
+        for rule in inputs["rules"]:
+            group = rule["statement"].get("managedRuleGroupStatement")
+            if inputs["scope"] == "CLOUDFRONT" and group and group["name"] == "AWSManagedRulesKnownBadInputsRuleSet":
+                group["ruleActionOverrides"] = [{"name": "Log4JRCE", "actionToUse": {"count": {}}}]
+    report = report_for(broken(plans["staging"], "aws:wafv2/webAcl:WebAcl", count_log4j), pack)
+    assert {o.name for o in report.outcomes if o.result == "BLOCKED"} == {"cloudfront-waf-managed-rules"}
+    (violation,) = outcome(report, "cloudfront-waf-managed-rules").violations
+    assert "ruleActionOverrides[0] is Log4JRCE → count" in violation
 
 
 def test_no_violation_message_contains_the_secret(plans, pack):
@@ -161,7 +185,8 @@ def test_defaults_all_and_per_policy_settings_combine_like_the_engine(pack, tmp_
     config = {"all": "mandatory", "cloudfront-viewer-tls": "advisory", "cloudfront-ttl-limits": {"maxTtl": 60}}
     result = reconcile(info, config, pack_config(tmp_path, config))
     assert result["cloudfront-waf-attached"] == ("mandatory", {})
-    assert result["cloudfront-viewer-tls"] == ("advisory", {"minimumProtocolVersion": "TLSv1.2_2021"})
+    assert result["cloudfront-viewer-tls"] == ("advisory", {"minimumProtocolVersion": "TLSv1.2_2021",
+                                                         "requireCustomCertificate": False})
     assert result["cloudfront-ttl-limits"] == ("mandatory", {"maxTtl": 60, "inferencePathPattern": "/models/*/predict"})
 
 

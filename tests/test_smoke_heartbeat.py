@@ -21,16 +21,17 @@ def cloudwatch(region: str):
 
 
 def expected_request(environment: str, value: float) -> dict:
-    return {"Namespace": "ml-edge", "MetricData": [{"MetricName": "SmokePassed", "Unit": "Count", "Value": value,
-                                                   "Dimensions": [{"Name": "Environment", "Value": environment}]}]}
+    return {"Namespace": f"ml-edge/{environment}",
+            "MetricData": [{"MetricName": "SmokePassed", "Unit": "Count", "Value": value,
+                            "Dimensions": [{"Name": "Environment", "Value": environment}]}]}
 
 
 def test_the_published_metric_is_the_one_the_alarm_watches():
     """The alarm's names, repeated in gitops (the smoke jobs install no Pulumi SDK), are the program's."""
     from ml_edge import smoke_heartbeat as program
 
-    assert (smoke_heartbeat.NAMESPACE, smoke_heartbeat.METRIC, smoke_heartbeat.DIMENSION) == \
-        (program.NAMESPACE, program.METRIC, program.DIMENSION)
+    assert (smoke_heartbeat.namespace("qa"), smoke_heartbeat.METRIC, smoke_heartbeat.DIMENSION) == \
+        (program.namespace("qa"), program.METRIC, program.DIMENSION)
     # the alarm fires below 1 (Maximum per period): a passing run must publish 1, a failing one less
     assert smoke_heartbeat.metric_data("prod", True)["MetricData"][0]["Value"] == 1
     assert smoke_heartbeat.metric_data("prod", False)["MetricData"][0]["Value"] < 1
@@ -43,7 +44,7 @@ def test_a_run_publishes_one_data_point(passed, value, capsys):
         stub.add_response("put_metric_data", {}, expected_request("staging", value))
         assert smoke_heartbeat.publish("staging", "eu-west-1", passed, client) is True
         stub.assert_no_pending_responses()
-    assert f"ml-edge/SmokePassed Environment=staging = {int(value)} in eu-west-1" in capsys.readouterr().err
+    assert f"ml-edge/staging/SmokePassed Environment=staging = {int(value)} in eu-west-1" in capsys.readouterr().err
 
 
 def test_a_refused_publish_is_reported_clearly(monkeypatch, capsys):
@@ -54,7 +55,7 @@ def test_a_refused_publish_is_reported_clearly(monkeypatch, capsys):
                               service_message="not authorized to perform: cloudwatch:PutMetricData")
         assert smoke_heartbeat.publish("prod", "us-east-1", True, client) is False
     out, err = capsys.readouterr()
-    assert "error: the smoke heartbeat (ml-edge/SmokePassed Environment=prod = 1, us-east-1) was not published: " \
+    assert "error: the smoke heartbeat (ml-edge/prod/SmokePassed Environment=prod = 1, us-east-1) was not published: " \
            "An error occurred (AccessDenied)" in err
     assert "The smoke result above stands" in err
     assert out.startswith("::warning title=Smoke heartbeat not published::the smoke heartbeat")
@@ -90,7 +91,7 @@ def test_a_failing_run_publishes_0_in_the_region_of_the_alarm_and_keeps_its_stat
                                                                      expected_request("prod", 0.0)))
     assert status == 1
     # taken as stubbed (a request the Stubber does not expect is a botocore error, reported as not published)
-    assert "published the smoke heartbeat: ml-edge/SmokePassed Environment=prod = 0 in us-east-1" in \
+    assert "published the smoke heartbeat: ml-edge/prod/SmokePassed Environment=prod = 0 in us-east-1" in \
         capsys.readouterr().err
     # the alarm is created with the stack's default provider: the region of its stack file
     assert regions == [read_stack_config("prod").values["aws:region"]] == ["us-east-1"]

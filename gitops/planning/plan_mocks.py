@@ -21,6 +21,8 @@ from ml_edge.naming import AUTONAME_RANDOM_CHARS, NAME_LIMITS
 from ml_edge.regions import DNS_SUFFIX, PARTITION
 
 ACCOUNT_ID = "123456789012"
+DELIVERY_ARN_KINDS = {"aws:cloudwatch/logDeliverySource:LogDeliverySource": "delivery-source",
+                      "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": "delivery-destination"}
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,14 @@ class PlanMocks(Mocks):
         elif kind == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{_unwrap(inputs.get('name'))}"
             resource_id = _unwrap(inputs.get("name")) or resource_id
+        elif kind in DELIVERY_ARN_KINDS:  # CloudWatch Logs delivery sources and destinations are named
+            resource_id = _unwrap(inputs.get("name")) or resource_id
+            state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:{DELIVERY_ARN_KINDS[kind]}:{resource_id}"
+        elif kind == "aws:cloudwatch/logDelivery:LogDelivery":  # a delivery gets a generated id
+            resource_id = token[:16]
+            state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:delivery:{resource_id}"
+        elif kind == "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+            resource_id = _unwrap(inputs.get("resourceArn")) or _unwrap(inputs.get("policyName")) or resource_id
         elif kind == "aws:wafv2/webAcl:WebAcl":
             scope = "global" if _unwrap(inputs.get("scope")) == "CLOUDFRONT" else "regional"
             state["arn"] = f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:{scope}/webacl/{args.name}/{_uuid(token)}"

@@ -10,6 +10,12 @@ USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 LAMBDA_FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
 HTTP_API = "aws:apigatewayv2/api:Api"  # HTTP and WebSocket APIs
+FUNCTION = "aws:lambda/function:Function"
+METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+LOG_DELIVERY_DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
+LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
 

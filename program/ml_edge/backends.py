@@ -51,6 +51,7 @@ class ReferenceBackend(pulumi.ComponentResource):
             log_group_name=f"/ml-edge/{cfg.environment}/models/{model.name}",
             description=f"ml-edge {cfg.environment}: reference model {model.name}",
             memory_mb=model.memory_mb,
+            reserved_concurrency=model.reserved_concurrency,
             timeout_seconds=max(1, model.timeout_ms // 1000),
             variables={"MODEL_NAME": model.name, "MAX_INSTANCES": str(cfg.max_instances)},
         )

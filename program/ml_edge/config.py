@@ -25,6 +25,10 @@ MAX_TTL_SECONDS = 31_536_000  # CloudFront's own ceiling (one year)
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)  # the values CloudWatch Logs accepts
 REFERENCE_EXAMPLE = {"instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}
+# Lambda reserved concurrency: what a function may use at most, and what no other function of the account can take
+# from it. AWS keeps 100 of the account's concurrency quota unreserved: with the default quota (1000) at most 900 can
+# be reserved in all (a new account may start at 10, and must raise its quota before anything can be reserved).
+RESERVED_CONCURRENCY_DEFAULT, RESERVED_CONCURRENCY_MAX = 10, 900
 REFERENCE_FEATURES = 4
 
 
@@ -198,6 +202,8 @@ class ReferenceModel(_ModelBase):
 
     backend: Literal["reference"]
     memory_mb: int = Field(256, ge=128, le=10_240)
+    # the Lambda's reserved concurrency: one model cannot starve the others, nor be starved by them
+    reserved_concurrency: int = Field(RESERVED_CONCURRENCY_DEFAULT, ge=1, le=RESERVED_CONCURRENCY_MAX)
 
     @field_validator("example")
     @classmethod
@@ -289,6 +295,8 @@ class EnvConfig(_Strict):
     smoke_consumer: str | None = None
     smoke_restricted_consumer: str | None = None
     smoke_heartbeat_hours: int = Field(3, ge=1, le=24)  # no passing smoke run for this long: the alarm fires
+    # the consumer authorizer's Lambda: every predict request needs it (an answer is cached per key for 300 s)
+    authorizer_reserved_concurrency: int = Field(RESERVED_CONCURRENCY_DEFAULT, ge=1, le=RESERVED_CONCURRENCY_MAX)
 
     @field_validator("region")
     @classmethod

@@ -90,7 +90,8 @@ def _describe(error: dict, secret_keys: frozenset[str]) -> str:
     if "got " in message:  # the message already quotes the offending values
         return f"{key}: {message}"
     shown = "[secret]" if _top_key(loc) in secret_keys else _short(error.get("input"))
-    return f"{key}: {message} (got {shown})"
+    bounded = kind in ("greater_than_equal", "less_than_equal", "int_parsing", "int_type")
+    return f"{key}: {message} (got {shown}){_allowed_range(error['loc']) if bounded else ''}"
 
 
 def _without_union_tags(loc: tuple) -> tuple:
@@ -137,6 +138,33 @@ def _allowed_keys(loc: tuple) -> list[str]:
     if isinstance(model, tuple):  # a model of any backend: list the keys they share and their own
         return sorted({(f.alias or n) for m in model for n, f in m.model_fields.items()})
     return [f.alias or n for n, f in model.model_fields.items() if n not in ("environment", "region", "default_tags")]
+
+
+def _allowed_range(loc: tuple) -> str:
+    """"; allowed: 1–900" for a number with both bounds, so that an error at one bound shows the other too."""
+    field = _field_at(loc)
+    bounds = [next((getattr(m, bound) for m in field.metadata if hasattr(m, bound)), None) if field else None
+              for bound in ("ge", "le")]
+    return f"; allowed: {bounds[0]}–{bounds[1]}" if None not in bounds else ""
+
+
+def _field_at(loc: tuple) -> Any:
+    """The field at `loc`, a pydantic error location inside EnvConfig (None when it is not one field's)."""
+    model: Any = EnvConfig
+    field = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(model, tuple) and part in BACKENDS:
+            model = BACKENDS[part]
+            continue
+        if model is None or isinstance(model, tuple):
+            return None
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return field
 
 
 def _inner_model(annotation: Any) -> Any:

@@ -70,6 +70,7 @@ class Consumers(pulumi.ComponentResource):
             description=f"ml-edge {cfg.environment}: allows each consumer key on its models only",
             memory_mb=256,
             timeout_seconds=3,
+            reserved_concurrency=cfg.authorizer_reserved_concurrency,
         )
         self.authorizer_uri = self.authorizer.invoke_arn
         self._name = name

@@ -4,6 +4,7 @@ inputs   EnvConfig, the API's id and stage, the origin secret and the API's guar
 creates  cache policies for /health and /models (TTLs from config) · (optional) a WAF web ACL in us-east-1 ·
          the distribution: HTTPS only, HTTP/2 and 3, the API as an https-only TLSv1.2 origin carrying the secret
          header, the viewer's Host header never forwarded, inference (POST) never cached, security headers (HSTS)
+         · its access logs (standard logging v2 into CloudWatch Logs, edge_logs.py)
          · (custom domain with a hosted zone) Route 53 A and AAAA alias records for the domain
 outputs  distribution_id, domain_name, url (the custom domain when one is configured)
 """
@@ -12,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import CustomDomain, EnvConfig, Ttl
+from .edge_logs import access_logs
 from .origin_secret import OriginSecret
 from .regions import execute_api_host
 
@@ -97,6 +99,7 @@ class Edge(pulumi.ComponentResource):
             # during a rotation CloudFront switches to the new secret only after the API's guard accepts it
             opts=pulumi.ResourceOptions(parent=self, depends_on=[origin_guard]),
         )
+        access_logs(name, self, cfg, self.distribution)
         if domain and domain.hosted_zone_id:
             self._alias_records(name, domain)
         self.distribution_id = self.distribution.id

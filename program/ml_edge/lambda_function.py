@@ -1,5 +1,6 @@
 """A Python Lambda function of this repository, with what every one of them needs: an execution role, a log
-group with the environment's retention (and write access to it only), and X-Ray when tracing is on.
+group with the environment's retention (and write access to it only), X-Ray when tracing is on, and reserved
+concurrency (its own share of the account's concurrency: no other function can starve it, and it cannot starve them).
 
 Written once for the reference model and the consumer authorizer: the function waits for the role's policies,
 because Lambda refuses a function with active tracing whose role cannot yet write to X-Ray, and a function
@@ -19,8 +20,9 @@ XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
 
 def python_function(name: str, parent: pulumi.Resource, cfg: EnvConfig, *, code: pulumi.Input[pulumi.Archive],
-                    handler: str, log_group_name: str, description: str, memory_mb: int = 128,
-                    timeout_seconds: int = 3, variables: dict[str, str] | None = None) -> aws.lambda_.Function:
+                    handler: str, log_group_name: str, description: str, reserved_concurrency: int,
+                    memory_mb: int = 128, timeout_seconds: int = 3,
+                    variables: dict[str, str] | None = None) -> aws.lambda_.Function:
     child = pulumi.ResourceOptions(parent=parent)
     role = service_role(f"{name}-role", parent, cfg.environment, "lambda.amazonaws.com", description)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=log_group_name,
@@ -38,6 +40,7 @@ def python_function(name: str, parent: pulumi.Resource, cfg: EnvConfig, *, code:
         role=role.arn,
         memory_size=memory_mb,
         timeout=timeout_seconds,
+        reserved_concurrent_executions=reserved_concurrency,
         environment={"variables": variables} if variables else None,
         logging_config={"log_format": "JSON", "log_group": log_group.name},
         tracing_config={"mode": "Active" if cfg.tracing else "PassThrough"},

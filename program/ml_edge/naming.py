@@ -35,6 +35,10 @@ NAME_LIMITS: dict[str, NameLimit] = {
                                                                      "up to 128 characters"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": NameLimit("name", 255, "CloudWatch PutMetricAlarm: AlarmName, "
                                                                      "1-255 characters"),
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": NameLimit(
+        "name", 60, "CloudWatch Logs PutDeliverySource: name, 1-60 characters, [\\w-]*"),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": NameLimit(
+        "name", 60, "CloudWatch Logs PutDeliveryDestination: name, 1-60 characters, [\\w-]*"),
 }
 
 

@@ -6,7 +6,7 @@ in the repository: a silent schedule would be a missed outage. Every smoke run p
 `ml-edge:smokeHeartbeatHours` hours, missing data counting as a failure.
 
 inputs   EnvConfig
-creates  a CloudWatch metric alarm on the metric METRIC of NAMESPACE, dimension Environment=<env>
+creates  a CloudWatch metric alarm on the metric METRIC of namespace(<env>), dimension Environment=<env>
 outputs  alarm_name
 """
 
@@ -16,10 +16,15 @@ import pulumi_aws as aws
 from . import naming
 from .config import EnvConfig
 
-NAMESPACE = "ml-edge"
+NAMESPACE_PREFIX = "ml-edge/"  # one namespace per environment: IAM can pin PutMetricData to a namespace, not to a
+                               # dimension, so each observe role can publish its own environment's heartbeat only
 METRIC = "SmokePassed"
 DIMENSION = "Environment"
 PERIOD_SECONDS = 3600
+
+
+def namespace(environment: str) -> str:
+    return f"{NAMESPACE_PREFIX}{environment}"
 
 
 class SmokeHeartbeat(pulumi.ComponentResource):
@@ -33,7 +38,7 @@ class SmokeHeartbeat(pulumi.ComponentResource):
             name=f"{naming.stack_prefix(cfg.environment)}-smoke-heartbeat",
             alarm_description=f"ml-edge {cfg.environment}: no passing edge smoke run in {hours} h (failing, or the "
                               f"scheduled run stopped: GitHub drops or disables schedules)",
-            namespace=NAMESPACE,
+            namespace=namespace(cfg.environment),
             metric_name=METRIC,
             dimensions={DIMENSION: cfg.environment},
             statistic="Maximum",
