@@ -37,6 +37,37 @@ def test_the_readme_documents_every_config_key():
             assert f"`{provider_keys.get(name, f'ml-edge:{field.alias}')}" in README, field.alias
 
 
+def test_the_readme_config_reference_is_rendered_from_the_typed_config():
+    """Each key's description, default and limits live in program/ml_edge/config.py; `make golden` renders the
+    README's two tables from it (between markers), so the docs cannot drift from what the validation allows."""
+    from ml_edge import config_docs
+    assert README.count(config_docs.BEGIN) == 2
+    assert config_docs.rendered(README) == README, "the config reference changed: run make golden"
+
+
+def test_every_documented_config_key_says_what_it_is_for():
+    from ml_edge.config import BACKENDS, EnvConfig
+    from ml_edge.config_docs import _extra, _nested_model
+
+    def undescribed(model) -> list[str]:
+        missing = []
+        for name, info in model.model_fields.items():
+            if _extra(info).get("skip") or name == "backend":
+                continue
+            if _extra(info).get("flatten"):
+                missing += undescribed(_nested_model(info.annotation))
+            elif not info.description:
+                missing.append(f"{model.__name__}.{name}")
+        return missing
+
+    documented = {}  # a model's key, as its table documents it: where it is first declared
+    for model in BACKENDS.values():
+        for info in model.model_fields.values():
+            documented.setdefault(info.alias, info)
+    assert undescribed(EnvConfig) + [alias for alias, info in documented.items()
+                                     if not info.description and alias != "backend"] == []
+
+
 def test_the_readme_examples_are_the_golden_files_the_tests_render():
     examples = re.findall(r"<!-- example: (\S+) -->\n(.*?)<!-- end example -->", README, re.DOTALL)
     assert len(examples) == 2

@@ -1,5 +1,5 @@
-"""`make golden`: re-render the golden files (PR comments, smoke summary, planned URNs) and the README examples
-made from them.
+"""`make golden`: re-render the golden files (PR comments, smoke summary, planned URNs), the README examples
+made from them and the README's config reference (from the typed config).
 
 Run it when a change to the program or the renderers is intended to change those outputs; review the diff.
 """
@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "program"))
+from ml_edge import config_docs  # noqa: E402
+
 EXAMPLE = re.compile(r"(<!-- example: (\S+) -->\n)(````markdown\n)?(.*?)(````\n)?(<!-- end example -->)", re.DOTALL)
 
 
@@ -24,7 +27,7 @@ def main() -> int:
         fence, closing = match.group(3) or "", match.group(5) or ""
         return f"{match.group(1)}{fence}{(ROOT / match.group(2)).read_text()}{closing}{match.group(6)}"
 
-    readme.write_text(EXAMPLE.sub(refresh, readme.read_text()))
+    readme.write_text(config_docs.rendered(EXAMPLE.sub(refresh, readme.read_text())))
     print("golden files and README examples refreshed; review them with git diff")
     return status
 

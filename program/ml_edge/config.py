@@ -39,9 +39,9 @@ class _Strict(BaseModel):
 class Ttl(_Strict):
     """Seconds CloudFront keeps a cacheable response: min ≤ default ≤ max ≤ one year."""
 
-    min_ttl: int = Field(0, ge=0, le=MAX_TTL_SECONDS)
-    default_ttl: int = Field(ge=0, le=MAX_TTL_SECONDS)
-    max_ttl: int = Field(ge=0, le=MAX_TTL_SECONDS)
+    min_ttl: int = Field(0, ge=0, le=MAX_TTL_SECONDS, description="seconds")
+    default_ttl: int = Field(ge=0, le=MAX_TTL_SECONDS, description="seconds, `minTtl ≤ defaultTtl ≤ maxTtl`")
+    max_ttl: int = Field(ge=0, le=MAX_TTL_SECONDS, description="seconds")
 
     @model_validator(mode="after")
     def _ordered(self) -> Ttl:
@@ -54,15 +54,15 @@ class Ttl(_Strict):
 class CacheConfig(_Strict):
     """TTLs of the two cacheable GET routes. Inference (POST) is never cached."""
 
-    health: Ttl = Ttl(minTtl=0, defaultTtl=5, maxTtl=10)
-    catalog: Ttl = Ttl(minTtl=0, defaultTtl=60, maxTtl=300)
+    health: Ttl = Field(Ttl(minTtl=0, defaultTtl=5, maxTtl=10), description="for `GET /health`")
+    catalog: Ttl = Field(Ttl(minTtl=0, defaultTtl=60, maxTtl=300), description="for `GET /models`")
 
 
 class Throttling(_Strict):
     """Stage-wide API Gateway throttling (steady requests per second, and burst)."""
 
-    rate_limit: float = Field(10.0, gt=0, le=10_000)
-    burst_limit: int = Field(20, ge=1, le=5_000)
+    rate_limit: float = Field(10.0, gt=0, le=10_000, description="requests per second for the stage")
+    burst_limit: int = Field(20, ge=1, le=5_000, description="requests the stage takes at once above the rate")
 
 
 class CustomDomain(_Strict):
@@ -70,27 +70,38 @@ class CustomDomain(_Strict):
     Route 53 hosted zone id, the program creates the A and AAAA alias records; without one, whoever owns the
     zone creates them (see README) and the deploy waits for the name to resolve."""
 
-    domain_name: str = Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-    certificate_arn: str = Field(pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
-    hosted_zone_id: str | None = Field(None, pattern=r"^Z[A-Z0-9]{1,32}$")
+    domain_name: str = Field(
+        max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="a lower-case DNS name; becomes the distribution's alias and `edgeUrl`",
+        json_schema_extra={"pattern": False, "default": "none"})
+    certificate_arn: str = Field(
+        pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$",
+        description="an ACM certificate ARN in `us-east-1`; viewer TLS then `TLSv1.2_2021`, `sni-only`",
+        json_schema_extra={"pattern": False, "default": "required with a domain"})
+    hosted_zone_id: str | None = Field(
+        None, pattern=r"^Z[A-Z0-9]{1,32}$", json_schema_extra={"pattern": False},
+        description="a Route 53 hosted zone id (`Z…`) holding the domain: the program creates `A` and `AAAA` alias "
+                    "records to the distribution. Without it, whoever owns the zone creates them (an alias, or a "
+                    "`CNAME` to the distribution's `*.cloudfront.net` name; see \"Custom domain\"), and the deploy "
+                    "waits for the name to resolve before the smoke suite")
 
 
 class Waf(_Strict):
     """A WAF web ACL in front of the distribution: IP reputation, known bad inputs and a per-IP rate rule."""
 
-    enabled: bool = False
-    rate_limit: int = Field(2_000, ge=10, le=2_000_000_000)  # requests per IP per 5 minutes
+    enabled: bool = Field(False, description="`true` puts a WAF web ACL (us-east-1) on the distribution")
+    rate_limit: int = Field(2_000, ge=10, le=2_000_000_000, description="requests per IP per 5 minutes")
 
 
 class Quota(_Strict):
-    limit: int = Field(ge=1, le=2_000_000_000)
+    limit: int = Field(ge=1, le=2_000_000_000, description="requests per period and key")
     period: Literal["DAY", "WEEK", "MONTH"]
 
 
 class Tier(_Strict):
     """A usage plan: steady rate and burst per consumer key, and an optional quota."""
 
-    rate_limit: float = Field(gt=0, le=10_000)
+    rate_limit: float = Field(gt=0, le=10_000, description="requests per second per key")
     burst_limit: int = Field(ge=1, le=5_000)
     quota: Quota | None = None
 
@@ -98,9 +109,9 @@ class Tier(_Strict):
 class Consumer(_Strict):
     """Who may call predict: one generated API key, the tier's usage plan, and the models it may call."""
 
-    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-    tier: str
-    models: Literal["all"] | list[str] = "all"
+    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$", description="unique")
+    tier: str = Field(description="a defined tier")
+    models: Literal["all"] | list[str] = Field("all", description="or a non-empty list of model names")
     description: str = Field("", max_length=200)
 
     @field_validator("models")
@@ -182,10 +193,12 @@ Example = dict[str, list[Any]]
 
 
 class _ModelBase(_Strict):
-    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-    description: str = Field("", max_length=200)
-    timeout_ms: int = Field(10_000, ge=50, le=29_000)  # API Gateway's integration timeout range
-    example: Example | None = None
+    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$",
+                      description="the route is `POST /models/<name>/predict`")
+    description: str = Field("", max_length=200, description="shown in the catalog")
+    timeout_ms: int = Field(10_000, ge=50, le=29_000, description="API Gateway's integration timeout")
+    example: Example | None = Field(None, json_schema_extra={"default": "reference: two iris rows"}, description=(
+        '`{"instances": [...]}`, a valid request; required for `sagemaker` and `http` (the smoke suite sends it)'))
 
     @field_validator("example")
     @classmethod
@@ -201,9 +214,15 @@ class ReferenceModel(_ModelBase):
     """The iris classifier shipped in this repository, served by a Lambda function."""
 
     backend: Literal["reference"]
-    memory_mb: int = Field(256, ge=128, le=10_240)
+    memory_mb: int = Field(256, ge=128, le=10_240, description="Lambda memory (MB)")
     # the Lambda's reserved concurrency: one model cannot starve the others, nor be starved by them
-    reserved_concurrency: int = Field(RESERVED_CONCURRENCY_DEFAULT, ge=1, le=RESERVED_CONCURRENCY_MAX)
+    reserved_concurrency: int = Field(
+        RESERVED_CONCURRENCY_DEFAULT, ge=1, le=RESERVED_CONCURRENCY_MAX, description=(
+            "the Lambda's reserved concurrency: the most requests it serves at once, and a share of the account's "
+            "concurrency no other function can take. AWS keeps 100 of the account's quota unreserved, so the "
+            "reservations of every environment in an account (models and authorizers) must fit in the quota minus "
+            f"100 (with the default quota, 1000, at most {RESERVED_CONCURRENCY_MAX}; a new account may start at 10 "
+            "and must ask for more first: Service Quotas, Lambda \"Concurrent executions\")"))
 
     @field_validator("example")
     @classmethod
@@ -224,7 +243,8 @@ class SageMakerModel(_ModelBase):
     """An existing SageMaker endpoint, called through API Gateway's AWS integration with its own IAM role."""
 
     backend: Literal["sagemaker"]
-    endpoint_name: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    endpoint_name: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", json_schema_extra={"pattern": False},
+                               description="an existing SageMaker endpoint in the same region")
     example: Example
 
     @property
@@ -241,8 +261,11 @@ class HttpModel(_ModelBase):
     ({"predictions"} only; also TorchServe's and Triton's KServe-compatible endpoints): API Gateway maps it."""
 
     backend: Literal["http"]
-    url: str
-    protocol: Literal["ml-edge", "kserve-v1"] = "ml-edge"
+    url: str = Field(description="an absolute `https://` URL, without credentials")
+    protocol: Literal["ml-edge", "kserve-v1"] = Field("ml-edge", description=(
+        "how the server answers: the API's contract, passed through (`ml-edge`), or KServe V1's "
+        "`{\"predictions\": [...]}` (`kserve-v1`; also the KServe-compatible endpoints of TorchServe and Triton), "
+        "to which API Gateway adds the model's name"))
     example: Example
 
     @field_validator("url")
@@ -269,34 +292,58 @@ BACKENDS = {"reference": ReferenceModel, "sagemaker": SageMakerModel, "http": Ht
 class DefaultTags(_Strict):
     """The AWS provider's default tags (`aws:defaultTags`): every taggable resource gets them."""
 
-    tags: dict[str, str]
+    tags: dict[str, str] = Field(description="`{key: value, …}`")
 
 
 class EnvConfig(_Strict):
     """Everything one environment deploys. Field defaults are the documented defaults (see README)."""
 
-    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")
-    region: str
-    default_tags: DefaultTags | None = None
-    models: list[Model] = Field(min_length=1, max_length=25)
-    stage_name: str = Field("v1", pattern=r"^[A-Za-z0-9_]{1,64}$")
-    throttling: Throttling = Throttling()
-    cache: CacheConfig = CacheConfig()
-    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
-    custom_domain: CustomDomain | None = None
-    waf: Waf = Waf()
-    log_retention_days: int = 14
-    tracing: bool = True
-    max_instances: int = Field(100, ge=1, le=1_000)
-    origin_secret: OriginSecretConfig = OriginSecretConfig()
-    backend_certificate: BackendCertificateConfig = BackendCertificateConfig()
-    tiers: dict[str, Tier] = Field(min_length=1)
-    consumers: list[Consumer] = Field(min_length=1, max_length=200)
-    smoke_consumer: str | None = None
-    smoke_restricted_consumer: str | None = None
-    smoke_heartbeat_hours: int = Field(3, ge=1, le=24)  # no passing smoke run for this long: the alarm fires
-    # the consumer authorizer's Lambda: every predict request needs it (an answer is cached per key for 300 s)
-    authorizer_reserved_concurrency: int = Field(RESERVED_CONCURRENCY_DEFAULT, ge=1, le=RESERVED_CONCURRENCY_MAX)
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$", json_schema_extra={"skip": True})  # the stack's name
+    region: str = Field(description=(
+        "a region of the AWS commercial partition (`aws`, e.g. `eu-west-1`; the list is `program/ml_edge/regions.py`, "
+        "kept equal to botocore's); the API, its WAF, the Lambdas and logs live there. China and GovCloud are "
+        "refused: other ARNs and DNS suffixes, and no CloudFront of this kind"))
+    default_tags: DefaultTags | None = Field(None, json_schema_extra={"default": "required"}, description=(
+        f"provider default tags on every taggable resource; `tags.{ENVIRONMENT_TAG}` must be the environment's name: "
+        f"the deploy role may create and change only resources tagged with its environment"))
+    models: list[Model] = Field(min_length=1, max_length=25, json_schema_extra={"table": "models"},
+                                description="unique names (see below)")
+    stage_name: str = Field("v1", pattern=r"^[A-Za-z0-9_]{1,64}$", description="also the origin path `/<stage>`")
+    throttling: Throttling = Field(Throttling(), json_schema_extra={"flatten": True})
+    cache: CacheConfig = Field(CacheConfig(), json_schema_extra={"flatten": True})
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        "PriceClass_100", description="the edge locations that serve the API (CloudFront's price classes)")
+    custom_domain: CustomDomain | None = Field(None, json_schema_extra={"flatten": True})
+    waf: Waf = Field(Waf(), json_schema_extra={"flatten": True})
+    log_retention_days: int = Field(14, json_schema_extra={"allowed": LOG_RETENTION_DAYS},
+                                    description="days CloudWatch Logs keeps each of the environment's log groups")
+    tracing: bool = Field(True, description="X-Ray tracing on the stage and the Lambda functions")
+    max_instances: int = Field(100, ge=1, le=1_000, description="instances per predict request (request validation)")
+    origin_secret: OriginSecretConfig = Field(OriginSecretConfig(), description=(
+        "which of the two generated secrets CloudFront sends, which the API accepts (both while rotating; `send` "
+        "must be accepted), and a generation per value (bump it to regenerate a value nobody accepts); see the "
+        "rotation runbook"))
+    backend_certificate: BackendCertificateConfig = Field(BackendCertificateConfig(), description=(
+        "with `http` models: which client certificates API Gateway holds (one, or both while rotating) and which "
+        "one the stage presents to the model servers (`present` must be issued); see the rotation runbook"))
+    tiers: dict[str, Tier] = Field(min_length=1, description="usage-plan tiers by name (`[a-z][a-z0-9-]*`)")
+    consumers: list[Consumer] = Field(min_length=1, max_length=200, description=(
+        "each gets a generated API key; predict requires one (`x-api-key`) allowed on that model, health and the "
+        "catalog do not"))
+    smoke_consumer: str | None = Field(None, description=(
+        "the consumer whose key the smoke suite uses (exported as the secret stack output `smokeApiKey`)"))
+    smoke_restricted_consumer: str | None = Field(None, description=(
+        "a consumer whose `models` leave out at least one model: its key is exported as the secret "
+        "`smokeRestrictedApiKey` (and `smokeRestrictedModels`), and the smoke suite checks it is refused (403) on "
+        "another model and accepted on its own"))
+    smoke_heartbeat_hours: int = Field(3, ge=1, le=24, description=(
+        "the CloudWatch alarm `ml-edge-<env>-smoke-heartbeat` (stack output `smokeHeartbeatAlarm`) fires when no "
+        "smoke run passed for this many hours, a missing run counting as a failure (GitHub drops scheduled runs "
+        "under load and disables schedules after 60 days without repository activity)"))
+    authorizer_reserved_concurrency: int = Field(
+        RESERVED_CONCURRENCY_DEFAULT, ge=1, le=RESERVED_CONCURRENCY_MAX, description=(
+            "the consumer authorizer's Lambda reserved concurrency (every predict request needs it, once per key "
+            "every 300 s); see `reservedConcurrency` below"))
 
     @field_validator("region")
     @classmethod
