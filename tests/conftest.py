@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from gitops.environments import environment_names
-from gitops.plan import Plan, plan_environment
+from gitops.planning.plan import Plan, plan_environment
+from gitops.stacks.environments import environment_names
 
 ENVIRONMENTS = environment_names()
 
@@ -33,14 +33,14 @@ def behaviours(plan: Plan) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def pack():
-    from gitops.policy_check import PolicyPackProcess
+    from gitops.policy.policy_check import PolicyPackProcess
     with PolicyPackProcess() as process:
         yield process
 
 
 def unwrap_secrets(value):
     """Policies see secret values in plain text: what the engine hands the analyzer."""
-    from gitops.plan_mocks import Secret
+    from gitops.planning.plan_mocks import Secret
     if isinstance(value, Secret):
         return unwrap_secrets(value.value)
     if isinstance(value, dict):

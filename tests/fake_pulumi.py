@@ -11,7 +11,7 @@
   up_output, up_status
 
 Every call is appended to the log (one JSON line: argv and PULUMI_EXPERIMENTAL). `install` puts it on PATH, with
-the run's environment ready for gitops.preflight (`ready_for_the_cloud`)."""
+the run's environment ready for gitops.stacks.preflight (`ready_for_the_cloud`)."""
 
 import json
 import os
@@ -26,7 +26,7 @@ READY = {"PULUMI_ACCESS_TOKEN": "pul-not-a-real-token", "AWS_ROLE_ARN": "arn:aws
 
 
 def ready_for_the_cloud(monkeypatch, pulumi_home: Path) -> None:
-    """A run that gitops.preflight lets through: state in Pulumi Cloud (whose own secrets provider needs no lines
+    """A run that gitops.stacks.preflight lets through: state in Pulumi Cloud (whose own secrets provider needs no lines
     in the committed stack files), a token, and the GitHub environment's role and region. PULUMI_HOME points at a
     folder of the test: no pinned CLI and no login of this machine are found there."""
     pulumi_home.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,7 @@ class FakePulumi:
         return [json.loads(line) for line in self.calls_file.read_text().splitlines()]
 
     def on_path(self, monkeypatch) -> "FakePulumi":
-        """First on PATH, no pinned CLI (~/.pulumi/bin/pulumi) found, and the run ready for gitops.preflight."""
+        """First on PATH, no pinned CLI (~/.pulumi/bin/pulumi) found, and the run ready for gitops.stacks.preflight."""
         monkeypatch.setenv("PATH", f"{self.bin}{os.pathsep}{os.environ['PATH']}")
         monkeypatch.setenv("HOME", str(self.folder))
         ready_for_the_cloud(monkeypatch, self.folder / "pulumi-home")

@@ -1,6 +1,6 @@
 """Each AWS fact of DESIGN.md, checked on the planned resources of every environment (one test per fact).
 
-The plans come from gitops.plan, which awaits every output of the program under Pulumi's mock runtime before it
+The plans come from gitops.planning.plan, which awaits every output of the program under Pulumi's mock runtime before it
 returns plain data, so every assertion here runs on resolved values (no callback, no lost assertion).
 `make mutants` breaks these facts one at a time and each turns a test here red.
 """
@@ -12,9 +12,9 @@ import shutil
 import yaml
 
 from conftest import behaviours, distribution, openapi
-from gitops.environments import ENVIRONMENTS_DIR
-from gitops.plan import plan_environment
-from gitops.plan_mocks import Secret, api_key_value
+from gitops.planning.plan import plan_environment
+from gitops.planning.plan_mocks import Secret, api_key_value
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 from ml_edge.stack import (
     BACKEND_OUTPUTS,
     CONSUMER_OUTPUTS,

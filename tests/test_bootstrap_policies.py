@@ -775,11 +775,11 @@ HEARTBEAT = "cloudwatch:PutMetricData"
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_observe_role_publishes_only_the_smoke_heartbeat(shared_account, env):
-    """The smoke jobs publish the metric the SmokeHeartbeat alarm watches (gitops/smoke_heartbeat.py) with the observe
-    role: PutMetricData has no resource-level permission, so the namespace condition is the whole restriction
+    """The smoke jobs publish the metric the SmokeHeartbeat alarm watches (gitops/smoke_run/heartbeat.py) with the
+    observe role: PutMetricData has no resource-level permission, so the namespace condition is the whole restriction
     (cloudwatch:namespace, Service Authorization Reference for CloudWatch); the guard denies any other namespace
     even were a broader grant attached."""
-    from gitops.smoke_heartbeat import namespace
+    from gitops.smoke_run.heartbeat import namespace
 
     NAMESPACE = namespace(env)  # noqa: N806
     role = f"ml-edge-observe-{env}"

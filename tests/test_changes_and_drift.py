@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from git_repo import GitRepo
 
-from gitops import changes
-from gitops.drift import drift_report
-from gitops.pulumi_cli import CliRun, change_summary
+from gitops.cli import changes as changes_cli
+from gitops.pulumi.drift import drift_report
+from gitops.pulumi.pulumi_cli import CliRun, change_summary
+from gitops.stacks import changes
 
 KNOWN = ["dev", "prod", "staging"]
 
@@ -20,7 +21,7 @@ KNOWN = ["dev", "prod", "staging"]
     (["policies/guardrails/ttl_limits.py"], ["dev", "staging", "prod"]),
     (["requirements.txt"], ["dev", "staging", "prod"]),
     (["requirements-deploy.lock"], ["dev", "staging", "prod"]),
-    (["gitops/pulumi_cli.py"], ["dev", "staging", "prod"]),
+    (["gitops/pulumi/pulumi_cli.py"], ["dev", "staging", "prod"]),
     (["Makefile"], ["dev", "staging", "prod"]),
     ([".github/actions/setup/action.yml"], ["dev", "staging", "prod"]),
     ([".github/workflows/deploy-environment.yml"], ["dev", "staging", "prod"]),
@@ -37,7 +38,7 @@ def test_touched_environments(paths, expected):
 def test_a_new_branch_or_a_manual_run_means_every_environment(tmp_path, monkeypatch, capsys):
     output = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
-    assert changes.main(["--base", changes.NO_COMMIT]) == 0
+    assert changes_cli.main(["--base", changes.NO_COMMIT]) == 0
     assert json.loads(capsys.readouterr().out) == ["dev", "staging", "prod"]
     assert output.read_text() == ('environments=["dev", "staging", "prod"]\nany=true\n'
                                   'cloud-environments=["dev", "staging"]\n')  # never prod: see CLOUD_PREVIEW_…
@@ -46,7 +47,7 @@ def test_a_new_branch_or_a_manual_run_means_every_environment(tmp_path, monkeypa
 def test_the_diff_comes_from_git(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(changes, "changed_paths", lambda base, head: ["README.md"])
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out"))
-    changes.main(["--base", "abc", "--head", "def"])
+    changes_cli.main(["--base", "abc", "--head", "def"])
     assert (tmp_path / "out").read_text() == "environments=[]\nany=false\ncloud-environments=[]\n"
 
 

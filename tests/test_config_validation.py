@@ -5,9 +5,9 @@ import copy
 import pytest
 import yaml
 
-from gitops import preview
-from gitops.environments import ENVIRONMENTS_DIR
-from gitops.plan import InvalidStackConfig, plan_environment
+from gitops.cli import preview
+from gitops.planning.plan import InvalidStackConfig, plan_environment
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 
 BASE = yaml.safe_load((ENVIRONMENTS_DIR / "dev" / "Pulumi.dev.yaml").read_text())["config"]
 SAGEMAKER = {"name": "churn", "backend": "sagemaker", "endpointName": "churn-xgb", "example": {"instances": [[1, 2]]}}

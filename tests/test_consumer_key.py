@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_smoke_run import fake_pulumi
 
-from gitops import consumer_key
+from gitops.cli import consumer_key
 
 KEY = "k3y-0f-acme-web-abcdefghijklmnopqrstuvwxyz"
 

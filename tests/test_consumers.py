@@ -9,13 +9,13 @@ import pytest
 import yaml
 
 from conftest import openapi
-from gitops import preview
-from gitops.comment import render_comment
-from gitops.environments import ENVIRONMENTS_DIR
-from gitops.offline import run_offline_preview
-from gitops.plan import plan_environment
-from gitops.plan_mocks import Secret
-from gitops.render import render_plan
+from gitops.cli import preview
+from gitops.planning.plan import plan_environment
+from gitops.planning.plan_mocks import Secret
+from gitops.planning.render import render_plan
+from gitops.preview.comment import render_comment
+from gitops.preview.offline import run_offline_preview
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 
 API_KEY = "aws:apigateway/apiKey:ApiKey"
 USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"

@@ -14,8 +14,10 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from fake_pulumi import ready_for_the_cloud
 
-from gitops import authorizer_cache, deploy, edge_cache, edge_dns, rotation_check
-from gitops.pulumi_cli import CliRun
+from gitops.aws import authorizer_cache, edge_cache, edge_dns
+from gitops.cli import deploy as deploy_cli
+from gitops.deploy import rotation_check, steps
+from gitops.pulumi.pulumi_cli import CliRun
 
 ANSWERS = Path(__file__).parent / "data" / "cloudfront"  # CloudFront answers, in the service model's shapes
 DISTRIBUTION = "E2QWRUHAPOMQZL"
@@ -159,12 +161,12 @@ def test_a_name_that_never_resolves_is_an_error_saying_what_to_create():
     assert sum(sleeps) == 900 and len(resolver.calls) == 61
 
 
-# deploy.main: the order, and what a failure after the up says
+# gitops.cli.deploy: the order, and what a failure after the up says
 
 
 @pytest.fixture
 def deploy_run(monkeypatch, cloudfront, apigateway, tmp_path):
-    """deploy.main with pulumi up, stack outputs, CloudFront and DNS faked; returns the log of what ran."""
+    """gitops.cli.deploy with pulumi up, stack outputs, CloudFront and DNS faked; returns the log of what ran."""
     ran = []
     ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
 
@@ -185,10 +187,10 @@ def deploy_run(monkeypatch, cloudfront, apigateway, tmp_path):
         ran.append(f"apigateway {region}")
         return apigateway
 
-    monkeypatch.setattr(deploy.deployed, "history", lambda stack: [])  # never deployed: deploy, nothing to rotate
+    monkeypatch.setattr(steps.deployed, "history", lambda stack: [])  # never deployed: deploy, nothing to rotate
     monkeypatch.setattr(rotation_check, "stack_outputs", lambda stack: {})
-    monkeypatch.setattr(deploy.pulumi_cli, "run", up)
-    monkeypatch.setattr(deploy, "stack_outputs", outputs)
+    monkeypatch.setattr(steps.pulumi_cli, "run", up)
+    monkeypatch.setattr(steps, "stack_outputs", outputs)
     monkeypatch.setattr(edge_cache, "client", client)
     monkeypatch.setattr(authorizer_cache, "client", api_client)
     monkeypatch.setattr(time, "sleep", lambda seconds: None)  # the botocore waiter's and the DNS wait's
@@ -203,7 +205,7 @@ def test_after_the_up_the_catalog_is_invalidated_then_the_name_must_resolve(depl
     cloudfront.stubber.add_response("get_distribution", answer("get_distribution"), {"Id": DISTRIBUTION})
     resolver = Resolver(resolves_on=2)
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
-    assert deploy.main(["--env", "prod"]) == 0
+    assert deploy_cli.main(["--env", "prod"]) == 0
     assert deploy_run == ["pulumi up", "outputs prod", "apigateway us-east-1", "cloudfront"]
     assert resolver.calls == [(HOST, 443, socket.SOCK_STREAM)] * 2
     out = capsys.readouterr().out
@@ -213,19 +215,19 @@ def test_after_the_up_the_catalog_is_invalidated_then_the_name_must_resolve(depl
 
 def test_a_failed_up_invalidates_nothing(monkeypatch, tmp_path):
     ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
-    monkeypatch.setattr(deploy.deployed, "history", lambda stack: [])
+    monkeypatch.setattr(steps.deployed, "history", lambda stack: [])
     monkeypatch.setattr(rotation_check, "stack_outputs", lambda stack: {})
-    monkeypatch.setattr(deploy.pulumi_cli, "run", lambda command: CliRun(255, "error: update failed"))
-    monkeypatch.setattr(deploy, "stack_outputs", lambda stack: pytest.fail("no outputs after a failed up"))
+    monkeypatch.setattr(steps.pulumi_cli, "run", lambda command: CliRun(255, "error: update failed"))
+    monkeypatch.setattr(steps, "stack_outputs", lambda stack: pytest.fail("no outputs after a failed up"))
     monkeypatch.setattr(edge_cache, "client", lambda: pytest.fail("no invalidation after a failed up"))
-    assert deploy.main(["--env", "dev"]) == 255
+    assert deploy_cli.main(["--env", "dev"]) == 255
 
 
 def test_a_failed_invalidation_fails_the_deploy_and_says_the_catalog_may_be_stale(deploy_run, cloudfront, apigateway,
                                                                                   capsys):
     expect_flush(apigateway)
     cloudfront.stubber.add_client_error("create_invalidation", "TooManyInvalidationsInProgress", "slow down", 400)
-    assert deploy.main(["--env", "dev"]) == 1
+    assert deploy_cli.main(["--env", "dev"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: dev is deployed (pulumi up succeeded), but could not invalidate /models and "
                           f"/health on CloudFront distribution {DISTRIBUTION}")
@@ -239,16 +241,16 @@ def test_a_name_that_never_resolves_fails_the_deploy_before_the_smoke_suite(depl
     expect_invalidation(cloudfront.stubber, ["completed"])
     cloudfront.stubber.add_response("get_distribution", answer("get_distribution"), {"Id": DISTRIBUTION})
     monkeypatch.setattr(socket, "getaddrinfo", Resolver(resolves_on=None))
-    assert deploy.main(["--env", "prod"]) == 1
+    assert deploy_cli.main(["--env", "prod"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: prod is deployed (pulumi up succeeded), but {HOST} still does not resolve after "
                           "15 min: create DNS records")
 
 
 def test_without_the_stack_outputs_the_deploy_fails_saying_nothing_was_invalidated(deploy_run, monkeypatch, capsys):
-    monkeypatch.setattr(deploy, "stack_outputs", lambda stack: None)
+    monkeypatch.setattr(steps, "stack_outputs", lambda stack: None)
     monkeypatch.setattr(edge_cache, "client", lambda: pytest.fail("nothing to invalidate"))
-    assert deploy.main(["--env", "dev"]) == 1
+    assert deploy_cli.main(["--env", "dev"]) == 1
     assert "the outputs distributionId and edgeUrl of stack dev could not be read" in capsys.readouterr().err
 
 
@@ -257,7 +259,7 @@ def test_a_failed_authorizer_flush_fails_the_deploy_before_the_invalidation(depl
     cache is flushed."""
     apigateway.stubber.add_client_error("flush_stage_authorizers_cache", "TooManyRequestsException", "slow down",
                                         429, expected_params={"restApiId": API_ID, "stageName": "v1"})
-    assert deploy.main(["--env", "dev"]) == 1
+    assert deploy_cli.main(["--env", "dev"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: dev is deployed (pulumi up succeeded), but could not flush the authorizer cache of "
                           f"stage v1 of REST API {API_ID}")

@@ -9,8 +9,11 @@ import pytest
 from fake_pulumi import calls, install
 from git_repo import GitRepo, stack_file
 
-from gitops import deploy, deployed, rotation
-from gitops.deploy_decision import decide
+from gitops.cli import deploy as deploy_cli
+from gitops.deploy import steps
+from gitops.deploy.decision import decide
+from gitops.pulumi import deployed
+from gitops.stacks import rotation
 
 HISTORY = Path(__file__).parent / "data" / "pulumi_stack_history_prod.json"
 KNOWN = ["dev", "staging", "prod"]
@@ -86,7 +89,7 @@ def test_the_reason_names_what_changed(repo):
                                '"environments/prod/policy.json", "environments/prod/smoke.json"')
 
 
-@pytest.mark.parametrize("path", ["gitops/pulumi_cli.py", "Makefile", ".github/actions/setup/action.yml",
+@pytest.mark.parametrize("path", ["gitops/pulumi/pulumi_cli.py", "Makefile", ".github/actions/setup/action.yml",
                                   "program/ml_edge/edge.py", "policies/guardrails/ttl.py", "requirements.txt"])
 def test_a_change_to_what_a_deploy_runs_deploys_every_environment(repo, path):
     repo.commit("B", {path: "changed\n"})
@@ -159,22 +162,22 @@ def test_the_recorded_history_is_read_as_the_cli_prints_it(repo):
     assert [(u.result, u.commit) for u in record.attempts_since] == [("failed", b)]
 
 
-# end to end: gitops.deploy with a stand-in pulumi CLI
+# end to end: gitops.cli.deploy with a stand-in pulumi CLI
 
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch, repo):
-    """gitops.deploy against the stand-in CLI and the test's repository; after-up steps recorded, not run."""
-    monkeypatch.setattr(deploy, "REPO", repo.path)
-    monkeypatch.setattr(deploy, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
+    """gitops.cli.deploy against the stand-in CLI and the test's repository; after-up steps recorded, not run."""
+    monkeypatch.setattr(steps, "REPO", repo.path)
+    monkeypatch.setattr(steps, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
     after = []
-    monkeypatch.setattr(deploy, "after_up", lambda env, stack: after.append(env) or 0)
+    monkeypatch.setattr(steps, "after_up", lambda env, stack: after.append(env) or 0)
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github_output"))
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
     def run(env: str, scenario: dict, *args: str):
         log = install(tmp_path, scenario, monkeypatch)
-        status = deploy.main(["--env", env, *args])
+        status = deploy_cli.main(["--env", env, *args])
         commands = [call["argv"][0] for call in calls(log) if call["argv"][0] in ("preview", "up")]
         return status, (tmp_path / "github_output").read_text(), commands, after
 

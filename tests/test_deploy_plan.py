@@ -1,5 +1,5 @@
-"""Prod's approval: before it, `gitops.deploy --plan-out` saves the plan (`pulumi preview --save-plan` with the
-guardrails) and puts its diff, secrets masked (gitops/stack_secrets.py), in the run summary; after it, `--plan`
+"""Prod's approval: before it, `gitops.cli.deploy --plan-out` saves the plan (`pulumi preview --save-plan` with the
+guardrails) and puts its diff, secrets masked (gitops/pulumi/stack_secrets.py), in the run summary; after it, `--plan`
 applies exactly that plan (`pulumi up --plan`). Pulumi is the stand-in CLI (tests/fake_pulumi.py); secrets of the
 stack are seeded into the recorded preview output and into saved plans."""
 
@@ -10,9 +10,12 @@ import pytest
 from fake_pulumi import calls, install
 from git_repo import GitRepo, stack_file
 
-from gitops import deploy, deploy_plan, rotation, stack_secrets
-from gitops.environments import ENVIRONMENTS_DIR
-from gitops.pulumi_cli import POLICIES_DIR
+from gitops.cli import deploy as deploy_cli
+from gitops.deploy import steps
+from gitops.pulumi import deploy_plan, stack_secrets
+from gitops.pulumi.pulumi_cli import POLICIES_DIR
+from gitops.stacks import rotation
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 
 PREVIEW = (Path(__file__).parent / "data" / "pulumi_preview_prod.txt").read_text()
 SMOKE_KEY = "Zq3vN8wK1pL5xR7tY2mB4cD6fG9hJ0sA"  # a seeded secret output value
@@ -52,11 +55,11 @@ def repo(tmp_path) -> GitRepo:
 
 @pytest.fixture
 def prod(tmp_path, monkeypatch, repo):
-    """Runs gitops.deploy --env prod in GitHub Actions' environment; returns what it left behind."""
-    monkeypatch.setattr(deploy, "REPO", repo.path)
-    monkeypatch.setattr(deploy, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
+    """Runs gitops.cli.deploy --env prod in GitHub Actions' environment; returns what it left behind."""
+    monkeypatch.setattr(steps, "REPO", repo.path)
+    monkeypatch.setattr(steps, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
     after = []
-    monkeypatch.setattr(deploy, "after_up", lambda env, stack: after.append(env) or 0)
+    monkeypatch.setattr(steps, "after_up", lambda env, stack: after.append(env) or 0)
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         monkeypatch.setenv(name, str(tmp_path / name))
         (tmp_path / name).write_text("")
@@ -67,7 +70,7 @@ def prod(tmp_path, monkeypatch, repo):
                     "outputs": OUTPUTS, "secret_outputs": SECRET_OUTPUTS, "export": EXPORT, "plan": CIPHERTEXT_PLAN,
                     **scenario}
         log = install(tmp_path, scenario, monkeypatch)
-        status = deploy.main(["--env", "prod", *args])
+        status = deploy_cli.main(["--env", "prod", *args])
         return {"status": status, "calls": calls(log), "after_up": after,
                 "output": (tmp_path / "GITHUB_OUTPUT").read_text(),
                 "summary": (tmp_path / "GITHUB_STEP_SUMMARY").read_text()}
@@ -100,7 +103,7 @@ def test_the_summary_shows_the_diff_with_every_secret_masked(prod, tmp_path, cap
     assert result["status"] == 0
     summary = result["summary"]
     assert summary.startswith("## `prod`: plan to approve (1 to create, 2 to update)\n")
-    assert f"Commit `{deploy._head()}` · why a deploy: prod is touched since its last successful deploy" in summary
+    assert f"Commit `{steps._head()}` · why a deploy: prod is touched since its last successful deploy" in summary
     assert "~ defaultTtl: 300 => 600" in summary and '~ token: "old" => "[secret]"' in summary
     assert "~ pem: [secret]" in summary and '~ header: "[secret]"' in summary
     for value in (SMOKE_KEY, RESTRICTED_KEY, *RESTRICTED_KEY.splitlines(), ORIGIN_SECRET):
@@ -175,7 +178,7 @@ def test_without_the_plan_file_nothing_runs(prod, tmp_path, capsys):
 
 def test_the_plan_is_not_combined_with_all():
     with pytest.raises(SystemExit):
-        deploy.main(["--env", "prod", "--plan", "x", "--all"])
+        deploy_cli.main(["--env", "prod", "--plan", "x", "--all"])
 
 
 def test_dev_and_staging_deploy_directly_without_update_plans(prod):

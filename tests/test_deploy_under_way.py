@@ -4,8 +4,8 @@ one: it skips with a notice while a deploy is under way, and a failure of a run 
 import pytest
 from fake_github import FakeGitHub
 
-from gitops import deploy_under_way
-from gitops.github_api import GitHub
+from gitops.cli import deploy_under_way
+from gitops.github.github_api import GitHub
 
 
 def github_with(*deployments) -> GitHub:

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from google.protobuf import empty_pb2
 
-from gitops.environments import environment_names, policy_config_file
-from gitops.policy_check import read_pack_config, reconcile
+from gitops.policy.policy_check import read_pack_config, reconcile
+from gitops.stacks.environments import environment_names, policy_config_file
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 ROW = re.compile(r"^\| `([a-z0-9-]+)` \| [^|]+ \| (\w+) \| (\w+) \| (\w+) \|", re.MULTILINE)
@@ -95,7 +95,7 @@ def test_the_readme_examples_are_the_golden_files_the_tests_render():
 def test_a_stack_file_keeps_its_secrets_provider_outside_config(tmp_path):
     import shutil
 
-    from gitops.environments import ENVIRONMENTS_DIR, read_stack_config
+    from gitops.stacks.environments import ENVIRONMENTS_DIR, read_stack_config
     shutil.copytree(ENVIRONMENTS_DIR / "dev", tmp_path / "dev")
     stack = tmp_path / "dev" / "Pulumi.dev.yaml"
     stack.write_text("secretsprovider: awskms://alias/ml-edge-pulumi?region=eu-west-1\n"

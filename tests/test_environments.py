@@ -31,7 +31,7 @@ def test_prod_serves_every_backend_kind(plans):
 
 
 def test_no_secret_in_any_stack_file():
-    from gitops.environments import ENVIRONMENTS_DIR
+    from gitops.stacks.environments import ENVIRONMENTS_DIR
     for path in ENVIRONMENTS_DIR.glob("*/Pulumi.*.yaml"):
         text = path.read_text().lower()
         for word in ("password", "secret", "token", "apikey", "api_key"):

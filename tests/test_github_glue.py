@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from fake_github import FakeGitHub
 
-from gitops import post_comments
-from gitops.comment import marker
-from gitops.comment_marker import ready_heading
-from gitops.github_api import GitHub
-from gitops.post_comments import MAX_COMMENT_BYTES, MAX_FOLDERS, Refused, TriggeringRun, post, validated
-from gitops.track_issue import report
+from gitops.cli import post_comments
+from gitops.github import poster
+from gitops.github.comment_marker import ready_heading
+from gitops.github.github_api import GitHub
+from gitops.github.issues import report
+from gitops.github.poster import MAX_COMMENT_BYTES, MAX_FOLDERS, Refused, TriggeringRun, post, validated
+from gitops.preview.comment import marker
 
 SHA = "3f2c9a1b7d4e5f60718293a4b5c6d7e8f9012345"
 
@@ -224,14 +225,14 @@ def test_a_stale_pull_request_is_skipped_with_a_notice_and_the_others_are_posted
     """A newer push (or a merge) while the run was going: the old run must not overwrite the newer comments, and
     it is no reason to refuse the comments of a pull request that is still at the run's commit."""
     fake.pulls[7], fake.pulls[8] = pull, SHA
-    comments = [post_comments.Comment(7, "dev", "stale"), post_comments.Comment(8, "dev", "current")]
+    comments = [poster.Comment(7, "dev", "stale"), poster.Comment(8, "dev", "current")]
     assert post(github, comments, RUN) == [
         f"::notice title=preview comments::pull request #7 gets no comment from run 99: {why}", "#8 dev: created"]
     assert 7 not in fake.comments and fake.comments[8][0]["body"] == "current"
 
 
 def run_poster(tmp_path, fake, monkeypatch, **event_changes) -> int:
-    monkeypatch.setattr(post_comments, "GitHub", lambda repo: GitHub(repo, token="t", api="https://api.github.test",
+    monkeypatch.setattr(poster, "GitHub", lambda repo: GitHub(repo, token="t", api="https://api.github.test",
                                                                       session=fake.session()))
     event = workflow_run_event(tmp_path, **event_changes)
     return post_comments.main(["--dir", str(tmp_path / "artifacts"), "--event", str(event), "--repo", "acme/ml-edge"])
@@ -294,7 +295,7 @@ def workflow_run_event(tmp_path, **changes) -> Path:
 
 
 def test_the_poster_reads_the_run_from_the_event_and_posts(tmp_path, fake, monkeypatch, capsys):
-    monkeypatch.setattr(post_comments, "GitHub", lambda repo: GitHub(repo, token="t", api="https://api.github.test",
+    monkeypatch.setattr(poster, "GitHub", lambda repo: GitHub(repo, token="t", api="https://api.github.test",
                                                                       session=fake.session()))
     write_artifact(tmp_path / "artifacts", "dev")
     event = workflow_run_event(tmp_path)
@@ -309,7 +310,7 @@ def test_the_poster_reads_the_run_from_the_event_and_posts(tmp_path, fake, monke
     (dict(repository={"full_name": "other/repo"}), "the run is of 'other/repo'"),
 ])
 def test_an_unexpected_triggering_run_is_refused(tmp_path, fake, monkeypatch, capsys, changes, problem):
-    monkeypatch.setattr(post_comments, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
+    monkeypatch.setattr(poster, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
     write_artifact(tmp_path / "artifacts", "dev")
     event = workflow_run_event(tmp_path, **changes)
     assert post_comments.main(["--dir", str(tmp_path / "artifacts"), "--event", str(event),
@@ -341,8 +342,9 @@ def test_a_pull_request_that_adds_an_environment_gets_its_comment(tmp_path):
 
 @pytest.mark.parametrize("outcome", ["cancelled", "skipped"])
 def test_a_cancelled_or_skipped_check_neither_opens_nor_closes_an_issue(outcome, monkeypatch, capsys):
-    from gitops import track_issue
-    monkeypatch.setattr(track_issue, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
+    from gitops.cli import track_issue
+    from gitops.github import issues
+    monkeypatch.setattr(issues, "GitHub", lambda repo: pytest.fail("GitHub must not be called"))
     assert track_issue.main(["--kind", "smoke", "--env", "prod", "--outcome", outcome]) == 0
     assert capsys.readouterr().out == f"the smoke check of prod was {outcome}: no issue opened or closed\n"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops.environments import ENVIRONMENTS_DIR
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 

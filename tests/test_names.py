@@ -1,6 +1,6 @@
 """Physical names fit AWS's limits (issue 9, item 5). Pulumi autonames a resource as its logical name, `-`, and 7
-random characters; the plan names resources the same way (gitops.plan_mocks.autoname), so every planned name can
-be checked against the limit AWS documents (ml_edge.naming.NAME_LIMITS). The config validation refuses a config
+random characters; the plan names resources the same way (gitops.planning.plan_mocks.autoname), so every planned name
+can be checked against the limit AWS documents (ml_edge.naming.NAME_LIMITS). The config validation refuses a config
 whose names would overflow, naming the key; the longest names it accepts plan within every limit."""
 
 import copy
@@ -10,10 +10,10 @@ import re
 import pytest
 import yaml
 
-from gitops import preview
-from gitops.environments import ENVIRONMENTS_DIR
-from gitops.plan import plan_environment
-from gitops.plan_mocks import autoname
+from gitops.cli import preview
+from gitops.planning.plan import plan_environment
+from gitops.planning.plan_mocks import autoname
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 from ml_edge import naming
 
 LONGEST_ENVIRONMENT = "e" * 10 + "-" + "n" * 9  # the environment-name pattern allows 20 characters

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from google.protobuf import empty_pb2
 
-from gitops.environments import environment_names, policy_config_file
-from gitops.policy_check import read_pack_config, reconcile
+from gitops.policy.policy_check import read_pack_config, reconcile
+from gitops.stacks.environments import environment_names, policy_config_file
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SECTION = "### Parity with Checkov, AWS Config and Pulumi's policy packs"

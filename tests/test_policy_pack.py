@@ -9,10 +9,11 @@ import pytest
 from google.protobuf import empty_pb2
 
 from conftest import distribution
-from gitops import offline, preview
-from gitops.environments import ENVIRONMENTS_DIR, policy_config_file
-from gitops.plan_mocks import Secret, Unknown
-from gitops.policy_check import PolicyConfigError, evaluate, reconcile
+from gitops.cli import preview
+from gitops.planning.plan_mocks import Secret, Unknown
+from gitops.policy.policy_check import PolicyConfigError, evaluate, reconcile
+from gitops.preview import offline
+from gitops.stacks.environments import ENVIRONMENTS_DIR, policy_config_file
 
 MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront-ttl-limits", "origin-secret-header",
              "api-requires-origin-secret", "origin-secret-accepted", "origin-guard-no-sampled-requests",

@@ -8,11 +8,11 @@ import pytest
 from golden_files import golden
 
 from conftest import distribution
-from gitops import pulumi_cli
-from gitops.comment import GITHUB_LIMIT, marker, render_comment
-from gitops.offline import BLOCKED, INVALID_CONFIG, OfflineResult, run_offline_preview
-from gitops.plan_mocks import Secret
-from gitops.pulumi_cli import CliRun, change_summary
+from gitops.planning.plan_mocks import Secret
+from gitops.preview.comment import GITHUB_LIMIT, marker, render_comment
+from gitops.preview.offline import BLOCKED, INVALID_CONFIG, OfflineResult, run_offline_preview
+from gitops.pulumi import pulumi_cli
+from gitops.pulumi.pulumi_cli import CliRun, change_summary
 
 DATA = Path(__file__).parent / "data"
 COMMIT = "3f2c9a1b7d4e5f60718293a4b5c6d7e8f9012345"
@@ -63,7 +63,7 @@ def test_golden_blocked_comment_puts_the_violation_first(tmp_path):
     import json
     import shutil
 
-    from gitops.environments import ENVIRONMENTS_DIR
+    from gitops.stacks.environments import ENVIRONMENTS_DIR
     shutil.copytree(ENVIRONMENTS_DIR / "dev", tmp_path / "dev")
     (tmp_path / "dev" / "policy.json").write_text(json.dumps({"cloudfront-ttl-limits": {"maxTtl": 30}}))
     offline = run_offline_preview("dev", tmp_path)
@@ -78,7 +78,7 @@ def test_golden_blocked_comment_puts_the_violation_first(tmp_path):
 def test_an_invalid_config_comment_names_the_key(tmp_path):
     import shutil
 
-    from gitops.environments import ENVIRONMENTS_DIR
+    from gitops.stacks.environments import ENVIRONMENTS_DIR
     shutil.copytree(ENVIRONMENTS_DIR / "dev", tmp_path / "dev")
     stack = tmp_path / "dev" / "Pulumi.dev.yaml"
     stack.write_text(stack.read_text().replace("backend: reference", "backend: lambda"))
@@ -114,11 +114,11 @@ def test_a_huge_diff_is_trimmed_under_githubs_limit(offline_prod):
 
 
 def test_a_seeded_secret_never_appears(plans, pack):
-    from gitops.policy_check import evaluate
+    from gitops.policy.policy_check import evaluate
     seeded = "seeded-secret-Zr7Qm2Kx9Vb4Lp6Nt8Wc1Yd3Fh5Jg0Hs"
     plan = copy.deepcopy(plans["dev"])
     distribution(plan)["origins"][0]["customHeaders"][0]["value"] = Secret(seeded)
-    from gitops.environments import policy_config_file
+    from gitops.stacks.environments import policy_config_file
     offline = OfflineResult("dev", 0, plan, evaluate(plan, policy_config_file("dev"), pack))
     leaky_cli = CliRun(0, f"  ~ value: {seeded}\nResources:\n    ~ 1 to update\n", {"update": 1})
     text = render_comment(offline, leaky_cli, COMMIT, RUN_URL)
@@ -140,16 +140,18 @@ STEADY_B = {"send": "b", "accept": ["b"], "generation": {"a": 1, "b": 1}}  # dev
 def no_cloud_preview(monkeypatch, tmp_path):
     from fake_pulumi import ready_for_the_cloud
 
-    from gitops import pr_preview
+    from gitops.cli import pr_preview
+    from gitops.preview import pull_request
     ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
-    monkeypatch.setattr(pr_preview, "masked_cloud_preview", lambda env: CliRun(0, "Resources:\n    25 unchanged\n",
+    monkeypatch.setattr(pull_request, "masked_cloud_preview", lambda env: CliRun(0, "Resources:\n    25 unchanged\n",
                                                                                {"unchanged": 25}))
     return pr_preview
 
 
 def test_with_cloud_access_the_rotation_order_is_checked_against_what_is_deployed(tmp_path, monkeypatch,
                                                                                    no_cloud_preview):
-    from gitops import deployed, rotation
+    from gitops.pulumi import deployed
+    from gitops.stacks import rotation
     monkeypatch.setattr(deployed, "deployed_rotation", lambda stack: STEADY_B)
     monkeypatch.setattr(rotation, "config_at", lambda revision, env: pytest.fail("the base branch is not deployed"))
     assert no_cloud_preview.main(["--env", "dev", "--out", str(tmp_path), "--cloud", "--base", "abc1234def"]) == 1
@@ -160,7 +162,8 @@ def test_with_cloud_access_the_rotation_order_is_checked_against_what_is_deploye
 
 def test_when_what_is_deployed_is_unknown_the_base_branch_is_used_and_the_comment_says_so(tmp_path, monkeypatch,
                                                                                           no_cloud_preview):
-    from gitops import deployed, rotation
+    from gitops.pulumi import deployed
+    from gitops.stacks import rotation
     monkeypatch.setattr(deployed, "deployed_rotation", lambda stack: None)
     monkeypatch.setattr(rotation, "config_at", lambda revision, env: {"send": "a", "accept": ["a"]})
     assert no_cloud_preview.main(["--env", "dev", "--out", str(tmp_path), "--cloud", "--base", "abc1234def"]) == 0
@@ -170,7 +173,9 @@ def test_when_what_is_deployed_is_unknown_the_base_branch_is_used_and_the_commen
 
 def test_offline_the_rotation_order_is_checked_against_the_base_branch_and_the_comment_says_so(tmp_path,
                                                                                                monkeypatch):
-    from gitops import deployed, pr_preview, rotation
+    from gitops.cli import pr_preview
+    from gitops.pulumi import deployed
+    from gitops.stacks import rotation
     monkeypatch.setattr(deployed, "deployed_rotation", lambda stack: pytest.fail("no credentials offline"))
     monkeypatch.setattr(rotation, "config_at", lambda revision, env: STEADY_B)
     assert pr_preview.main(["--env", "dev", "--out", str(tmp_path), "--base", "abc1234def"]) == 1

@@ -1,6 +1,6 @@
 """Before any credential is used, the entry points refuse an environment that is not set up, naming the first
-missing step of the first deploy (gitops/preflight.py); `python -m gitops.environments_list` lists the environments
-the workflows run, and refuses an incomplete folder."""
+missing step of the first deploy (gitops/stacks/preflight.py); `python -m gitops.cli.environments_list` lists the
+environments the workflows run, and refuses an incomplete folder."""
 
 import json
 import shutil
@@ -10,8 +10,17 @@ from pathlib import Path
 import pytest
 from fake_pulumi import READY, calls, install
 
-from gitops import deploy, drift, environments_list, pr_preview, preflight, smoke_run
-from gitops.environments import ENVIRONMENTS_DIR
+from gitops.cli import deploy as deploy_cli
+from gitops.cli import drift as drift_cli
+from gitops.cli import environments_list
+from gitops.cli import pr_preview as pr_preview_cli
+from gitops.cli import preflight as preflight_cli
+from gitops.cli import smoke as smoke_cli
+from gitops.deploy import steps as deploy_steps
+from gitops.preview import pull_request
+from gitops.smoke_run import run as smoke_run
+from gitops.stacks import configured, preflight
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 
 LINES = ("secretsprovider: awskms://alias/ml-edge-{env}?region=eu-west-1\n"
          "encryptedkey: AQICAHhQ0c2Fv3mNMm9oQ0p7eXh0c2l0ZQ==\n")
@@ -175,8 +184,8 @@ FIRST_STEP = "Pulumi.{env}.yaml has no `secretsprovider`/`encryptedkey` lines"
 
 
 def test_the_deploy_refuses_before_reading_the_stack(self_managed, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(deploy, "after_up", lambda env, stack: pytest.fail("nothing after a refusal"))
-    assert deploy.main(["--env", "staging"]) == preflight.REFUSED
+    monkeypatch.setattr(deploy_steps, "after_up", lambda env, stack: pytest.fail("nothing after a refusal"))
+    assert deploy_cli.main(["--env", "staging"]) == preflight.REFUSED
     assert calls(self_managed) == []
     out, err = capsys.readouterr()
     assert err.startswith(f"error: not running the deploy for staging: environments/staging/"
@@ -191,13 +200,13 @@ def test_the_plan_before_prods_approval_is_checked_against_the_observe_environme
     monkeypatch.setenv("PULUMI_BACKEND_URL", "https://api.pulumi.com")
     monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-x")
     monkeypatch.setenv("AWS_ROLE_ARN", "")
-    assert deploy.main(["--env", "prod", "--plan-out", str(tmp_path / "plan.json")]) == preflight.REFUSED
+    assert deploy_cli.main(["--env", "prod", "--plan-out", str(tmp_path / "plan.json")]) == preflight.REFUSED
     assert "the GitHub environment prod-observe has no variable AWS_ROLE_ARN" in capsys.readouterr().err
     assert calls(self_managed) == []
 
 
 def test_the_drift_check_refuses_and_its_issue_says_why(self_managed, tmp_path):
-    assert drift.main(["--env", "dev", "--details", str(tmp_path / "drift.md")]) == preflight.REFUSED
+    assert drift_cli.main(["--env", "dev", "--details", str(tmp_path / "drift.md")]) == preflight.REFUSED
     details = (tmp_path / "drift.md").read_text()
     assert details.startswith("The drift check of `dev` did not run: a setup step is missing.")
     assert FIRST_STEP.format(env="dev") in details
@@ -205,10 +214,10 @@ def test_the_drift_check_refuses_and_its_issue_says_why(self_managed, tmp_path):
 
 
 def test_the_cloud_preview_refuses_and_the_comment_says_why(self_managed, tmp_path, monkeypatch):
-    from gitops.offline import OK, OfflineResult
-    monkeypatch.setattr(pr_preview, "run_offline_preview", lambda env: OfflineResult(env, OK, error="offline ran"))
+    from gitops.preview.offline import OK, OfflineResult
+    monkeypatch.setattr(pull_request, "run_offline_preview", lambda env: OfflineResult(env, OK, error="offline ran"))
     out = tmp_path / "comment"
-    assert pr_preview.main(["--env", "dev", "--out", str(out), "--cloud"]) == preflight.REFUSED
+    assert pr_preview_cli.main(["--env", "dev", "--out", str(out), "--cloud"]) == preflight.REFUSED
     comment = (out / "dev.md").read_text()
     assert "`pulumi preview` did not run: a setup step is missing." in comment
     assert FIRST_STEP.format(env="dev") in comment
@@ -223,7 +232,7 @@ def test_the_smoke_run_refuses_unless_the_urls_are_given(self_managed, monkeypat
     monkeypatch.delenv("EDGE_URL", raising=False)
     monkeypatch.delenv("ORIGIN_URL", raising=False)
     monkeypatch.setenv("AWS_ROLE_ARN", "")
-    assert smoke_run.main(["--env", "dev"]) == preflight.REFUSED
+    assert smoke_cli.main(["--env", "dev"]) == preflight.REFUSED
     assert ("error: not running the smoke suite for dev: AWS_ROLE_ARN is empty: the GitHub environment dev-observe "
             "has no variable AWS_ROLE_ARN.") in capsys.readouterr().err
     monkeypatch.setenv("EDGE_URL", "https://e.example.com")
@@ -231,7 +240,7 @@ def test_the_smoke_run_refuses_unless_the_urls_are_given(self_managed, monkeypat
     runs = []
     monkeypatch.setattr(smoke_run.subprocess, "run", lambda command, **kwargs: runs.append(command) or
                         subprocess.CompletedProcess(command, 0))
-    assert smoke_run.main(["--env", "dev"]) == 0
+    assert smoke_cli.main(["--env", "dev"]) == 0
     assert "--edge-url=https://e.example.com" in runs[0]
     assert "not reading the stack (not running the smoke suite for dev:" in capsys.readouterr().err
     assert calls(self_managed) == []
@@ -240,16 +249,16 @@ def test_the_smoke_run_refuses_unless_the_urls_are_given(self_managed, monkeypat
 def test_the_preflight_runs_as_a_workflow_step(tmp_path, monkeypatch, capsys):
     for name, value in ready(tmp_path, PULUMI_BACKEND_URL=None, PULUMI_ACCESS_TOKEN="pul-x").items():
         monkeypatch.setenv(name, value)
-    assert preflight.main(["--env", "dev", "--github-environment", "dev-preview"]) == 0
+    assert preflight_cli.main(["--env", "dev", "--github-environment", "dev-preview"]) == 0
     monkeypatch.setenv("AWS_REGION", "")
-    assert preflight.main(["--env", "dev", "--github-environment", "dev-preview"]) == preflight.REFUSED
+    assert preflight_cli.main(["--env", "dev", "--github-environment", "dev-preview"]) == preflight.REFUSED
     out, err = capsys.readouterr()
     assert ("::error title=setup missing::not running a cloud run for dev: AWS_REGION is empty: the GitHub "
             "environment dev-preview has no variable AWS_REGION") in out
     assert "gh variable set AWS_REGION --env dev-preview --body <region>" in err
 
 
-# python -m gitops.environments_list
+# python -m gitops.cli.environments_list
 
 
 def listed(folders: Path, monkeypatch, tmp_path, **environ) -> tuple[int, str, str]:
@@ -282,7 +291,7 @@ def test_an_incomplete_environment_folder_is_refused_loudly(folders, monkeypatch
     shutil.copytree(folders / "dev", folders / "qa")
     (folders / "qa" / "Pulumi.dev.yaml").rename(folders / "qa" / "Pulumi.qa.yaml")
     setup(folders / "qa")
-    assert listed(folders, monkeypatch, tmp_path, GITHUB_ACTIONS="true") == (environments_list.INCOMPLETE, "")
+    assert listed(folders, monkeypatch, tmp_path, GITHUB_ACTIONS="true") == (configured.INCOMPLETE, "")
     out, err = capsys.readouterr()
     assert f"error: environment qa: {problem}" in err
     assert "not listing the environments: qa not set up" in err
@@ -290,7 +299,7 @@ def test_an_incomplete_environment_folder_is_refused_loudly(folders, monkeypatch
 
 
 def test_on_pulumi_cloud_the_folder_needs_no_secrets_provider_lines(monkeypatch, tmp_path, capsys):
-    assert listed(ENVIRONMENTS_DIR, monkeypatch, tmp_path) == (environments_list.INCOMPLETE, "")
+    assert listed(ENVIRONMENTS_DIR, monkeypatch, tmp_path) == (configured.INCOMPLETE, "")
     assert "environments/dev/Pulumi.dev.yaml has no `secretsprovider`" in capsys.readouterr().err
     assert listed(ENVIRONMENTS_DIR, monkeypatch, tmp_path, PULUMI_ACCESS_TOKEN="pul-x")[0] == 0
     assert listed(ENVIRONMENTS_DIR, monkeypatch, tmp_path, PULUMI_BACKEND_URL="https://api.pulumi.com")[0] == 0

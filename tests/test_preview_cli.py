@@ -5,8 +5,9 @@ import re
 import pytest
 
 from conftest import ENVIRONMENTS, distribution
-from gitops import offline, preview
-from gitops.render import render_plan
+from gitops.cli import preview
+from gitops.planning.render import render_plan
+from gitops.preview import offline
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -49,7 +50,7 @@ def test_the_plan_shows_what_a_reviewer_checks(plans):
 
 
 def test_the_rendering_is_stable_between_runs(plans):
-    from gitops.plan import plan_environment
+    from gitops.planning.plan import plan_environment
     assert render_plan(plan_environment("staging")) == render_plan(plans["staging"])
 
 
@@ -62,7 +63,7 @@ def test_a_program_bug_exits_3_not_as_a_config_or_policy_result(monkeypatch, cap
 
 
 def test_a_secret_that_slips_into_the_text_is_still_masked(plan):
-    from gitops.render import mask
+    from gitops.planning.render import mask
     (header,) = distribution(plan)["origins"][0]["customHeaders"]
     leaked = f"debug: header value was {header['value'].value}"
     assert mask(leaked, plan) == "debug: header value was [secret]"

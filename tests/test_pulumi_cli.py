@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from fake_pulumi_cli import FakePulumi
 
-from gitops import deploy_plan, drift, pulumi_cli
-from gitops.pulumi_cli import NO_PROGRESS, change_summary, find_pulumi
+from gitops.cli import drift
+from gitops.pulumi import deploy_plan, pulumi_cli
+from gitops.pulumi.pulumi_cli import NO_PROGRESS, change_summary, find_pulumi
 
 DATA = Path(__file__).parent / "data"
 

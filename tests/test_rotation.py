@@ -8,12 +8,12 @@ import shutil
 import pytest
 import yaml
 
-from gitops import preview
-from gitops.environments import ENVIRONMENTS_DIR
-from gitops.plan import InvalidStackConfig, plan_environment
-from gitops.plan_mocks import Secret
-from gitops.policy_check import evaluate
-from gitops.render import render_plan
+from gitops.cli import preview
+from gitops.planning.plan import InvalidStackConfig, plan_environment
+from gitops.planning.plan_mocks import Secret
+from gitops.planning.render import render_plan
+from gitops.policy.policy_check import evaluate
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 
 DIST = "aws:cloudfront/distribution:Distribution"
 STEADY_A = {"send": "a", "accept": ["a"]}
@@ -98,7 +98,7 @@ def test_a_broken_ordering_is_refused_before_planning(tmp_path, phase, problem):
 def test_the_guardrail_blocks_cloudfront_sending_a_value_the_api_refuses(plans, pack):
     plan = copy.deepcopy(plans["dev"])
     plan.one(DIST).inputs["origins"][0]["customHeaders"][0]["value"] = Secret("n" * 24 + "e" * 24)
-    from gitops.environments import policy_config_file
+    from gitops.stacks.environments import policy_config_file
     report = evaluate(plan, policy_config_file("dev"), pack)
     outcome = next(o for o in report.outcomes if o.name == "origin-secret-accepted")
     assert outcome.result == "BLOCKED"
@@ -108,8 +108,8 @@ def test_the_guardrail_blocks_cloudfront_sending_a_value_the_api_refuses(plans, 
 
 
 def test_the_pull_request_comment_says_which_phase_a_change_is_in(tmp_path):
-    from gitops.comment import render_comment
-    from gitops.offline import run_offline_preview
+    from gitops.preview.comment import render_comment
+    from gitops.preview.offline import run_offline_preview
     rotating = render_comment(run_offline_preview("dev", environment(tmp_path, ROTATING_TO_B)), None)
     assert "**Origin secret:** 🔄 rotation step 1 of 2: the API accepts a and b, CloudFront switches to b. Next " \
            "pull request: accept only b." in rotating

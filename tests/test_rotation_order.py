@@ -10,7 +10,10 @@ import pytest
 from fake_pulumi import calls, install
 from git_repo import GitRepo, stack_file
 
-from gitops import deploy, pr_preview, rotation, rotation_check
+from gitops.cli import deploy as deploy_cli
+from gitops.cli import pr_preview as pr_preview_cli
+from gitops.deploy import rotation_check, steps
+from gitops.stacks import rotation
 
 STEADY_A = {"send": "a", "accept": ["a"]}
 ROTATING_TO_B = {"send": "b", "accept": ["a", "b"]}
@@ -42,7 +45,7 @@ def test_a_broken_order_is_named_with_the_fix(before, after, problem):
 
 def test_the_pull_request_check_blocks_a_broken_order(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(rotation, "config_at", lambda revision, env: STEADY_B)  # deployed: sends b; dev sends a
-    assert pr_preview.main(["--env", "dev", "--out", str(tmp_path), "--base", "abc123"]) == 1
+    assert pr_preview_cli.main(["--env", "dev", "--out", str(tmp_path), "--base", "abc123"]) == 1
     comment = (tmp_path / "dev.md").read_text()
     assert "## ❌ `dev`: blocked: the origin secret would be rotated in the wrong order" in comment
     assert "### ❌ Origin-secret rotation order" in comment
@@ -51,7 +54,7 @@ def test_the_pull_request_check_blocks_a_broken_order(tmp_path, monkeypatch, cap
 
 def test_the_pull_request_check_passes_a_documented_step(tmp_path, monkeypatch):
     monkeypatch.setattr(rotation, "config_at", lambda revision, env: STEADY_A)
-    assert pr_preview.main(["--env", "dev", "--out", str(tmp_path), "--base", "abc123"]) == 0
+    assert pr_preview_cli.main(["--env", "dev", "--out", str(tmp_path), "--base", "abc123"]) == 0
     assert "rotation order" not in (tmp_path / "dev.md").read_text()
 
 
@@ -70,17 +73,17 @@ def repo(tmp_path) -> GitRepo:
 
 @pytest.fixture
 def deploy_prod(tmp_path, monkeypatch, repo):
-    """gitops.deploy --env prod at the repository's HEAD against a stack scenario; returns (status, stderr,
+    """gitops.cli.deploy --env prod at the repository's HEAD against a stack scenario; returns (status, stderr,
     the pulumi commands that change or plan something)."""
-    monkeypatch.setattr(deploy, "REPO", repo.path)
-    monkeypatch.setattr(deploy, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
-    monkeypatch.setattr(deploy, "after_up", lambda env, stack: 0)
+    monkeypatch.setattr(steps, "REPO", repo.path)
+    monkeypatch.setattr(steps, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
+    monkeypatch.setattr(steps, "after_up", lambda env, stack: 0)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
     def run(scenario: dict, capsys, *args: str):
         log = install(tmp_path, scenario, monkeypatch)
-        status = deploy.main(["--env", "prod", *args])
+        status = deploy_cli.main(["--env", "prod", *args])
         return status, capsys.readouterr().err, [c["argv"][0] for c in calls(log) if c["argv"][0] in ("preview", "up")]
 
     return run

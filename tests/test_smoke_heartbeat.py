@@ -7,8 +7,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from gitops import smoke_heartbeat, smoke_run
-from gitops.environments import read_stack_config
+from gitops.cli import smoke as smoke_cli
+from gitops.smoke_run import heartbeat as smoke_heartbeat
+from gitops.smoke_run import run as smoke_run
+from gitops.stacks.environments import read_stack_config
 
 STACK = {"edgeUrl": "https://e.example.com", "originUrl": "https://o.example.com/v1", "models": ["iris"]}
 
@@ -80,7 +82,7 @@ def stubbed_run(monkeypatch):
             stub.activate()
             return client
         monkeypatch.setattr(smoke_heartbeat, "cloudwatch_client", client_in)
-        return smoke_run.main(["--env", "prod", *argv]), regions
+        return smoke_cli.main(["--env", "prod", *argv]), regions
     return run
 
 

@@ -11,8 +11,10 @@ import pytest
 from fake_pulumi import READY
 from standin import StandIn
 
-from gitops import pulumi_cli, smoke_run
-from gitops.environments import ENVIRONMENTS_DIR
+from gitops.cli import smoke as smoke_cli
+from gitops.pulumi import pulumi_cli
+from gitops.smoke_run import run as smoke_run
+from gitops.stacks.environments import ENVIRONMENTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +39,7 @@ def fake_pulumi(tmp_path: Path, outputs: dict, status: int = 0, secrets: dict | 
 
 
 def test_without_pulumi_or_urls_it_says_what_to_do(no_pulumi, capsys):
-    assert smoke_run.main(["--env", "staging"]) == 2
+    assert smoke_cli.main(["--env", "staging"]) == 2
     err = capsys.readouterr().err
     assert "no URLs to test for staging" in err
     assert "EDGE_URL=https://… ORIGIN_URL=https://… make smoke ENV=staging" in err
@@ -74,7 +76,7 @@ def test_the_smoke_keys_come_from_the_stack_in_the_environment_never_on_a_comman
                "GITHUB_ACTIONS": "true", "PULUMI_HOME": str(tmp_path / "pulumi-home"), **READY}
         for name in (*KEY_VARIABLES, "EDGE_URL", "ORIGIN_URL", "GITHUB_STEP_SUMMARY", "PULUMI_BACKEND_URL"):
             env.pop(name, None)
-        result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.smoke_run", "--env", "dev",
+        result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.cli.smoke", "--env", "dev",
                                  "-p", "no:cacheprovider", "--samples=2"],
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -108,7 +110,7 @@ def stack_with_keys(monkeypatch):
 
 def test_the_restricted_key_and_its_models_reach_the_suite_in_its_environment(stack_with_keys, monkeypatch, capsys):
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert smoke_run.main(["--env", "dev"]) == 0
+    assert smoke_cli.main(["--env", "dev"]) == 0
     [(command, env)] = stack_with_keys
     assert env["SMOKE_RESTRICTED_API_KEY"] == "restricted-key-value"
     assert env["SMOKE_RESTRICTED_MODELS"] == "iris,sentiment"
@@ -124,9 +126,9 @@ def test_the_stacks_models_reach_the_suite_as_the_deployed_models(stack_with_key
                "models": ["iris", "churn", "sentiment"]}
     monkeypatch.setattr(smoke_run, "stack_outputs", lambda stack, show_secrets=False: outputs)
     monkeypatch.delenv("SMOKE_EXPECTED_MODELS", raising=False)
-    assert smoke_run.main(["--env", "dev"]) == 0
+    assert smoke_cli.main(["--env", "dev"]) == 0
     monkeypatch.setenv("SMOKE_EXPECTED_MODELS", "iris")  # given in the environment: it wins
-    assert smoke_run.main(["--env", "dev"]) == 0
+    assert smoke_cli.main(["--env", "dev"]) == 0
     [(_, from_stack), (_, given)] = stack_with_keys
     assert from_stack["SMOKE_EXPECTED_MODELS"] == "iris,churn,sentiment"
     assert given["SMOKE_EXPECTED_MODELS"] == "iris"
@@ -139,14 +141,14 @@ def test_without_the_stack_no_deployed_models_are_made_up(no_pulumi, monkeypatch
     runs = []
     monkeypatch.setattr(smoke_run.subprocess, "run", lambda command, **kwargs: runs.append(
         kwargs["env"]) or subprocess.CompletedProcess(command, 0))
-    assert smoke_run.main(["--env", "dev"]) == 0
+    assert smoke_cli.main(["--env", "dev"]) == 0
     assert "SMOKE_EXPECTED_MODELS" not in runs[0]
 
 
 def test_keys_given_in_the_environment_win_over_the_stacks(stack_with_keys, monkeypatch, capsys):
     monkeypatch.setenv("SMOKE_RESTRICTED_API_KEY", "my-restricted-key")
     monkeypatch.setenv("SMOKE_RESTRICTED_MODELS", "churn")
-    assert smoke_run.main(["--env", "dev"]) == 0
+    assert smoke_cli.main(["--env", "dev"]) == 0
     [(_, env)] = stack_with_keys
     assert (env["SMOKE_RESTRICTED_API_KEY"], env["SMOKE_RESTRICTED_MODELS"]) == ("my-restricted-key", "churn")
     assert env["SMOKE_API_KEY"] == "smoke-key-value"  # the other key still from the stack
@@ -157,7 +159,7 @@ def test_without_a_restricted_key_in_the_stack_its_variables_stay_unset(stack_wi
     outputs = {"edgeUrl": "https://e.example.com", "originUrl": "https://o.example.com/v1",
                "smokeApiKey": "smoke-key-value"}
     monkeypatch.setattr(smoke_run, "stack_outputs", lambda stack, show_secrets=False: outputs)
-    assert smoke_run.main(["--env", "dev"]) == 0
+    assert smoke_cli.main(["--env", "dev"]) == 0
     [(_, env)] = stack_with_keys
     assert "SMOKE_RESTRICTED_API_KEY" not in env and "SMOKE_RESTRICTED_MODELS" not in env
     assert env["SMOKE_API_KEY"] == "smoke-key-value" and env["SMOKE_KEY_PLAN"] == ""
@@ -246,7 +248,7 @@ def test_a_failing_check_leaves_no_key_in_any_file_the_suite_wrote(tmp_path):
                "GITHUB_STEP_SUMMARY": str(summary), "FUNCARG_PROBE": str(probe), "HOME": str(tmp_path),
                "PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path / "plugins")}
         env.pop("GITHUB_ACTIONS", None)
-        result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.smoke_run", "--env", "dev",
+        result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.cli.smoke", "--env", "dev",
                                  "-p", "no:cacheprovider", "-p", "smoke_leak_canary", "--samples=2",
                                  f"--junitxml={junit}", "--results-file", str(results)],
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

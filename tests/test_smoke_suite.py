@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = {"catalog": {"p50": 300, "p95": 400}, "predict": {"p50": 300, "p95": 400},
            "backends": {"http": {"p50": 150}}}
 KEY_PLAN = "internal: 10 req/s, burst 20, quota 10000 per day; all models"
-DEPLOYED = "iris,sentiment"  # the stack output `models`, as gitops/smoke_run hands it over
+DEPLOYED = "iris,sentiment"  # the stack output `models`, as gitops/smoke_run/run.py hands it over
 # 5 samples: enough for the median to be judged; failing checks are retried once, after milliseconds
 RUN_OPTIONS = ("--samples=5", "--retries=1", "--retry-backoff=0.01")
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from fake_pulumi_cli import FakePulumi
 
-from gitops import drift, pr_preview, stack_secrets
-from gitops.stack_secrets import NotDecrypted, StackSecrets, export_secrets, output_secrets
+from gitops.cli import drift, pr_preview
+from gitops.pulumi import stack_secrets
+from gitops.pulumi.stack_secrets import NotDecrypted, StackSecrets, export_secrets, output_secrets
 
 DATA = Path(__file__).parent / "data"
 EXPORT = (DATA / "pulumi_stack_export_dev.json").read_text()

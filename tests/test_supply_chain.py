@@ -173,7 +173,7 @@ def modules_run_by_jobs_installing(lock: str) -> set[str]:
 
 # What each lock's jobs run: the modules its jobs start (from the workflows); besides, the deploy lock holds
 # everything of gitops, the program and the policy pack (what `pulumi up` loads), the smoke lock the suite
-# (gitops.smoke_run runs it under pytest).
+# (gitops.cli.smoke runs it under pytest).
 EXTRA_CODE = {"requirements-deploy.txt": ("gitops", "program", "policies"), "requirements-smoke.txt": ("smoke",),
               "requirements-poster.txt": ()}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops.changes import CLOUD_PREVIEW_ENVIRONMENTS
+from gitops.stacks.changes import CLOUD_PREVIEW_ENVIRONMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -168,8 +168,8 @@ def test_pull_request_check():
 
 def test_no_cloud_preview_of_prod_on_pull_requests():
     """Whoever can preview a stack can decrypt its state: prod gets the offline preview only (its real diff is the
-    deploy run's plan, before approval). The matrix is gitops.changes' allow-list (the environments that have a
-    `<env>-preview` environment and role); the comment poster refuses a cloud comment of any other."""
+    deploy run's plan, before approval). The matrix is gitops/stacks/changes.py's allow-list (the environments that
+    have a `<env>-preview` environment and role); the comment poster refuses a cloud comment of any other."""
     jobs = load("pull-request.yml")["jobs"]
     assert jobs["changes"]["outputs"]["cloud-environments"] == "${{ steps.changes.outputs.cloud-environments }}"
     cloud = jobs["cloud-preview"]
@@ -215,7 +215,7 @@ def test_comments_are_posted_by_a_privileged_job_that_runs_no_pull_request_code(
     setup = next(s for s in job["steps"] if s.get("uses") == SETUP)
     assert setup["with"] == {"lock": "requirements-poster.txt"}  # the poster's own hashed packages
     (run,) = [s["run"] for s in job["steps"] if "run" in s]
-    assert run == ".venv/bin/python -m gitops.post_comments --dir artifacts"
+    assert run == ".venv/bin/python -m gitops.cli.post_comments --dir artifacts"
 
 
 def test_comment_posting_is_serialised_per_previewed_commit_only():
@@ -230,7 +230,7 @@ CONFIGURED = "${{ fromJSON(needs.environments.outputs.environments) }}"
                                             ("smoke.yml", "requirements-smoke.txt"),
                                             ("drift.yml", "requirements-deploy.txt")])
 def test_the_environments_are_the_configured_ones(name, lock):
-    """Adding an environment folder adds it to the deploy, the smoke and the drift runs (gitops.environments_list,
+    """Adding an environment folder adds it to the deploy, the smoke and the drift runs (gitops.cli.environments_list,
     which refuses an environment folder without its setup, so the run stops before anything runs with a role)."""
     jobs = load(name)["jobs"]
     listing = jobs["environments"]
@@ -238,7 +238,7 @@ def test_the_environments_are_the_configured_ones(name, lock):
     (setup,) = [s for s in listing["steps"] if s.get("uses") == SETUP]
     assert setup.get("with", {}).get("lock", "requirements-deploy.txt") == lock
     (configured,) = [s for s in listing["steps"] if "gitops." in s.get("run", "")]
-    assert configured["id"] == "configured" and configured["run"] == ".venv/bin/python -m gitops.environments_list"
+    assert configured["id"] == "configured" and configured["run"] == ".venv/bin/python -m gitops.cli.environments_list"
     # whether the stack files need their secrets-provider lines depends on the backend (none for Pulumi Cloud)
     assert configured["env"] == {"PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"}
     assert listing["outputs"] == {"environments": "${{ steps.configured.outputs.environments }}"}
@@ -249,7 +249,7 @@ def test_the_environments_are_the_configured_ones(name, lock):
 
 
 def test_deploy_goes_through_the_configured_environments_one_at_a_time_each_after_the_previous_passed():
-    """dev, staging, prod, then any other (gitops.environments_list's order): the matrix creates its jobs in that
+    """dev, staging, prod, then any other (gitops.cli.environments_list's order): the matrix creates its jobs in that
     order and runs one at a time; a failed environment cancels the ones after it."""
     document = load("deploy.yml")
     assert document["on"]["push"] == {"branches": ["main"]}
@@ -274,7 +274,7 @@ def test_a_manual_run_can_deploy_every_environment():
     declared = called["on"]["workflow_call"]["inputs"]["all"]
     assert declared["type"] == "boolean" and declared["default"] is False
     deciding = [s for job in called["jobs"].values() for s in job["steps"] if "--plan " not in s.get("run", "")
-                and "gitops.deploy" in s.get("run", "")]
+                and "gitops.cli.deploy" in s.get("run", "")]
     assert len(deciding) == 2  # prod's plan, dev's and staging's up
     for step in deciding:
         assert step["env"]["ALL"] == "${{ inputs.all && 'true' || '' }}" and "${ALL:+--all}" in step["run"]
@@ -284,7 +284,7 @@ def test_the_deployed_state_comes_from_the_stack_not_from_the_push():
     for name in ("deploy.yml", "deploy-environment.yml"):
         text = (WORKFLOWS / name).read_text()
         assert "github.event.before" not in text and "--base" not in text, name
-        assert "gitops.changes" not in text, name
+        assert "gitops.cli.changes" not in text, name
 
 
 def deploy_jobs() -> dict:
@@ -342,7 +342,7 @@ def test_jobs_skip_cleanly_when_nothing_is_to_deploy():
     assert "(needs.plan.result == 'success' && needs.plan.outputs.deploy == 'true')" in condition
     assert deploy["outputs"]["deploy"] == "${{ steps.up.outputs.deploy || needs.plan.outputs.deploy }}"
     up = next(s for s in deploy["steps"] if s.get("id") == "up")
-    assert up["if"] == "inputs.environment != 'prod'" and "gitops.deploy" in up["run"]
+    assert up["if"] == "inputs.environment != 'prod'" and "gitops.cli.deploy" in up["run"]
     assert jobs["smoke"]["needs"] == "deploy" and jobs["smoke"]["if"] == "needs.deploy.outputs.deploy == 'true'"
     assert jobs["plan"]["outputs"]["deploy"] == "${{ steps.plan.outputs.deploy }}"
     for step in jobs["plan"]["steps"][-2:]:  # digest and upload: only a plan that will be deployed
@@ -386,12 +386,12 @@ def test_the_approved_plan_flows_from_the_plan_job_to_the_prod_deploy_job():
 def test_the_smoke_suite_never_runs_with_the_deploy_role():
     """Every job that runs the smoke suite is an `-observe` job, and no deploy job runs it."""
     smoke_jobs = [(workflow, name, job) for workflow, name, job in all_jobs()
-                  if any("gitops.smoke_run" in s.get("run", "") for s in job.get("steps", []))]
+                  if any("gitops.cli.smoke" in s.get("run", "") for s in job.get("steps", []))]
     assert {(workflow, name) for workflow, name, _ in smoke_jobs} == {("deploy-environment.yml", "smoke"),
                                                                       ("smoke.yml", "smoke")}
     for workflow, name, job in smoke_jobs:
         assert environment_of(job).endswith("-observe"), (workflow, name)
-        assert not any(re.search(r"gitops\.deploy\b", s.get("run", "")) for s in job["steps"]), (workflow, name)
+        assert not any(re.search(r"gitops\.cli\.deploy\b", s.get("run", "")) for s in job["steps"]), (workflow, name)
     deploy = deploy_jobs()["deploy"]
     assert not any("smoke" in s.get("run", "") for s in deploy["steps"])
 
@@ -400,22 +400,23 @@ def test_the_smoke_results_are_uploaded_after_smoke_run_scrubbed_them():
     for workflow, job in (("deploy-environment.yml", deploy_jobs()["smoke"]),
                           ("smoke.yml", load("smoke.yml")["jobs"]["smoke"])):
         steps = job["steps"]
-        (run,) = index(steps, runs("gitops.smoke_run"))
+        (run,) = index(steps, runs("gitops.cli.smoke"))
         (upload,) = [i for i in index(steps, uses("actions/upload-artifact@"))
                      if steps[i]["with"]["name"].startswith("smoke-")]
         assert run < upload and "--junitxml" in steps[run]["run"], workflow
         assert steps[upload]["if"] == "${{ !cancelled() }}", workflow  # a cancelled run may not have scrubbed
-    assert "--wait-ready" in next(s["run"] for s in deploy_jobs()["smoke"]["steps"] if "smoke_run" in s.get("run", ""))
+    assert "--wait-ready" in next(s["run"] for s in deploy_jobs()["smoke"]["steps"]
+                                  if "gitops.cli.smoke" in s.get("run", ""))
 
 
 def test_every_smoke_run_publishes_the_heartbeat_with_the_role_that_may():
     """The SmokeHeartbeat alarm (issue 18, item 11) hears from every run, after a deploy and every hour: each smoke
-    step asks gitops.smoke_run for --heartbeat, in a job holding the observe role (cloudwatch:PutMetricData on the
+    step asks gitops.cli.smoke for --heartbeat, in a job holding the observe role (cloudwatch:PutMetricData on the
     ml-edge namespace, tests/test_bootstrap_policies.py) and its region."""
     for workflow, job in (("deploy-environment.yml", deploy_jobs()["smoke"]),
                           ("smoke.yml", load("smoke.yml")["jobs"]["smoke"])):
         steps = job["steps"]
-        (run,) = index(steps, runs("gitops.smoke_run"))
+        (run,) = index(steps, runs("gitops.cli.smoke"))
         assert "--heartbeat" in steps[run]["run"].split(), workflow
         (credentials,) = index(steps, uses("aws-actions/configure-aws-credentials@"))
         assert credentials < run and job["permissions"]["id-token"] == "write", workflow
@@ -432,10 +433,10 @@ def test_the_hourly_smoke_skips_an_environment_being_deployed_and_never_joins_it
     assert "concurrency" not in job and "pulumi-" not in json.dumps(document.get("concurrency", {}))
     assert job["permissions"]["deployments"] == "read"
     steps = job["steps"]
-    (check,) = [i for i in index(steps, runs("gitops.deploy_under_way")) if "--since" not in steps[i]["run"]]
-    (suite,) = index(steps, runs("gitops.smoke_run"))
-    (overlap,) = [i for i in index(steps, runs("gitops.deploy_under_way")) if "--since" in steps[i]["run"]]
-    (issue,) = index(steps, runs("gitops.track_issue"))
+    (check,) = [i for i in index(steps, runs("gitops.cli.deploy_under_way")) if "--since" not in steps[i]["run"]]
+    (suite,) = index(steps, runs("gitops.cli.smoke"))
+    (overlap,) = [i for i in index(steps, runs("gitops.cli.deploy_under_way")) if "--since" in steps[i]["run"]]
+    (issue,) = index(steps, runs("gitops.cli.track_issue"))
     (fail,) = [i for i, s in enumerate(steps) if s.get("run") == "exit 1"]
     assert check < suite < overlap < issue < fail
     assert steps[suite]["if"] == f"steps.{steps[check]['id']}.outputs.under-way == 'false'"
@@ -482,8 +483,8 @@ def test_the_nightly_drift_warns_before_github_disables_the_scheduled_workflows(
     assert summary.read_text().startswith("### ⚠️ Scheduled smoke and drift stop on 2026-04-30")
 
 
-@pytest.mark.parametrize(("name", "cron", "module"), [("smoke.yml", "17 * * * *", "gitops.smoke_run"),
-                                                      ("drift.yml", "23 3 * * *", "gitops.drift")])
+@pytest.mark.parametrize(("name", "cron", "module"), [("smoke.yml", "17 * * * *", "gitops.cli.smoke"),
+                                                      ("drift.yml", "23 3 * * *", "gitops.cli.drift")])
 def test_scheduled_runs_report_to_one_issue_per_environment_with_the_observe_role(name, cron, module):
     document = load(name)
     assert document["on"]["schedule"] == [{"cron": cron}] and "workflow_dispatch" in document["on"]
@@ -492,7 +493,7 @@ def test_scheduled_runs_report_to_one_issue_per_environment_with_the_observe_rol
     assert environment_of(job) == "${{ matrix.environment }}-observe"
     runs_ = [s.get("run", "") for s in job["steps"]]
     check = next(s for s in job["steps"] if module in s.get("run", ""))
-    report = next(s for s in job["steps"] if "gitops.track_issue" in s.get("run", ""))
+    report = next(s for s in job["steps"] if "gitops.cli.track_issue" in s.get("run", ""))
     assert check.get("continue-on-error") is True and report["if"].startswith("always()")
     # the smoke job's conditions also leave out the hours a deploy was under way: see
     # test_the_hourly_smoke_skips_an_environment_being_deployed_and_never_joins_its_queue

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Says, in the run's summary and as a notice, why a pull-request run Dependabot triggered has no cloud preview.
-# CLOUD_ENVIRONMENTS: the environments a cloud preview would have covered (JSON list, from gitops.changes).
+# CLOUD_ENVIRONMENTS: the environments a cloud preview would have covered (JSON list, from gitops.cli.changes).
 set -euo pipefail
 
 environments="$(tr -d '[]"' <<< "${CLOUD_ENVIRONMENTS:?}" | sed 's/,/, /g')"

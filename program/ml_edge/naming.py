@@ -4,8 +4,8 @@ length AWS allows for it.
 Pulumi autonames a resource whose name the program does not set as its logical name, `-`, and 7 random
 characters. AWS refuses a name over its limit at create time, in the middle of a deploy; pulumi-aws checks only
 some limits at preview. So the config validation computes the longest physical names a config produces and
-refuses the config before anything is planned; the offline plan names resources the same way (gitops.plan_mocks)
-and the tests check every planned name against these limits.
+refuses the config before anything is planned; the offline plan names resources the same way
+(gitops.planning.plan_mocks) and the tests check every planned name against these limits.
 """
 
 from dataclasses import dataclass

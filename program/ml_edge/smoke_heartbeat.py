@@ -2,7 +2,7 @@
 
 GitHub's scheduled runs are best-effort (a run may be dropped) and are disabled after 60 days without activity
 in the repository: a silent schedule would be a missed outage. Every smoke run publishes one data point
-(gitops/smoke_run.py: 1 when it passed, 0 when it failed); the alarm fires when no passing run has been seen for
+(gitops/smoke_run/run.py: 1 when it passed, 0 when it failed); the alarm fires when no passing run has been seen for
 `ml-edge:smokeHeartbeatHours` hours, missing data counting as a failure.
 
 inputs   EnvConfig

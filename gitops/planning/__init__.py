@@ -1,0 +1,1 @@
+"""The program planned under Pulumi's mock runtime, and the plan as text."""

@@ -1,0 +1,1 @@
+"""The edge smoke suite run against a deployed environment, its URLs and keys read from the stack."""
