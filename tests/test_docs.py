@@ -69,7 +69,7 @@ def test_every_documented_config_key_says_what_it_is_for():
 
 
 def test_every_stack_output_is_described_and_the_readme_table_is_rendered_from_the_descriptions(plans):
-    from gitops.plan_mocks import Secret
+    from gitops.planning.plan_mocks import Secret
     from ml_edge import outputs
     exported = {name for plan in plans.values() for name in plan.outputs}
     assert exported == set(outputs.NAMES)
