@@ -1,25 +1,30 @@
 """ModelApi: the REGIONAL API Gateway REST API, its stage, and the guard that admits only CloudFront.
 
-inputs   EnvConfig, the origin secret, the consumers' authorizer
+inputs   ModelApiArgs (the part of the config the API uses), the origin secret, the consumers' authorizer
 creates  backends · RestApi (OpenAPI body) · Deployment (re-created when the body changes) · Stage with access
          logs and tracing, and (with HTTP model servers) the client certificates of ml-edge:backendCertificate,
          one of which API Gateway presents to them ·
          the stage's execution-log group (AWS would create it without retention) · stage-wide throttling ·
          a REGIONAL WAF web ACL that answers 403 to any request without the origin secret header
-outputs  rest_api_id, stage_name, invoke_url, backend_certificates (slot → certificate; empty without HTTP model
-         servers), presented_certificate (the slot the stage presents, or None)
+outputs  origin (the ApiOrigin the edge takes: the stage's host and path, the guard), rest_api_id, stage_name,
+         invoke_url, backend_certificates (slot → certificate; empty without HTTP model servers),
+         presented_certificate (the slot the stage presents, or None)
 """
 
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from . import backends
-from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
+from .config import BackendCertificateConfig, HttpModel, Model, ReferenceModel, SageMakerModel, Throttling, default
 from .consumers import Consumers
+from .lambda_function import FunctionSettings
 from .openapi import ERROR_HEADERS, openapi_document
+from .origin import DEFAULT_ORIGIN_ID, ApiOrigin, invoke_url_host
 from .origin_secret import OriginSecret
 
 ACCESS_LOG_FORMAT = json.dumps({
@@ -36,27 +41,58 @@ def execution_log_group_name(rest_api_id: str, stage: str) -> str:
     return f"API-Gateway-Execution-Logs_{rest_api_id}/{stage}"
 
 
+@dataclass(frozen=True)
+class ModelApiArgs:
+    """What the API takes from the environment's config (stack.py builds it); the defaults are the config's."""
+
+    environment: str
+    """Names the API, its log groups and its functions' roles; `GET /health` answers with it."""
+    region: str
+    """The API's region (SageMaker endpoints are called there)."""
+    models: Sequence[Model]
+    """One predict route and backend each (unique names)."""
+    stage_name: str = default("stage_name")
+    """The one stage, and so the edge's origin path `/<stage>`."""
+    max_instances: int = default("max_instances")
+    """Instances per predict request (request validation, and the reference model's own check)."""
+    throttling: Throttling = default("throttling")
+    """Stage-wide rate and burst."""
+    tracing: bool = default("tracing")
+    """X-Ray on the stage and the functions."""
+    log_retention_days: int = default("log_retention_days")
+    """Days CloudWatch Logs keeps the access, execution and function logs."""
+    backend_certificate: BackendCertificateConfig = default("backend_certificate")
+    """With HTTP models: the client certificates held and the one presented."""
+    origin_id: str = DEFAULT_ORIGIN_ID
+    """The id of the API's origin in the distribution."""
+
+    @property
+    def functions(self) -> FunctionSettings:
+        return FunctionSettings(self.environment, self.log_retention_days, self.tracing)
+
+
 class ModelApi(pulumi.ComponentResource):
+    origin: ApiOrigin
     rest_api_id: pulumi.Output[str]
     stage_name: pulumi.Output[str]
     invoke_url: pulumi.Output[str]
     backend_certificates: dict[str, aws.apigateway.ClientCertificate]
     presented_certificate: str | None
 
-    def __init__(self, name: str, cfg: EnvConfig, origin_secret: OriginSecret, consumers: Consumers,
+    def __init__(self, name: str, args: ModelApiArgs, origin_secret: OriginSecret, consumers: Consumers,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-edge:index:ModelApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        integrations, references = self._backends(name, cfg)
+        integrations, references = self._backends(name, args)
         body = pulumi.Output.all(pulumi.Output.from_input(integrations), consumers.authorizer_uri).apply(
-            lambda resolved: json.dumps(openapi_document(cfg, resolved[0], resolved[1]), indent=2, sort_keys=True))
+            lambda resolved: json.dumps(openapi_document(args, resolved[0], resolved[1]), indent=2, sort_keys=True))
         self.rest_api = aws.apigateway.RestApi(
             name,
             body=body,
             endpoint_configuration={"types": "REGIONAL"},
             fail_on_warnings=True,
-            description=f"ml-edge {cfg.environment}: ML models behind CloudFront",
+            description=f"ml-edge {args.environment}: ML models behind CloudFront",
             opts=child,
         )
         permissions = [backend.allow_api(self.rest_api.execution_arn) for backend in references]
@@ -68,23 +104,23 @@ class ModelApi(pulumi.ComponentResource):
             description="Re-created whenever the OpenAPI body changes",
             opts=pulumi.ResourceOptions(parent=self, depends_on=permissions),
         )
-        access_logs = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=f"/ml-edge/{cfg.environment}/api-access",
-                                              retention_in_days=cfg.log_retention_days, opts=child)
-        has_http_models = any(isinstance(m, HttpModel) for m in cfg.models)
+        access_logs = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=f"/ml-edge/{args.environment}/api-access",
+                                              retention_in_days=args.log_retention_days, opts=child)
+        has_http_models = any(isinstance(m, HttpModel) for m in args.models)
         self.backend_certificates = {slot: aws.apigateway.ClientCertificate(
             f"{name}-backend-certificate-{slot}",
-            description=f"ml-edge {cfg.environment}: slot {slot} of the certificates API Gateway presents to the "
+            description=f"ml-edge {args.environment}: slot {slot} of the certificates API Gateway presents to the "
                         f"HTTP model servers (mutual TLS)",
-            opts=child) for slot in (cfg.backend_certificate.issued if has_http_models else [])}
-        self.presented_certificate = cfg.backend_certificate.present if has_http_models else None
+            opts=child) for slot in (args.backend_certificate.issued if has_http_models else [])}
+        self.presented_certificate = args.backend_certificate.present if has_http_models else None
         certificate = self.backend_certificates.get(self.presented_certificate)
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=self.rest_api.id,
             deployment=deployment.id,
-            stage_name=cfg.stage_name,
+            stage_name=args.stage_name,
             access_log_settings={"destination_arn": access_logs.arn, "format": ACCESS_LOG_FORMAT},
-            xray_tracing_enabled=cfg.tracing,
+            xray_tracing_enabled=args.tracing,
             client_certificate_id=certificate.id if certificate else None,
             opts=child,
         )
@@ -93,7 +129,7 @@ class ModelApi(pulumi.ComponentResource):
             f"{name}-execution-logs",
             name=pulumi.Output.all(self.rest_api.id, self.stage.stage_name).apply(
                 lambda args: execution_log_group_name(*args)),
-            retention_in_days=cfg.log_retention_days,
+            retention_in_days=args.log_retention_days,
             opts=child,
         )
         aws.apigateway.MethodSettings(
@@ -102,8 +138,8 @@ class ModelApi(pulumi.ComponentResource):
             stage_name=self.stage.stage_name,
             method_path="*/*",
             settings={
-                "throttling_rate_limit": cfg.throttling.rate_limit,
-                "throttling_burst_limit": cfg.throttling.burst_limit,
+                "throttling_rate_limit": args.throttling.rate_limit,
+                "throttling_burst_limit": args.throttling.burst_limit,
                 "metrics_enabled": True,
                 "logging_level": "ERROR",
                 "data_trace_enabled": False,  # request bodies may hold personal data
@@ -111,22 +147,27 @@ class ModelApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_logs]),
         )
         self.origin_guard = self._origin_guard(name, origin_secret)
+        # the host as the provider computes the stage's invoke URL (the API's id, region and partition)
+        self.origin = ApiOrigin(origin_id=args.origin_id,
+                                domain_name=self.stage.invoke_url.apply(invoke_url_host),
+                                origin_path=pulumi.Output.concat("/", self.stage.stage_name),
+                                guard=self.origin_guard)
 
         self.rest_api_id = self.rest_api.id
         self.stage_name = self.stage.stage_name
         self.invoke_url = self.stage.invoke_url
         self.register_outputs({"rest_api_id": self.rest_api_id, "invoke_url": self.invoke_url})
 
-    def _backends(self, name: str, cfg: EnvConfig):
+    def _backends(self, name: str, args: ModelApiArgs):
         integrations: dict[str, pulumi.Output[dict] | dict] = {}
         references = []
-        sagemaker_models = [m for m in cfg.models if isinstance(m, SageMakerModel)]
-        sagemaker = (backends.SageMakerAccess(f"{name}-sagemaker", sagemaker_models, cfg,
+        sagemaker_models = [m for m in args.models if isinstance(m, SageMakerModel)]
+        sagemaker = (backends.SageMakerAccess(f"{name}-sagemaker", sagemaker_models, args.region, args.environment,
                                               opts=pulumi.ResourceOptions(parent=self))
                      if sagemaker_models else None)
-        for model in cfg.models:
+        for model in args.models:
             if isinstance(model, ReferenceModel):
-                backend = backends.ReferenceBackend(f"{name}-{model.name}", model, cfg,
+                backend = backends.ReferenceBackend(f"{name}-{model.name}", model, args.functions, args.max_instances,
                                                     opts=pulumi.ResourceOptions(parent=self))
                 references.append(backend)
                 integrations[model.name] = backend.integration()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from .config import EnvConfig, HttpModel, ReferenceModel, SageMakerModel
-from .lambda_function import allow_api_gateway, python_function
+from .config import HttpModel, ReferenceModel, SageMakerModel
+from .lambda_function import FunctionSettings, allow_api_gateway, python_function
 from .roles import service_role
 
 REFERENCE_DIR = Path(__file__).with_name("reference_model")
@@ -36,24 +36,26 @@ def predictions_template(model_name: str) -> str:
 
 
 class ReferenceBackend(pulumi.ComponentResource):
-    """The reference model as a Lambda function with its own log group and execution role."""
+    """The reference model as a Lambda function with its own log group and execution role; `max_instances` is the
+    most instances one request may hold (the API validates it first, the function again)."""
 
-    def __init__(self, name: str, model: ReferenceModel, cfg: EnvConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, model: ReferenceModel, functions: FunctionSettings, max_instances: int,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-edge:backends:ReferenceModel", name, None, opts)
         self.model = model
         self.name = name
         self.function = python_function(
-            name, self, cfg,
+            name, self, functions,
             code=pulumi.AssetArchive({
                 f"reference_model/{file}": pulumi.FileAsset(str(REFERENCE_DIR / file)) for file in REFERENCE_FILES
             }),
             handler="reference_model.handler.handler",
-            log_group_name=f"/ml-edge/{cfg.environment}/models/{model.name}",
-            description=f"ml-edge {cfg.environment}: reference model {model.name}",
+            log_group_name=f"/ml-edge/{functions.environment}/models/{model.name}",
+            description=f"ml-edge {functions.environment}: reference model {model.name}",
             memory_mb=model.memory_mb,
             reserved_concurrency=model.reserved_concurrency,
             timeout_seconds=max(1, model.timeout_ms // 1000),
-            variables={"MODEL_NAME": model.name, "MAX_INSTANCES": str(cfg.max_instances)},
+            variables={"MODEL_NAME": model.name, "MAX_INSTANCES": str(max_instances)},
         )
         self.register_outputs({})
 
@@ -73,18 +75,19 @@ class ReferenceBackend(pulumi.ComponentResource):
 
 
 class SageMakerAccess(pulumi.ComponentResource):
-    """One IAM role API Gateway assumes to call the environment's SageMaker endpoints, and nothing else."""
+    """One IAM role API Gateway assumes to call the environment's SageMaker endpoints (in `region`, the API's), and
+    nothing else."""
 
-    def __init__(self, name: str, models: list[SageMakerModel], cfg: EnvConfig,
+    def __init__(self, name: str, models: list[SageMakerModel], region: str, environment: str,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-edge:backends:SageMakerAccess", name, None, opts)
-        self.region = cfg.region
+        self.region = region
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         endpoint_arns = pulumi.Output.all(partition.partition, identity.account_id).apply(lambda args: [
-            f"arn:{args[0]}:sagemaker:{cfg.region}:{args[1]}:endpoint/{m.endpoint_name.lower()}" for m in models
+            f"arn:{args[0]}:sagemaker:{region}:{args[1]}:endpoint/{m.endpoint_name.lower()}" for m in models
         ])
-        self.role = service_role(f"{name}-role", self, cfg.environment, "apigateway.amazonaws.com",
+        self.role = service_role(f"{name}-role", self, environment, "apigateway.amazonaws.com",
                                  "API Gateway invokes the ml-edge SageMaker endpoints")
         aws.iam.RolePolicy(f"{name}-invoke", role=self.role.id,
                            policy=endpoint_arns.apply(lambda arns: json.dumps({

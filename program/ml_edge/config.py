@@ -448,3 +448,9 @@ class EnvConfig(_Strict):
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def default(key: str, model: type[BaseModel] = EnvConfig) -> Any:
+    """The documented default of one of `model`'s fields: the components' own settings take it from here, so a
+    default has one home."""
+    return model.model_fields[key].get_default(call_default_factory=True)

@@ -1,7 +1,7 @@
 """The edge's access logs: CloudFront standard logging (v2) into a CloudWatch Logs group with the environment's
 retention.
 
-inputs   EnvConfig, the distribution
+inputs   the distribution, the environment, its log retention
 creates  in us-east-1 (CloudFront's logging API answers there only, whatever the API's region): the log group
          /ml-edge/<env>/edge-access · its resource policy letting CloudWatch Logs' delivery service write to it ·
          a delivery source (the distribution's ACCESS_LOGS) · a delivery destination (the group) · the delivery,
@@ -20,8 +20,6 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from .config import EnvConfig
-
 LOGGING_REGION = "us-east-1"
 LOG_TYPE = "ACCESS_LOGS"
 OUTPUT_FORMAT = "json"
@@ -39,12 +37,12 @@ def log_group_name(environment: str) -> str:
     return f"/ml-edge/{environment}/edge-access"
 
 
-def access_logs(name: str, parent: pulumi.Resource, cfg: EnvConfig,
-                distribution: aws.cloudfront.Distribution) -> aws.cloudwatch.LogGroup:
+def access_logs(name: str, parent: pulumi.Resource, distribution: aws.cloudfront.Distribution, environment: str,
+                retention_days: int) -> aws.cloudwatch.LogGroup:
     """The log group the distribution's access logs are delivered to (see the module's docstring)."""
     child = pulumi.ResourceOptions(parent=parent)
-    group = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=log_group_name(cfg.environment),
-                                    region=LOGGING_REGION, retention_in_days=cfg.log_retention_days, opts=child)
+    group = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=log_group_name(environment),
+                                    region=LOGGING_REGION, retention_in_days=retention_days, opts=child)
     # scoped to this group (not one of the account's ten per-region policies), written before the delivery exists
     # so that CloudWatch Logs need not add an account-wide policy of its own
     writable = aws.cloudwatch.LogResourcePolicy(

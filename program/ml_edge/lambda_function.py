@@ -8,28 +8,40 @@ logs nothing until its role may write to its group.
 """
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from .config import EnvConfig
 from .roles import service_role
 
 RUNTIME = "python3.12"
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
 
-def python_function(name: str, parent: pulumi.Resource, cfg: EnvConfig, *, code: pulumi.Input[pulumi.Archive],
-                    handler: str, log_group_name: str, description: str, reserved_concurrency: int,
-                    memory_mb: int = 128, timeout_seconds: int = 3,
+@dataclass(frozen=True)
+class FunctionSettings:
+    """What every function of an environment shares."""
+
+    environment: str
+    """Its roles are the environment's (named `ml-edge-<env>-…`, with the environment's permissions boundary)."""
+    log_retention_days: int
+    """Days CloudWatch Logs keeps each function's log group."""
+    tracing: bool
+    """X-Ray active tracing (else pass-through)."""
+
+
+def python_function(name: str, parent: pulumi.Resource, settings: FunctionSettings, *,
+                    code: pulumi.Input[pulumi.Archive], handler: str, log_group_name: str, description: str,
+                    reserved_concurrency: int, memory_mb: int = 128, timeout_seconds: int = 3,
                     variables: dict[str, str] | None = None) -> aws.lambda_.Function:
     child = pulumi.ResourceOptions(parent=parent)
-    role = service_role(f"{name}-role", parent, cfg.environment, "lambda.amazonaws.com", description)
+    role = service_role(f"{name}-role", parent, settings.environment, "lambda.amazonaws.com", description)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=log_group_name,
-                                        retention_in_days=cfg.log_retention_days, opts=child)
+                                        retention_in_days=settings.log_retention_days, opts=child)
     ready: list[pulumi.Resource] = [
         aws.iam.RolePolicy(f"{name}-logs", role=role.id, policy=log_group.arn.apply(_write_logs_policy), opts=child)]
-    if cfg.tracing:
+    if settings.tracing:
         ready.append(aws.iam.RolePolicyAttachment(f"{name}-xray", role=role.name, policy_arn=XRAY_WRITE, opts=child))
     return aws.lambda_.Function(
         name,
@@ -43,7 +55,7 @@ def python_function(name: str, parent: pulumi.Resource, cfg: EnvConfig, *, code:
         reserved_concurrent_executions=reserved_concurrency,
         environment={"variables": variables} if variables else None,
         logging_config={"log_format": "JSON", "log_group": log_group.name},
-        tracing_config={"mode": "Active" if cfg.tracing else "PassThrough"},
+        tracing_config={"mode": "Active" if settings.tracing else "PassThrough"},
         description=description,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=ready),
     )

@@ -1,11 +1,14 @@
 """The API as one OpenAPI document: routes, request validation, gateway responses and integrations.
 
-A pure function of the config and the backends' integrations, so the contract is one readable, diffable value.
+A pure function of the API's definition (ModelApiArgs, or the whole EnvConfig: both have its three fields) and
+the backends' integrations, so the contract is one readable, diffable value.
 """
 
 import json
+from collections.abc import Sequence
+from typing import Protocol
 
-from .config import EnvConfig, ReferenceModel
+from .config import Model, ReferenceModel
 
 JSON = "application/json"
 API_KEY_SCHEME = "api_key"  # the name AWS documents for API Gateway API keys
@@ -21,28 +24,41 @@ SUBSTITUTED_QUOTED = "$context.error.messageString"
 ERROR_SCHEMA = {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}
 
 
-def openapi_document(cfg: EnvConfig, integrations: dict[str, dict], authorizer_uri: str) -> dict:
+class ApiDefinition(Protocol):
+    """What the document is made of."""
+
+    @property
+    def environment(self) -> str: ...
+
+    @property
+    def models(self) -> Sequence[Model]: ...
+
+    @property
+    def max_instances(self) -> int: ...
+
+
+def openapi_document(api: ApiDefinition, integrations: dict[str, dict], authorizer_uri: str) -> dict:
     """`integrations` maps each model name to its x-amazon-apigateway-integration; `authorizer_uri` is the
     consumer authorizer's Lambda invocation URI."""
     paths = {
-        "/health": {"get": _static_get("Liveness of this environment", health_body(cfg))},
+        "/health": {"get": _static_get("Liveness of this environment", health_body(api))},
         "/models": {"get": _static_get("The model catalog, with one valid example request per model",
-                                       catalog_body(cfg))},
+                                       catalog_body(api))},
     }
-    for model in cfg.models:
+    for model in api.models:
         paths[f"/models/{model.name}/predict"] = {"post": _predict(model, integrations[model.name])}
     return {
         "openapi": "3.0.1",
-        "info": {"title": f"ml-edge-{cfg.environment}", "version": "1.0",
+        "info": {"title": f"ml-edge-{api.environment}", "version": "1.0",
                  "description": "ML models behind one cached HTTPS edge. Every response is JSON."},
         "paths": paths,
-        "components": {"schemas": _schemas(cfg), "securitySchemes": security_schemes(authorizer_uri)},
+        "components": {"schemas": _schemas(api), "securitySchemes": security_schemes(authorizer_uri)},
         # the authorizer hands API Gateway the caller's key (usageIdentifierKey), so usage plans still meter it
         "x-amazon-apigateway-api-key-source": "AUTHORIZER",
         "x-amazon-apigateway-request-validators": {
             "body": {"validateRequestBody": True, "validateRequestParameters": False},
         },
-        "x-amazon-apigateway-gateway-responses": gateway_responses(cfg),
+        "x-amazon-apigateway-gateway-responses": gateway_responses(api),
     }
 
 
@@ -64,14 +80,14 @@ def security_schemes(authorizer_uri: str) -> dict:
     }
 
 
-def health_body(cfg: EnvConfig) -> dict:
-    return {"status": "ok", "environment": cfg.environment}
+def health_body(api: ApiDefinition) -> dict:
+    return {"status": "ok", "environment": api.environment}
 
 
-def catalog_body(cfg: EnvConfig) -> dict:
+def catalog_body(api: ApiDefinition) -> dict:
     return {"models": [
         {"name": m.name, "backend": m.backend, "description": m.description, "example": m.catalog_example}
-        for m in cfg.models
+        for m in api.models
     ]}
 
 
@@ -80,7 +96,7 @@ def vtl_literal(value: dict) -> str:
     return json.dumps(value, ensure_ascii=True).replace("$", "\\u0024").replace("#", "\\u0023")
 
 
-def gateway_responses(cfg: EnvConfig) -> dict:
+def gateway_responses(api: ApiDefinition) -> dict:
     """API Gateway's own errors as JSON: 404 instead of 'Missing Authentication Token', 403 for a missing, unknown
     or not-allowed key, 400 saying what a valid body is. (The origin guard's 403 comes from WAF, which answers
     before API Gateway: its headers are set there.)"""
@@ -96,7 +112,7 @@ def gateway_responses(cfg: EnvConfig) -> dict:
         "MISSING_AUTHENTICATION_TOKEN": response("404", NOT_FOUND_MESSAGE),
         "RESOURCE_NOT_FOUND": response("404", NOT_FOUND_MESSAGE),
         "BAD_REQUEST_BODY": response("400", f'Invalid request body: send a JSON object {{"instances": [...]}} with '
-                                            f'1 to {cfg.max_instances} instances, shaped like the example of this '
+                                            f'1 to {api.max_instances} instances, shaped like the example of this '
                                             f'model in GET /models'),
         "UNSUPPORTED_MEDIA_TYPE": response("415", "Send the request body as application/json"),
         "THROTTLED": response("429", "Too many requests for this consumer key or this API; retry with backoff"),
@@ -141,8 +157,8 @@ def _predict(model, integration: dict) -> dict:
     }
 
 
-def _schemas(cfg: EnvConfig) -> dict:
-    instances = {"type": "array", "minItems": 1, "maxItems": cfg.max_instances}
+def _schemas(api: ApiDefinition) -> dict:
+    instances = {"type": "array", "minItems": 1, "maxItems": api.max_instances}
     iris_instance = {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}
     return {
         "PredictRequest": {"type": "object", "required": ["instances"], "properties": {"instances": instances}},

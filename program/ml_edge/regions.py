@@ -16,7 +16,3 @@ REGIONS = (
     "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
     "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 )
-
-
-def execute_api_host(api_id: str, region: str) -> str:
-    return f"{api_id}.execute-api.{region}.{DNS_SUFFIX}"
