@@ -13,9 +13,8 @@ from git_repo import GitRepo, stack_file
 from gitops.cli import deploy as deploy_cli
 from gitops.deploy import steps
 from gitops.pulumi import deploy_plan, stack_secrets
-from gitops.pulumi.pulumi_cli import POLICIES_DIR
 from gitops.stacks import rotation
-from gitops.stacks.environments import ENVIRONMENTS_DIR
+from gitops.stacks.environments import ENVIRONMENTS_DIR, POLICIES_DIR
 
 PREVIEW = (Path(__file__).parent / "data" / "pulumi_preview_prod.txt").read_text()
 SMOKE_KEY = "Zq3vN8wK1pL5xR7tY2mB4cD6fG9hJ0sA"  # a seeded secret output value
@@ -57,7 +56,7 @@ def repo(tmp_path) -> GitRepo:
 def prod(tmp_path, monkeypatch, repo):
     """Runs gitops.cli.deploy --env prod in GitHub Actions' environment; returns what it left behind."""
     monkeypatch.setattr(steps, "REPO", repo.path)
-    monkeypatch.setattr(steps, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
+    monkeypatch.setattr(rotation, "proposed", lambda env: rotation.config_at("HEAD", env, repo.path))
     after = []
     monkeypatch.setattr(steps, "after_up", lambda env, stack: after.append(env) or 0)
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):

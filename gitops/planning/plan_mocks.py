@@ -13,7 +13,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from . import program_path  # noqa: F401  (makes the program's ml_edge package importable)
+from ..stacks import program_path  # noqa: F401  (makes the program's ml_edge package importable)
 
 # isort: split
 
