@@ -4,6 +4,7 @@ import pytest
 
 from gitops.planning.plan import Plan, plan_environment
 from gitops.stacks.environments import environment_names
+from ml_edge.resource_types import DISTRIBUTION, REST_API
 
 ENVIRONMENTS = environment_names()
 
@@ -19,11 +20,11 @@ def plan(request, plans) -> Plan:
 
 
 def openapi(plan: Plan) -> dict:
-    return json.loads(plan.one("aws:apigateway/restApi:RestApi").inputs["body"])
+    return json.loads(plan.one(REST_API).inputs["body"])
 
 
 def distribution(plan: Plan) -> dict:
-    return plan.one("aws:cloudfront/distribution:Distribution").inputs
+    return plan.one(DISTRIBUTION).inputs
 
 
 def behaviours(plan: Plan) -> list[dict]:

@@ -26,10 +26,27 @@ from guardrails import (
     usage_plan_throttled,
     viewer_tls,
 )
-from guardrails.aws import CACHING_DISABLED
+from guardrails.aws import CACHING_DISABLED, HTTP_API, LAMBDA_FUNCTION_URL
 from guardrails.rule import UNKNOWN, Resource, redact, shown
+from ml_edge.resource_types import (
+    CACHE_POLICY,
+    DISTRIBUTION,
+    FUNCTION,
+    IAM_ROLE,
+    LAMBDA_PERMISSION,
+    LOG_DELIVERY,
+    LOG_DELIVERY_DESTINATION,
+    LOG_DELIVERY_SOURCE,
+    LOG_GROUP,
+    METHOD_SETTINGS,
+    REST_API,
+    STAGE,
+    USAGE_PLAN,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
+)
 
-DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+DISTRIBUTION = DISTRIBUTION
 
 
 def as_resource(planned) -> Resource:
@@ -156,7 +173,7 @@ def test_s3_origins_are_not_custom_origins(distribution):
 # --- TTL limits ---------------------------------------------------------------------------------------------------
 
 def test_a_cache_policy_above_the_environment_maximum_is_found(plans):
-    policy = as_resource(plans["prod"].of_type("aws:cloudfront/cachePolicy:CachePolicy")[0])
+    policy = as_resource(plans["prod"].of_type(CACHE_POLICY)[0])
     long = changed(policy, lambda p: p.update(maxTtl=86400))
     assert messages(ttl_limits.RULE, long, {"maxTtl": 3600}) == [
         f"{policy.name} (aws:cloudfront/cachePolicy:CachePolicy): maxTtl is 86400; allowed: at most 3600 seconds "
@@ -164,7 +181,7 @@ def test_a_cache_policy_above_the_environment_maximum_is_found(plans):
 
 
 def test_inverted_ttls_are_found(plans):
-    policy = as_resource(plans["dev"].of_type("aws:cloudfront/cachePolicy:CachePolicy")[0])
+    policy = as_resource(plans["dev"].of_type(CACHE_POLICY)[0])
     inverted = changed(policy, lambda p: p.update(minTtl=30, defaultTtl=20, maxTtl=10))
     assert messages(ttl_limits.RULE, inverted)[-1].endswith(
         "minTtl/defaultTtl/maxTtl is 30/20/10; allowed: minTtl ≤ defaultTtl ≤ maxTtl")
@@ -255,14 +272,14 @@ GUARD_ALLOWED = ("allowed: a REGIONAL WAF web ACL on the stage that blocks by de
 
 
 def test_a_stage_without_its_guard_is_found(stack):
-    unguarded = [r for r in stack if r.type != "aws:wafv2/webAclAssociation:WebAclAssociation"]
+    unguarded = [r for r in stack if r.type != WEB_ACL_ASSOCIATION]
     assert stack_messages(unguarded) == [
         "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is reachable without the origin secret (no "
         f"WAF web ACL associated); {GUARD_ALLOWED}"]
 
 
 def test_a_guard_that_allows_by_default_is_found(stack):
-    lax = replaced(stack, "aws:wafv2/webAcl:WebAcl", lambda p: p.update(defaultAction={"allow": {}}))
+    lax = replaced(stack, WEB_ACL, lambda p: p.update(defaultAction={"allow": {}}))
     assert stack_messages(lax) == [
         "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
         f"ml-edge-prod-api-origin-guard, which does not block by default; {GUARD_ALLOWED}"]
@@ -272,7 +289,7 @@ def test_a_guard_with_a_second_allow_rule_is_found(stack):
     def open_door(p):
         p["rules"].append({"name": "office", "priority": 1, "action": {"allow": {}},
                            "statement": {"ipSetReferenceStatement": {"arn": "arn:aws:wafv2:…"}}})
-    (message,) = stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", open_door))
+    (message,) = stack_messages(replaced(stack, WEB_ACL, open_door))
     assert 'which has rule "office" that allows requests without an exact match of a X-Origin-Verify secret of at ' \
            'least 32 characters;' in message
 
@@ -280,7 +297,7 @@ def test_a_guard_with_a_second_allow_rule_is_found(stack):
 def test_a_guard_comparing_a_short_value_is_found_without_showing_it(stack):
     def short(p):
         p["rules"][0]["statement"]["byteMatchStatement"]["searchString"] = "short-secret"
-    (message,) = stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", short))
+    (message,) = stack_messages(replaced(stack, WEB_ACL, short))
     assert "short-secret" not in message
 
 
@@ -290,7 +307,7 @@ def test_two_accepted_values_during_a_rotation_pass(stack):
         second = copy.deepcopy(match)
         second["byteMatchStatement"]["searchString"] = "n" * 20 + "e" * 28
         p["rules"][0]["statement"] = {"orStatement": {"statements": [match, second]}}
-    assert stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", rotating)) == []
+    assert stack_messages(replaced(stack, WEB_ACL, rotating)) == []
 
 
 def test_methods_that_require_the_header_are_no_guard(stack):
@@ -300,8 +317,8 @@ def test_methods_that_require_the_header_are_no_guard(stack):
         for item in document["paths"].values():
             item["parameters"] = [{"in": "header", "name": "X-Origin-Verify", "required": True}]
         p["body"] = json.dumps(document)
-    unguarded = [r for r in stack if r.type != "aws:wafv2/webAclAssociation:WebAclAssociation"]
-    (message,) = stack_messages(replaced(unguarded, "aws:apigateway/restApi:RestApi", require_header))
+    unguarded = [r for r in stack if r.type != WEB_ACL_ASSOCIATION]
+    (message,) = stack_messages(replaced(unguarded, REST_API, require_header))
     assert "stage v1 is reachable without the origin secret (no WAF web ACL associated)" in message
 
 
@@ -320,7 +337,7 @@ def test_methods_that_require_the_header_are_no_guard(stack):
      'has rule "humans" with action captcha'),
 ], ids=["managed-rule-group", "rule-group-reference", "count", "captcha"])
 def test_a_guard_rule_whose_effect_the_plan_cannot_see_fails_closed(stack, rule, found):
-    guarded = replaced(stack, "aws:wafv2/webAcl:WebAcl", lambda p: p["rules"].append(rule))
+    guarded = replaced(stack, WEB_ACL, lambda p: p["rules"].append(rule))
     assert stack_messages(guarded) == [
         "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
         f"ml-edge-prod-api-origin-guard, which {found}; {GUARD_ALLOWED}"]
@@ -330,7 +347,7 @@ def test_a_guard_rule_that_blocks_passes(stack):
     def block_bad_inputs(p):
         p["rules"].append({"name": "too-big", "priority": 1, "action": {"block": {}},
                            "statement": {"sizeConstraintStatement": {"comparisonOperator": "GT", "size": 65536}}})
-    assert stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", block_bad_inputs)) == []
+    assert stack_messages(replaced(stack, WEB_ACL, block_bad_inputs)) == []
 
 
 # --- regional endpoint --------------------------------------------------------------------------------------------
@@ -341,14 +358,14 @@ def test_a_guard_rule_that_blocks_passes(stack):
     ({"types": "PRIVATE"}, '"PRIVATE"'),
 ])
 def test_a_non_regional_api_is_found(plans, endpoint, found):
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+    api = as_resource(plans["dev"].one(REST_API))
     (message,) = messages(regional_endpoint.RULE, changed(api, lambda p: p.update(endpointConfiguration=endpoint)))
     assert message == f'{api.name} (aws:apigateway/restApi:RestApi): endpointConfiguration.types is {found}; ' \
                       f'allowed: "REGIONAL"'
 
 
 def test_the_list_form_of_older_providers_is_understood(plans):
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+    api = as_resource(plans["dev"].one(REST_API))
     assert not messages(regional_endpoint.RULE, changed(api, lambda p: p.update(
         endpointConfiguration={"types": ["REGIONAL"]})))
 
@@ -375,7 +392,7 @@ def test_a_behaviour_without_security_headers_is_found(distribution):
 
 
 def test_a_stage_without_logs_or_tracing_is_found(plans):
-    stage = as_resource(plans["prod"].one("aws:apigateway/stage:Stage"))
+    stage = as_resource(plans["prod"].one(STAGE))
     dark = changed(stage, lambda p: (p.pop("accessLogSettings"), p.update(xrayTracingEnabled=False)))
     assert [m.split(": ", 1)[1] for m in messages(stage_observability.RULE, dark)] == [
         "accessLogSettings.destinationArn is not set; allowed: a CloudWatch log group ARN",
@@ -416,7 +433,7 @@ def test_an_origin_offering_an_old_tls_version_is_found(distribution):
 
 
 def test_a_one_year_ttl_is_found(plans):
-    policy = as_resource(plans["dev"].of_type("aws:cloudfront/cachePolicy:CachePolicy")[0])
+    policy = as_resource(plans["dev"].of_type(CACHE_POLICY)[0])
     year = changed(policy, lambda p: p.update(defaultTtl=31536000, maxTtl=31536000))
     (message,) = messages(ttl_limits.RULE, year, {"maxTtl": 600})
     assert message.endswith("maxTtl is 31536000; allowed: at most 600 seconds in this environment")
@@ -444,7 +461,7 @@ def test_an_ordered_behaviour_without_security_headers_is_found(distribution):
 
 
 def test_a_stage_without_access_logs_is_found(plans):
-    stage = as_resource(plans["dev"].one("aws:apigateway/stage:Stage"))
+    stage = as_resource(plans["dev"].one(STAGE))
     (message,) = messages(stage_observability.RULE, changed(stage, lambda p: p.update(accessLogSettings={})))
     assert "accessLogSettings.destinationArn is not set" in message
 
@@ -518,7 +535,7 @@ def crafted(kind: str, name: str, props: dict, **dependencies: list[str]) -> Res
 
 
 def rest_api(document: dict | None = None) -> Resource:
-    return crafted("aws:apigateway/restApi:RestApi", "ml-edge-dev-api",
+    return crafted(REST_API, "ml-edge-dev-api",
                    {"body": json.dumps(document or target_openapi()), "endpointConfiguration": {"types": "REGIONAL"}})
 
 
@@ -529,13 +546,13 @@ def with_openapi(api: Resource, change) -> Resource:
 
 
 def stage_of(api: Resource, **props) -> Resource:
-    return crafted("aws:apigateway/stage:Stage", "ml-edge-dev-api-stage",
+    return crafted(STAGE, "ml-edge-dev-api-stage",
                    {"restApi": API_ID, "stageName": "v1", "clientCertificateId": "q1w2e3", **props},
                    restApi=[api.urn])
 
 
 def permission(name: str, source_arn, principal="apigateway.amazonaws.com", sources: list[str] | None = None):
-    return crafted("aws:lambda/permission:Permission", name,
+    return crafted(LAMBDA_PERMISSION, name,
                    {"action": "lambda:InvokeFunction", "function": name, "principal": principal,
                     "sourceArn": source_arn}, sourceArn=sources if sources is not None else [rest_api().urn])
 
@@ -641,7 +658,7 @@ def test_an_api_without_a_known_body_is_checked_at_deploy():
 # --- usage plans ---------------------------------------------------------------------------------------------------
 
 def usage_plan(*throttles: dict) -> Resource:
-    return crafted("aws:apigateway/usagePlan:UsagePlan", "ml-edge-dev-consumers-free",
+    return crafted(USAGE_PLAN, "ml-edge-dev-consumers-free",
                    {"name": "ml-edge-dev-free", "throttleSettings": {"rateLimit": 2, "burstLimit": 5},
                     "apiStages": [{"apiId": API_ID, "stage": "v1", "throttles": list(throttles)}]})
 
@@ -782,7 +799,7 @@ def origin_guard(plans) -> Resource:
     def no_sampling(p):
         for holder in [p, *p["rules"]]:
             holder["visibilityConfig"]["sampledRequestsEnabled"] = False
-    guard = next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl") if r.inputs["scope"] == "REGIONAL")
+    guard = next(r for r in plans["prod"].of_type(WEB_ACL) if r.inputs["scope"] == "REGIONAL")
     return changed(as_resource(guard), no_sampling)
 
 
@@ -810,7 +827,7 @@ def test_sampled_requests_on_a_guard_rule_are_found(origin_guard):
 
 
 def test_web_acls_that_never_see_the_secret_may_sample(plans, origin_guard):
-    edge_waf_acl = changed(as_resource(next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
+    edge_waf_acl = changed(as_resource(next(r for r in plans["prod"].of_type(WEB_ACL)
                                             if r.inputs["scope"] == "CLOUDFRONT")),
                            lambda p: p["visibilityConfig"].update(sampledRequestsEnabled=True))
     assert messages(origin_guard_no_sampled_requests.RULE, edge_waf_acl) == []
@@ -833,8 +850,8 @@ def test_permissions_from_this_apis_execution_arn_pass(stack):
 
 
 @pytest.mark.parametrize(("kind", "found"), [
-    ("aws:lambda/functionUrl:FunctionUrl", "a Lambda function URL (a public endpoint next to the edge)"),
-    ("aws:apigatewayv2/api:Api", "an API Gateway HTTP or WebSocket API (apigatewayv2), a second way in next to the "
+    (LAMBDA_FUNCTION_URL, "a Lambda function URL (a public endpoint next to the edge)"),
+    (HTTP_API, "an API Gateway HTTP or WebSocket API (apigatewayv2), a second way in next to the "
                                  "edge"),
 ])
 def test_a_second_way_into_the_backends_is_found(kind, found):
@@ -891,7 +908,7 @@ def test_values_unknown_until_deploy_pass_when_they_come_from_the_api():
 
 def test_a_role_without_the_boundary_or_outside_the_path_is_found(plans):
     from guardrails import iam_role_bounded
-    role = as_resource(next(r for r in plans["prod"].of_type("aws:iam/role:Role")))
+    role = as_resource(next(r for r in plans["prod"].of_type(IAM_ROLE)))
     assert messages(iam_role_bounded.RULE, role) == []
     unbounded = changed(role, lambda p: p.pop("permissionsBoundary"))
     assert messages(iam_role_bounded.RULE, unbounded) == [
@@ -905,7 +922,7 @@ def test_a_role_without_the_boundary_or_outside_the_path_is_found(plans):
 
 # --- issue 15: parity with Checkov, AWS Config and Pulumi's packs ---------------------------------------------------
 
-LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+LOG_DELIVERY = LOG_DELIVERY
 
 
 def test_a_distribution_without_access_logs_is_found(stack):
@@ -916,7 +933,7 @@ def test_a_distribution_without_access_logs_is_found(stack):
         "but no delivery to a log group of this stack; allowed: a LogDeliverySource (ACCESS_LOGS, from this "
         "distribution) → LogDelivery → LogDeliveryDestination on a log group of this stack "
         "(program/ml_edge/edge_logs.py)"]
-    sourceless = [r for r in stack if r.type != "aws:cloudwatch/logDeliverySource:LogDeliverySource"]
+    sourceless = [r for r in stack if r.type != LOG_DELIVERY_SOURCE]
     (message,) = stack_messages_of(edge_access_logs.RULE, sourceless)
     assert "access logs is no ACCESS_LOGS delivery source" in message
 
@@ -927,7 +944,7 @@ def test_access_logs_delivered_outside_the_stack_are_found(stack):
     from guardrails import edge_access_logs
     elsewhere = [Resource(r.type, r.name, r.urn, r.props, {**r.property_dependencies,
                                                            "deliveryDestinationConfiguration": []})
-                 if r.type == "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination" else r for r in stack]
+                 if r.type == LOG_DELIVERY_DESTINATION else r for r in stack]
     (message,) = stack_messages_of(edge_access_logs.RULE, elsewhere)
     assert message.startswith("ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): access logs is an "
                               "ACCESS_LOGS delivery source, but no delivery to a log group of this stack")
@@ -954,7 +971,7 @@ def test_access_log_fields_that_could_hold_a_secret_are_found(stack, change, fou
 ])
 def test_a_function_without_reserved_concurrency_is_found(plans, value, found):
     from guardrails import reserved_concurrency
-    function = as_resource(plans["dev"].of_type("aws:lambda/function:Function")[0])
+    function = as_resource(plans["dev"].of_type(FUNCTION)[0])
     assert messages(reserved_concurrency.RULE, function) == []
     shared = changed(function, lambda p: p.pop("reservedConcurrentExecutions") if value is None
                      else p.update(reservedConcurrentExecutions=value))
@@ -981,7 +998,7 @@ def predict_of(document: dict) -> dict:
 ], ids=["no-validator", "validator-not-for-bodies", "no-body-schema"])
 def test_a_body_that_api_gateway_would_not_validate_is_found(plans, change, found):
     from guardrails import request_validation
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+    api = as_resource(plans["dev"].one(REST_API))
     assert messages(request_validation.RULE, api) == []
     (message,) = messages(request_validation.RULE, with_openapi(api, change))
     assert message == f"ml-edge-dev-api (aws:apigateway/restApi:RestApi): {found}"
@@ -989,13 +1006,13 @@ def test_a_body_that_api_gateway_would_not_validate_is_found(plans, change, foun
 
 def test_a_document_wide_body_validator_counts(plans):
     from guardrails import request_validation
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+    api = as_resource(plans["dev"].one(REST_API))
     moved = with_openapi(api, lambda d: (predict_of(d).pop("x-amazon-apigateway-request-validator"),
                                          d.update({"x-amazon-apigateway-request-validator": "body"})))
     assert messages(request_validation.RULE, moved) == []
 
 
-METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+METHOD_SETTINGS = METHOD_SETTINGS
 
 
 @pytest.mark.parametrize(("change", "found"), [
@@ -1022,7 +1039,7 @@ def test_a_stage_without_method_settings_is_found(stack):
 
 
 def edge_acl(plans) -> Resource:
-    return as_resource(next(a for a in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
+    return as_resource(next(a for a in plans["prod"].of_type(WEB_ACL)
                             if a.inputs["scope"] == "CLOUDFRONT"))
 
 
@@ -1056,7 +1073,7 @@ def test_an_edge_web_acl_without_blocking_managed_rules_is_found(plans, change, 
 
 def test_the_origin_guard_needs_no_managed_rules(plans):
     from guardrails import edge_waf_managed_rules
-    guard = as_resource(next(a for a in plans["dev"].of_type("aws:wafv2/webAcl:WebAcl")))
+    guard = as_resource(next(a for a in plans["dev"].of_type(WEB_ACL)))
     assert guard.props["scope"] == "REGIONAL" and messages(edge_waf_managed_rules.RULE, guard) == []
 
 
@@ -1068,14 +1085,14 @@ def test_the_origin_guard_needs_no_managed_rules(plans):
 ], ids=["never-expires", "zero", "below-the-environment-minimum"])
 def test_a_log_group_kept_forever_or_too_briefly_is_found(plans, change, config, found):
     from guardrails import log_group_retention
-    group = as_resource(plans["dev"].of_type("aws:cloudwatch/logGroup:LogGroup")[0])
+    group = as_resource(plans["dev"].of_type(LOG_GROUP)[0])
     (message,) = messages(log_group_retention.RULE, changed(group, change), config)
     assert message.startswith(f"{group.name} (aws:cloudwatch/logGroup:LogGroup): {found}")
 
 
 def test_a_function_without_active_tracing_is_found(plans):
     from guardrails import lambda_tracing
-    function = as_resource(plans["dev"].of_type("aws:lambda/function:Function")[0])
+    function = as_resource(plans["dev"].of_type(FUNCTION)[0])
     dark = changed(function, lambda p: p.update(tracingConfig={"mode": "PassThrough"}))
     assert messages(lambda_tracing.RULE, dark) == [
         f'{function.name} (aws:lambda/function:Function): tracingConfig.mode is "PassThrough"; allowed: "Active" '
