@@ -10,8 +10,8 @@ import json
 import shutil
 
 import yaml
+from plan_views import behaviours, distribution, openapi
 
-from conftest import behaviours, distribution, openapi
 from gitops.planning.plan import plan_environment
 from gitops.planning.plan_mocks import Secret, api_key_value
 from gitops.stacks.environments import ENVIRONMENTS_DIR

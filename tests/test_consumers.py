@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 import yaml
+from plan_views import openapi
 
-from conftest import openapi
 from gitops.cli import preview
 from gitops.planning.plan import plan_environment
 from gitops.planning.plan_mocks import Secret

@@ -5,8 +5,8 @@ import copy
 import json
 
 import pytest
+from plan_views import unwrap_secrets
 
-from conftest import unwrap_secrets
 from guardrails import (
     POLICIES,
     api_requires_secret,

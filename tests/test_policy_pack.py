@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 from google.protobuf import empty_pb2
+from plan_views import distribution
 
-from conftest import distribution
 from gitops.cli import preview
 from gitops.planning.plan_mocks import Secret, Unknown
 from gitops.policy.policy_check import PolicyConfigError, evaluate, reconcile
