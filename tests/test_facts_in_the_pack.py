@@ -13,9 +13,9 @@ from pathlib import Path
 
 import guardrails
 from guardrails import aws as pack_aws
+from guardrails.cloudfront_security_headers import MANAGED_SECURITY_HEADERS
 from guardrails.iam_role_bounded import BOUNDARY_ARN
 from guardrails.origin_secret_header import EXECUTE_API_HOST
-from guardrails.security_headers import MANAGED_SECURITY_HEADERS
 from ml_edge import edge, resource_types
 from ml_edge.naming import ENVIRONMENT_PATTERN
 from ml_edge.origin_secret import HEADER
