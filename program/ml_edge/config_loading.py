@@ -120,36 +120,10 @@ def _unknown_key(key: str, loc: tuple, allowed: list[str]) -> str:
     return f"{key}: unknown key{hint}; allowed here: {', '.join(allowed)}"
 
 
-def _allowed_keys(loc: tuple) -> list[str]:
-    """The aliases accepted at `loc`, a pydantic error location inside EnvConfig."""
-    model: Any = EnvConfig
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if isinstance(model, tuple) and part in BACKENDS:
-            model = BACKENDS[part]
-            continue
-        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
-        if field is None:
-            return []
-        model = _inner_model(field.annotation)
-    if model is None:
-        return []
-    if isinstance(model, tuple):  # a model of any backend: list the keys they share and their own
-        return sorted({(f.alias or n) for m in model for n, f in m.model_fields.items()})
-    return [f.alias or n for n, f in model.model_fields.items() if n not in ("environment", "region", "default_tags")]
-
-
-def _allowed_range(loc: tuple) -> str:
-    """"; allowed: 1–900" for a number with both bounds, so that an error at one bound shows the other too."""
-    field = _field_at(loc)
-    bounds = [next((getattr(m, bound) for m in field.metadata if hasattr(m, bound)), None) if field else None
-              for bound in ("ge", "le")]
-    return f"; allowed: {bounds[0]}–{bounds[1]}" if None not in bounds else ""
-
-
-def _field_at(loc: tuple) -> Any:
-    """The field at `loc`, a pydantic error location inside EnvConfig (None when it is not one field's)."""
+def _walk(loc: tuple) -> tuple[Any, Any]:
+    """(the model at `loc`, the field `loc` ends on) inside EnvConfig, from a pydantic error location; the model is
+    a tuple of models where any backend's may be meant, None past a plain value, and the field None when `loc`
+    names no single field."""
     model: Any = EnvConfig
     field = None
     for part in loc:
@@ -159,12 +133,30 @@ def _field_at(loc: tuple) -> Any:
             model = BACKENDS[part]
             continue
         if model is None or isinstance(model, tuple):
-            return None
+            return None, None
         field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
         if field is None:
-            return None
+            return None, None
         model = _inner_model(field.annotation)
-    return field
+    return model, field
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """The aliases accepted at `loc`, a pydantic error location inside EnvConfig."""
+    model, _ = _walk(loc)
+    if model is None:
+        return []
+    if isinstance(model, tuple):  # a model of any backend: list the keys they share and their own
+        return sorted({(f.alias or n) for m in model for n, f in m.model_fields.items()})
+    return [f.alias or n for n, f in model.model_fields.items() if n not in ("environment", "region", "default_tags")]
+
+
+def _allowed_range(loc: tuple) -> str:
+    """"; allowed: 1–900" for a number with both bounds, so that an error at one bound shows the other too."""
+    _, field = _walk(loc)
+    bounds = [next((getattr(m, bound) for m in field.metadata if hasattr(m, bound)), None) if field else None
+              for bound in ("ge", "le")]
+    return f"; allowed: {bounds[0]}–{bounds[1]}" if None not in bounds else ""
 
 
 def _inner_model(annotation: Any) -> Any:
