@@ -18,7 +18,7 @@ github/     the GitHub REST calls, the comment poster, the issue tracker, deploy
             or pulumi/
 pulumi/     the Pulumi CLI: commands, the stack's outputs, secrets and record, prod's saved plan, drift → stacks/
 stacks/     the environment folders as the CLI reads them, what a change touches, whether an environment is set
-            up, the origin-secret rotation rules → nothing else of gitops
+            up, the origin-secret rotation rules, the program's package on the import path → nothing else of gitops
 
 New capabilities land as packages of their own (cost/, rollout/), placed in this list and in tests/test_layers.py.
 """

@@ -1,11 +1,9 @@
-import json
+"""Fixtures only: the helpers tests import by name live in plan_views.py (and the fakes in their own modules)."""
 
 import pytest
+from plan_views import ENVIRONMENTS
 
 from gitops.planning.plan import Plan, plan_environment
-from gitops.stacks.environments import environment_names
-
-ENVIRONMENTS = environment_names()
 
 
 @pytest.fixture(scope="session")
@@ -18,36 +16,11 @@ def plan(request, plans) -> Plan:
     return plans[request.param]
 
 
-def openapi(plan: Plan) -> dict:
-    return json.loads(plan.one("aws:apigateway/restApi:RestApi").inputs["body"])
-
-
-def distribution(plan: Plan) -> dict:
-    return plan.one("aws:cloudfront/distribution:Distribution").inputs
-
-
-def behaviours(plan: Plan) -> list[dict]:
-    inputs = distribution(plan)
-    return [*inputs["orderedCacheBehaviors"], inputs["defaultCacheBehavior"]]
-
-
 @pytest.fixture(scope="session")
 def pack():
     from gitops.policy.policy_check import PolicyPackProcess
     with PolicyPackProcess() as process:
         yield process
-
-
-def unwrap_secrets(value):
-    """Policies see secret values in plain text: what the engine hands the analyzer."""
-    from gitops.planning.plan_mocks import Secret
-    if isinstance(value, Secret):
-        return unwrap_secrets(value.value)
-    if isinstance(value, dict):
-        return {k: unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
-    return value
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,39 @@ import json
 import shutil
 
 import yaml
+from plan_views import behaviours, distribution, openapi
 
-from conftest import behaviours, distribution, openapi
 from gitops.planning.plan import plan_environment
 from gitops.planning.plan_mocks import Secret, api_key_value
 from gitops.stacks.environments import ENVIRONMENTS_DIR
+from ml_edge.edge import ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, SECURITY_HEADERS
+from ml_edge.resource_types import (
+    API_GATEWAY_ACCOUNT,
+    API_KEY,
+    CACHE_POLICY,
+    CLIENT_CERTIFICATE,
+    DEPLOYMENT,
+    DISTRIBUTION,
+    DNS_RECORD,
+    FUNCTION,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    IAM_ROLE_POLICY_ATTACHMENT,
+    LAMBDA_PERMISSION,
+    LOG_DELIVERY,
+    LOG_DELIVERY_DESTINATION,
+    LOG_DELIVERY_SOURCE,
+    LOG_GROUP,
+    LOG_RESOURCE_POLICY,
+    METHOD_SETTINGS,
+    METRIC_ALARM,
+    RANDOM_PASSWORD,
+    REST_API,
+    STAGE,
+    USAGE_PLAN,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
+)
 from ml_edge.stack import (
     BACKEND_OUTPUTS,
     CONSUMER_OUTPUTS,
@@ -23,10 +51,6 @@ from ml_edge.stack import (
     RESTRICTED_SMOKE_OUTPUTS,
     ROTATION_OUTPUT,
 )
-
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
 
 def origin(plan) -> dict:
@@ -39,7 +63,19 @@ def behaviour(plan, path: str) -> dict:
 
 
 def test_rest_api_endpoint_is_regional_as_a_single_string(plan):
-    assert plan.one("aws:apigateway/restApi:RestApi").inputs["endpointConfiguration"]["types"] == "REGIONAL"
+    assert plan.one(REST_API).inputs["endpointConfiguration"]["types"] == "REGIONAL"
+
+
+def test_the_managed_policy_ids_are_the_ones_aws_publishes():
+    """AWS's managed CloudFront policies have the same ID in every account (CloudFront Developer Guide: managed cache,
+    origin request and response headers policies). The program's one home of them is ml_edge.edge; the tests below
+    check that the behaviours use them, this one that they are AWS's."""
+    assert {"Managed-CachingDisabled": CACHING_DISABLED,
+            "Managed-AllViewerExceptHostHeader": ALL_VIEWER_EXCEPT_HOST_HEADER,
+            "Managed-SecurityHeadersPolicy": SECURITY_HEADERS} == {
+        "Managed-CachingDisabled": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        "Managed-AllViewerExceptHostHeader": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+        "Managed-SecurityHeadersPolicy": "67f7725c-6f97-4210-82d7-5512b31e9d03"}
 
 
 def test_no_behaviour_forwards_the_viewer_host_header(plan):
@@ -64,7 +100,7 @@ def test_origin_is_https_only_with_tls12_only(plan):
 
 
 def test_origin_url_output_is_the_stage_invoke_url(plan):
-    stage = plan.one("aws:apigateway/stage:Stage")
+    stage = plan.one(STAGE)
     assert stage.inputs["stageName"] == plan.outputs["stage"]
     assert plan.outputs["originUrl"] == (f"https://{plan.outputs['apiId']}.execute-api.{plan.config.region}"
                                          f".amazonaws.com/{plan.config.stage_name}")
@@ -100,7 +136,7 @@ def test_post_is_only_allowed_on_uncached_behaviours(plan):
 
 
 def test_health_and_catalog_gets_are_cached_with_the_configured_ttls(plan):
-    policies = {p.id: p.inputs for p in plan.of_type("aws:cloudfront/cachePolicy:CachePolicy")}
+    policies = {p.id: p.inputs for p in plan.of_type(CACHE_POLICY)}
     for path, ttl in (("/health", plan.config.cache.health), ("/models", plan.config.cache.catalog)):
         b = behaviour(plan, path)
         assert b["allowedMethods"] == ["GET", "HEAD", "OPTIONS"]
@@ -110,7 +146,7 @@ def test_health_and_catalog_gets_are_cached_with_the_configured_ttls(plan):
 
 
 def test_cache_keys_hold_no_headers_cookies_or_query_strings(plan):
-    for policy in plan.of_type("aws:cloudfront/cachePolicy:CachePolicy"):
+    for policy in plan.of_type(CACHE_POLICY):
         key = policy.inputs["parametersInCacheKeyAndForwardedToOrigin"]
         assert key["headersConfig"] == {"headerBehavior": "none"}
         assert key["cookiesConfig"] == {"cookieBehavior": "none"}
@@ -125,14 +161,14 @@ def test_rest_api_has_every_contract_route(plan):
 
 
 def test_deployment_is_recreated_when_the_api_definition_changes(plan):
-    body = plan.one("aws:apigateway/restApi:RestApi").inputs["body"]
-    triggers = plan.one("aws:apigateway/deployment:Deployment").inputs["triggers"]
+    body = plan.one(REST_API).inputs["body"]
+    triggers = plan.one(DEPLOYMENT).inputs["triggers"]
     assert triggers == {"openapi-sha256": hashlib.sha256(body.encode()).hexdigest()}
 
 
 def test_stage_serves_the_deployment_of_the_api(plan):
-    stage = plan.one("aws:apigateway/stage:Stage").inputs
-    assert stage["deployment"] == plan.one("aws:apigateway/deployment:Deployment").id
+    stage = plan.one(STAGE).inputs
+    assert stage["deployment"] == plan.one(DEPLOYMENT).id
     assert stage["restApi"] == plan.outputs["apiId"]
 
 
@@ -154,7 +190,7 @@ def test_origin_secret_travels_in_its_own_header_leaving_x_api_key_free(plan):
 
 
 def origin_guard(plan):
-    return next(a for a in plan.of_type("aws:wafv2/webAcl:WebAcl") if a.inputs["scope"] == "REGIONAL")
+    return next(a for a in plan.of_type(WEB_ACL) if a.inputs["scope"] == "REGIONAL")
 
 
 def test_api_rejects_requests_without_the_secret_before_any_backend(plan):
@@ -167,13 +203,13 @@ def test_api_rejects_requests_without_the_secret_before_any_backend(plan):
     assert match["positionalConstraint"] == "EXACTLY"
     (header,) = origin(plan)["customHeaders"]
     assert match["searchString"] == header["value"]  # the value CloudFront sends is the value the API accepts
-    association = plan.one("aws:wafv2/webAclAssociation:WebAclAssociation").inputs
+    association = plan.one(WEB_ACL_ASSOCIATION).inputs
     assert association["webAclArn"].startswith(f"arn:aws:wafv2:{plan.config.region}:")
     assert association["resourceArn"].endswith(f"/restapis/{plan.outputs['apiId']}/stages/{plan.config.stage_name}")
 
 
 def test_origin_secret_is_generated_in_the_program_and_stays_secret(plan):
-    generated = plan.of_type("random:index/randomPassword:RandomPassword")
+    generated = plan.of_type(RANDOM_PASSWORD)
     passwords = {p.name.rsplit("-", 1)[-1]: p.inputs for p in generated}
     assert set(passwords) == {"a", "b"}
     password = passwords[plan.config.origin_secret.send]
@@ -202,11 +238,11 @@ def test_stack_outputs_are_exactly_the_contract_names(plan):
     assert isinstance(plan.outputs["smokeApiKey"], Secret)
     assert plan.outputs["models"] == [m.name for m in plan.config.models]
     assert plan.outputs["environment"] == plan.environment
-    assert plan.outputs["distributionId"] == plan.one("aws:cloudfront/distribution:Distribution").id
+    assert plan.outputs["distributionId"] == plan.one(DISTRIBUTION).id
 
 
 def test_edge_waf_follows_the_config(plan):
-    edge_acls = [a for a in plan.of_type("aws:wafv2/webAcl:WebAcl") if a.inputs["scope"] == "CLOUDFRONT"]
+    edge_acls = [a for a in plan.of_type(WEB_ACL) if a.inputs["scope"] == "CLOUDFRONT"]
     if not plan.config.waf.enabled:
         assert edge_acls == [] and "webAclId" not in distribution(plan)
         return
@@ -219,8 +255,8 @@ def test_edge_waf_follows_the_config(plan):
 
 
 def test_stage_has_access_logging_and_tracing(plan):
-    stage = plan.one("aws:apigateway/stage:Stage").inputs
-    log_groups = {g.inputs["name"]: g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    stage = plan.one(STAGE).inputs
+    log_groups = {g.inputs["name"]: g for g in plan.of_type(LOG_GROUP)}
     access = log_groups[f"/ml-edge/{plan.environment}/api-access"]
     assert stage["accessLogSettings"]["destinationArn"].endswith(f":log-group:{access.inputs['name']}")
     assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
@@ -229,14 +265,14 @@ def test_stage_has_access_logging_and_tracing(plan):
 
 
 def test_stage_throttling_comes_from_the_config(plan):
-    settings = plan.one("aws:apigateway/methodSettings:MethodSettings").inputs
+    settings = plan.one(METHOD_SETTINGS).inputs
     assert settings["methodPath"] == "*/*"
     assert settings["settings"]["throttlingRateLimit"] == plan.config.throttling.rate_limit
     assert settings["settings"]["throttlingBurstLimit"] == plan.config.throttling.burst_limit
 
 
 def test_reference_lambda_may_be_invoked_only_by_its_predict_route(plan):
-    for permission in plan.of_type("aws:lambda/permission:Permission"):
+    for permission in plan.of_type(LAMBDA_PERMISSION):
         if "authorizer" in permission.name:
             continue  # the consumer authorizer: test_predict_is_authorized_per_consumer_and_metered_per_key
         inputs = permission.inputs
@@ -246,7 +282,7 @@ def test_reference_lambda_may_be_invoked_only_by_its_predict_route(plan):
 
 def test_sagemaker_role_may_invoke_only_the_configured_endpoints(plan):
     endpoints = [m.endpoint_name for m in plan.config.models if m.backend == "sagemaker"]
-    policies = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if "sagemaker" in p.name]
+    policies = [p for p in plan.of_type(IAM_ROLE_POLICY) if "sagemaker" in p.name]
     if not endpoints:
         assert policies == []
         return
@@ -286,26 +322,26 @@ def test_the_origin_guard_never_samples_requests_but_keeps_metrics(plan):
 def test_the_api_gateway_account_role_is_not_managed_by_an_environment(plan):
     """One CloudWatch role per account and region; two stacks managing it overwrite each other, and deleting the
     resource resets it for every stack (pulumi-aws 7). tools/bootstrap.sh sets it once."""
-    assert plan.of_type("aws:apigateway/account:Account") == []
-    assert not [r for r in plan.of_type("aws:iam/role:Role") if "cloudwatch" in r.name]
+    assert plan.of_type(API_GATEWAY_ACCOUNT) == []
+    assert not [r for r in plan.of_type(IAM_ROLE) if "cloudwatch" in r.name]
 
 
 def test_the_execution_log_group_exists_with_retention_before_execution_logging(plan):
     """API Gateway creates API-Gateway-Execution-Logs_{restApiId}/{stage} itself, without retention and outside
     the stack, unless it exists when execution logging starts."""
     name = f"API-Gateway-Execution-Logs_{plan.outputs['apiId']}/{plan.config.stage_name}"
-    (group,) = [g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup") if g.inputs["name"] == name]
+    (group,) = [g for g in plan.of_type(LOG_GROUP) if g.inputs["name"] == name]
     assert group.inputs["retentionInDays"] == plan.config.log_retention_days
-    settings = plan.one("aws:apigateway/methodSettings:MethodSettings")
+    settings = plan.one(METHOD_SETTINGS)
     assert settings.inputs["settings"]["loggingLevel"] != "OFF"
     assert group.urn in settings.dependencies
 
 
 def test_a_traced_function_waits_for_its_xray_permission(plan):
     """Lambda refuses to create a function with active tracing whose role may not yet write to X-Ray."""
-    attachments = {a.parent: a for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    attachments = {a.parent: a for a in plan.of_type(IAM_ROLE_POLICY_ATTACHMENT)
                    if a.inputs["policyArn"].endswith("/AWSXRayDaemonWriteAccess")}
-    for function in plan.of_type("aws:lambda/function:Function"):
+    for function in plan.of_type(FUNCTION):
         assert function.inputs["tracingConfig"]["mode"] == ("Active" if plan.config.tracing else "PassThrough")
         if plan.config.tracing:
             assert attachments[function.parent].urn in function.dependencies, function.name
@@ -324,13 +360,13 @@ def test_post_is_refused_over_plain_http_and_reads_are_redirected(plan):
 def test_the_custom_domain_resolves_to_the_distribution(plan):
     """Without records, the alias of a distribution resolves nowhere: with a hosted zone the program creates A and
     AAAA alias records (the distribution has IPv6 on) in CloudFront's documented alias zone Z2FDTNDATAQYW2."""
-    records = plan.of_type("aws:route53/record:Record")
+    records = plan.of_type(DNS_RECORD)
     domain = plan.config.custom_domain
     if not (domain and domain.hosted_zone_id):
         assert records == []
         return
     assert sorted(r.inputs["type"] for r in records) == ["A", "AAAA"]
-    target = plan.one("aws:cloudfront/distribution:Distribution")
+    target = plan.one(DISTRIBUTION)
     for record in records:
         assert (record.inputs["zoneId"], record.inputs["name"]) == (domain.hosted_zone_id, domain.domain_name)
         assert record.inputs["aliases"] == [{"name": f"d{target.id[1:].lower()}.cloudfront.net",
@@ -339,13 +375,13 @@ def test_the_custom_domain_resolves_to_the_distribution(plan):
 
 
 def test_the_authorizer_knows_each_key_only_by_its_hash_and_its_consumers_models(plan):
-    (authorizer,) = [f for f in plan.of_type("aws:lambda/function:Function") if f.name.endswith("-authorizer")]
+    (authorizer,) = [f for f in plan.of_type(FUNCTION) if f.name.endswith("-authorizer")]
     archive = authorizer.inputs["code"]["archive"]
     assert authorizer.inputs["handler"] == "authorizer.handler.handler"
     assert {"authorizer/__init__.py", "authorizer/handler.py", "authorizer/consumers.json"} <= set(archive)
     table = json.loads(archive["authorizer/consumers.json"]["text"])["consumers"]
     keys = {k.inputs["name"].removeprefix(f"ml-edge-{plan.environment}-"): k for k in
-            plan.of_type("aws:apigateway/apiKey:ApiKey")}
+            plan.of_type(API_KEY)}
     assert len(table) == len(plan.config.consumers)
     for consumer in plan.config.consumers:
         key = api_key_value(keys[consumer.name].name)
@@ -362,7 +398,7 @@ def test_predict_is_authorized_per_consumer_and_metered_per_key(plan):
     assert document["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
     schemes = document["components"]["securitySchemes"]
     authorizer = schemes["consumer"]["x-amazon-apigateway-authorizer"]
-    (function,) = [f for f in plan.of_type("aws:lambda/function:Function") if f.name.endswith("-authorizer")]
+    (function,) = [f for f in plan.of_type(FUNCTION) if f.name.endswith("-authorizer")]
     assert authorizer["authorizerUri"] == (f"arn:aws:apigateway:{plan.config.region}:lambda:path/2015-03-31/"
                                            f"functions/arn:aws:lambda:{plan.config.region}:123456789012:function:"
                                            f"{function.inputs['name']}/invocations")
@@ -372,10 +408,10 @@ def test_predict_is_authorized_per_consumer_and_metered_per_key(plan):
     for model in plan.config.models:
         operation = document["paths"][f"/models/{model.name}/predict"]["post"]
         assert operation["security"] == [{"api_key": [], "consumer": []}]
-    (permission,) = [p for p in plan.of_type("aws:lambda/permission:Permission") if "authorizer" in p.name]
+    (permission,) = [p for p in plan.of_type(LAMBDA_PERMISSION) if "authorizer" in p.name]
     assert permission.inputs["sourceArn"] == f"arn:aws:execute-api:{plan.config.region}:123456789012:" \
                                              f"{plan.outputs['apiId']}/authorizers/*"
-    for usage_plan in plan.of_type("aws:apigateway/usagePlan:UsagePlan"):
+    for usage_plan in plan.of_type(USAGE_PLAN):
         assert all("throttles" not in stage for stage in usage_plan.inputs["apiStages"])
 
 
@@ -391,8 +427,8 @@ def test_http_model_servers_get_neither_the_origin_secret_nor_the_consumer_key(p
         assert "x-api-key" not in mapped and "x-origin-verify" not in mapped and "input.params()" not in mapped
         assert integration["requestParameters"]["integration.request.header.X-ML-Edge-Consumer"] == \
             "context.authorizer.consumer"
-    certificate = plan.one("aws:apigateway/clientCertificate:ClientCertificate")
-    assert plan.one("aws:apigateway/stage:Stage").inputs["clientCertificateId"] == certificate.id
+    certificate = plan.one(CLIENT_CERTIFICATE)
+    assert plan.one(STAGE).inputs["clientCertificateId"] == certificate.id
     assert plan.outputs["backendClientCertificate"].startswith("-----BEGIN CERTIFICATE-----")
     assert plan.outputs["backendClientCertificates"]["a"]["pem"] == plan.outputs["backendClientCertificate"]
     assert plan.outputs["backendClientCertificates"]["a"]["expires"]
@@ -410,24 +446,24 @@ def test_the_backend_certificate_rotates_without_presenting_an_untrusted_one(tmp
         document["config"]["ml-edge:backendCertificate"] = setting
         stack.write_text(yaml.safe_dump(document))
         plan = plan_environment("prod", tmp_path)
-        certificates = {c.name[-1]: c for c in plan.of_type("aws:apigateway/clientCertificate:ClientCertificate")}
+        certificates = {c.name[-1]: c for c in plan.of_type(CLIENT_CERTIFICATE)}
         assert sorted(certificates) == setting["issued"], step
         presented = certificates[setting["present"]]
-        assert plan.one("aws:apigateway/stage:Stage").inputs["clientCertificateId"] == presented.id
+        assert plan.one(STAGE).inputs["clientCertificateId"] == presented.id
         assert sorted(plan.outputs["backendClientCertificates"]) == setting["issued"]
 
 
 def test_without_http_model_servers_there_is_no_client_certificate(plans):
     plan = plans["dev"]
-    assert plan.of_type("aws:apigateway/clientCertificate:ClientCertificate") == []
-    assert "clientCertificateId" not in plan.one("aws:apigateway/stage:Stage").inputs
+    assert plan.of_type(CLIENT_CERTIFICATE) == []
+    assert "clientCertificateId" not in plan.one(STAGE).inputs
     assert "backendClientCertificate" not in plan.outputs
 
 
 def test_alias_records_take_over_records_made_by_hand(plans):
     """Without hostedZoneId someone creates the records by hand; setting it later must not fail on 'already
     exists' (Route 53 ChangeResourceRecordSets CREATE), so the records are written with UPSERT."""
-    for record in plans["prod"].of_type("aws:route53/record:Record"):
+    for record in plans["prod"].of_type(DNS_RECORD):
         assert record.inputs["allowOverwrite"] is True
 
 
@@ -436,7 +472,7 @@ def test_a_silent_smoke_schedule_is_noticed(plan):
     """GitHub's scheduled runs are best-effort and are disabled after 60 days without repository activity (GitHub
     Actions docs, "Disabling and enabling a workflow"): the environment alarms when no passing smoke run was
     published for smokeHeartbeatHours, counting missing data as breaching (issue 18, item 11)."""
-    alarm = plan.one("aws:cloudwatch/metricAlarm:MetricAlarm").inputs
+    alarm = plan.one(METRIC_ALARM).inputs
     assert (alarm["namespace"], alarm["metricName"]) == (f"ml-edge/{plan.environment}", "SmokePassed")
     assert alarm["dimensions"] == {"Environment": plan.environment}
     assert alarm["treatMissingData"] == "breaching"
@@ -454,7 +490,7 @@ def test_every_function_reserves_its_configured_concurrency(plan):
                 for m in plan.config.models if m.backend == "reference"}
     expected[f"ml-edge-{plan.environment}-authorizer"] = plan.config.authorizer_reserved_concurrency
     functions = {f.name: f.inputs.get("reservedConcurrentExecutions")
-                 for f in plan.of_type("aws:lambda/function:Function")}
+                 for f in plan.of_type(FUNCTION)}
     assert functions == expected
 
 
@@ -476,13 +512,13 @@ def test_the_edge_access_logs_reach_a_log_group_with_the_environments_retention(
     """CloudFront standard logging v2 (CKV_AWS_86): the distribution's ACCESS_LOGS go to a log group of the stack with
     the environment's retention. Everything lives in us-east-1: CloudWatch Logs accepts a CloudFront delivery source
     there only ("PutDeliverySource action is not supported for this LogType" elsewhere)."""
-    distribution = plan.one("aws:cloudfront/distribution:Distribution")
-    (group,) = [g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    distribution = plan.one(DISTRIBUTION)
+    (group,) = [g for g in plan.of_type(LOG_GROUP)
                 if g.inputs["name"] == f"/ml-edge/{plan.environment}/edge-access"]
-    source = plan.one("aws:cloudwatch/logDeliverySource:LogDeliverySource")
-    destination = plan.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
-    delivery = plan.one("aws:cloudwatch/logDelivery:LogDelivery")
-    writable = plan.one("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    source = plan.one(LOG_DELIVERY_SOURCE)
+    destination = plan.one(LOG_DELIVERY_DESTINATION)
+    delivery = plan.one(LOG_DELIVERY)
+    writable = plan.one(LOG_RESOURCE_POLICY)
     for resource in (group, source, destination, delivery, writable):
         assert resource.inputs["region"] == "us-east-1", resource.name
     assert group.inputs["retentionInDays"] == plan.config.log_retention_days
@@ -509,7 +545,7 @@ def test_no_access_log_field_holds_a_key_or_the_origin_secret(plan):
     those a viewer fills in, only Host, User-Agent and X-Forwarded-For. The consumer key travels in x-api-key, a
     header no standard field records; the origin secret is added by CloudFront to the origin request, which
     standard logs do not describe; cookies and query strings (where a client might misplace a key) are left out."""
-    fields = plan.one("aws:cloudwatch/logDelivery:LogDelivery").inputs["recordFields"]
+    fields = plan.one(LOG_DELIVERY).inputs["recordFields"]
     assert fields and set(fields) <= set(STANDARD_LOG_FIELDS)
     assert set(fields) & VIEWER_SUPPLIED == {"x-host-header", "cs(User-Agent)", "x-forwarded-for"}
     assert not [f for f in fields if "api-key" in f.lower() or "origin-verify" in f.lower()]

@@ -27,6 +27,8 @@ from test_deploy_bootstrap import (
     option,
 )
 
+from ml_edge.resource_types import LOG_GROUP
+
 ENVS = ("dev", "staging", "prod")
 STATE_BUCKET = f"ml-edge-pulumi-state-{ACCOUNT}"
 OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
@@ -579,7 +581,7 @@ def edge_access_log_calls(plan) -> list[tuple[str, str, dict]]:
     tags the provider sends (aws:defaultTags) and, once a resource exists, the tags it has."""
     env = plan.environment
     logs = f"arn:aws:logs:us-east-1:{ACCOUNT}"
-    group = next(g.inputs["name"] for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    group = next(g.inputs["name"] for g in plan.of_type(LOG_GROUP)
                  if g.inputs.get("region") == "us-east-1" and g.inputs["name"].endswith("/edge-access"))
     source = f"{logs}:delivery-source:{plan.one('aws:cloudwatch/logDeliverySource:LogDeliverySource').inputs['name']}"
     destination = (f"{logs}:delivery-destination:"

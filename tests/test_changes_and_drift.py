@@ -18,7 +18,7 @@ KNOWN = ["dev", "prod", "staging"]
     (["environments/dev/Pulumi.dev.yaml"], ["dev"]),
     (["environments/prod/policy.json", "environments/dev/smoke.json"], ["dev", "prod"]),
     (["program/ml_edge/edge.py"], ["dev", "staging", "prod"]),
-    (["policies/guardrails/ttl_limits.py"], ["dev", "staging", "prod"]),
+    (["policies/guardrails/cloudfront_ttl_limits.py"], ["dev", "staging", "prod"]),
     (["requirements.txt"], ["dev", "staging", "prod"]),
     (["requirements-deploy.lock"], ["dev", "staging", "prod"]),
     (["gitops/pulumi/pulumi_cli.py"], ["dev", "staging", "prod"]),

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 import yaml
+from plan_views import openapi
 
-from conftest import openapi
 from gitops.cli import preview
 from gitops.planning.plan import plan_environment
 from gitops.planning.plan_mocks import Secret
@@ -16,10 +16,11 @@ from gitops.planning.render import render_plan
 from gitops.preview.comment import render_comment
 from gitops.preview.offline import run_offline_preview
 from gitops.stacks.environments import ENVIRONMENTS_DIR
+from ml_edge.resource_types import API_KEY, USAGE_PLAN, USAGE_PLAN_KEY
 
-API_KEY = "aws:apigateway/apiKey:ApiKey"
-USAGE_PLAN = "aws:apigateway/usagePlan:UsagePlan"
-PLAN_KEY = "aws:apigateway/usagePlanKey:UsagePlanKey"
+API_KEY = API_KEY
+USAGE_PLAN = USAGE_PLAN
+PLAN_KEY = USAGE_PLAN_KEY
 
 
 def by_id(plan):

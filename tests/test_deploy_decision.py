@@ -169,7 +169,7 @@ def test_the_recorded_history_is_read_as_the_cli_prints_it(repo):
 def cli(tmp_path, monkeypatch, repo):
     """gitops.cli.deploy against the stand-in CLI and the test's repository; after-up steps recorded, not run."""
     monkeypatch.setattr(steps, "REPO", repo.path)
-    monkeypatch.setattr(steps, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
+    monkeypatch.setattr(rotation, "proposed", lambda env: rotation.config_at("HEAD", env, repo.path))
     after = []
     monkeypatch.setattr(steps, "after_up", lambda env, stack: after.append(env) or 0)
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github_output"))

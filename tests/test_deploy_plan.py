@@ -13,9 +13,9 @@ from git_repo import GitRepo, stack_file
 from gitops.cli import deploy as deploy_cli
 from gitops.deploy import steps
 from gitops.pulumi import deploy_plan, stack_secrets
-from gitops.pulumi.pulumi_cli import POLICIES_DIR
 from gitops.stacks import rotation
-from gitops.stacks.environments import ENVIRONMENTS_DIR
+from gitops.stacks.environments import ENVIRONMENTS_DIR, POLICIES_DIR
+from ml_edge.resource_types import RANDOM_PASSWORD
 
 PREVIEW = (Path(__file__).parent / "data" / "pulumi_preview_prod.txt").read_text()
 SMOKE_KEY = "Zq3vN8wK1pL5xR7tY2mB4cD6fG9hJ0sA"  # a seeded secret output value
@@ -35,7 +35,7 @@ EXPORT = {"version": 3, "deployment": {"resources": [
     {"urn": "urn:pulumi:prod::ml-edge::pulumi:pulumi:Stack::ml-edge-prod", "type": "pulumi:pulumi:Stack",
      "outputs": {"smokeApiKey": secret(SMOKE_KEY), "smokeRestrictedApiKey": secret(RESTRICTED_KEY)}},
     {"urn": "urn:pulumi:prod::ml-edge::random:index/randomPassword:RandomPassword::ml-edge-prod-origin-secret-a",
-     "type": "random:index/randomPassword:RandomPassword", "outputs": {"result": secret(ORIGIN_SECRET)}}]}}
+     "type": RANDOM_PASSWORD, "outputs": {"result": secret(ORIGIN_SECRET)}}]}}
 # a preview that shows secrets in plain text (a provider that does not mark a value secret)
 LEAKY_PREVIEW = PREVIEW.replace("Resources:", f'      ~ token: "old" => "{SMOKE_KEY}"\n'
                                                f"      ~ pem: {RESTRICTED_KEY.splitlines()[1]}\n"
@@ -57,7 +57,7 @@ def repo(tmp_path) -> GitRepo:
 def prod(tmp_path, monkeypatch, repo):
     """Runs gitops.cli.deploy --env prod in GitHub Actions' environment; returns what it left behind."""
     monkeypatch.setattr(steps, "REPO", repo.path)
-    monkeypatch.setattr(steps, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
+    monkeypatch.setattr(rotation, "proposed", lambda env: rotation.config_at("HEAD", env, repo.path))
     after = []
     monkeypatch.setattr(steps, "after_up", lambda env, stack: after.append(env) or 0)
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):

@@ -1,6 +1,6 @@
 """The three environments differ the way real ones do, and each plans cleanly."""
 
-from conftest import ENVIRONMENTS
+from plan_views import ENVIRONMENTS
 
 
 def test_the_three_environments_exist():

@@ -5,31 +5,48 @@ import copy
 import json
 
 import pytest
+from plan_views import unwrap_secrets
 
-from conftest import unwrap_secrets
 from guardrails import (
     POLICIES,
-    api_requires_secret,
-    backend_headers_stripped,
+    api_requires_origin_secret,
+    apigateway_backend_headers_stripped,
+    apigateway_predict_requires_key,
+    apigateway_regional_endpoint,
+    apigateway_stage_observability,
+    apigateway_usage_plan_throttled,
     backends_only_via_api,
-    edge_waf,
-    https_redirect,
-    no_legacy_forwarding,
+    cloudfront_https_redirect,
+    cloudfront_no_legacy_forwarding,
+    cloudfront_origin_https,
+    cloudfront_security_headers,
+    cloudfront_ttl_limits,
+    cloudfront_viewer_tls,
+    cloudfront_waf_attached,
     origin_guard_no_sampled_requests,
-    origin_https,
     origin_secret_header,
-    predict_requires_key,
-    regional_endpoint,
-    security_headers,
-    stage_observability,
-    ttl_limits,
-    usage_plan_throttled,
-    viewer_tls,
 )
-from guardrails.aws import CACHING_DISABLED
+from guardrails.aws import CACHING_DISABLED, HTTP_API, LAMBDA_FUNCTION_URL
 from guardrails.rule import UNKNOWN, Resource, redact, shown
+from ml_edge.resource_types import (
+    CACHE_POLICY,
+    DISTRIBUTION,
+    FUNCTION,
+    IAM_ROLE,
+    LAMBDA_PERMISSION,
+    LOG_DELIVERY,
+    LOG_DELIVERY_DESTINATION,
+    LOG_DELIVERY_SOURCE,
+    LOG_GROUP,
+    METHOD_SETTINGS,
+    REST_API,
+    STAGE,
+    USAGE_PLAN,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
+)
 
-DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+DISTRIBUTION = DISTRIBUTION
 
 
 def as_resource(planned) -> Resource:
@@ -71,7 +88,7 @@ def secret_of(distribution: Resource) -> str:
 @pytest.mark.parametrize("rule", [r for r in POLICIES if r.scan], ids=lambda r: r.name)
 def test_every_resource_rule_passes_on_every_planned_environment(rule, plans):
     for plan in plans.values():
-        if rule is edge_waf.RULE and not plan.config.waf.enabled:
+        if rule is cloudfront_waf_attached.RULE and not plan.config.waf.enabled:
             continue  # dev runs without WAF on purpose: the advisory warning is expected there
         for planned in plan.resources:
             assert rule.findings(as_resource(planned), {}) == [], (plan.environment, planned.name)
@@ -86,12 +103,12 @@ def test_every_stack_rule_passes_on_every_planned_environment(rule, plans):
 # --- https redirect ---------------------------------------------------------------------------------------------
 
 def test_the_target_edge_shape_passes(distribution):
-    assert messages(https_redirect.RULE, distribution) == []
+    assert messages(cloudfront_https_redirect.RULE, distribution) == []
 
 
 def test_allow_all_on_a_behaviour_is_found(distribution):
     broken = changed(distribution, lambda p: p["orderedCacheBehaviors"][1].update(viewerProtocolPolicy="allow-all"))
-    assert messages(https_redirect.RULE, broken) == [
+    assert messages(cloudfront_https_redirect.RULE, broken) == [
         'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): orderedCacheBehaviors[1] (/models)'
         '.viewerProtocolPolicy is "allow-all"; allowed: "redirect-to-https"']
 
@@ -99,7 +116,7 @@ def test_allow_all_on_a_behaviour_is_found(distribution):
 def test_a_redirect_on_a_behaviour_that_accepts_post_is_found(distribution):
     redirected = changed(distribution, lambda p: p["orderedCacheBehaviors"][2].update(
         viewerProtocolPolicy="redirect-to-https"))
-    assert messages(https_redirect.RULE, redirected) == [
+    assert messages(cloudfront_https_redirect.RULE, redirected) == [
         'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): orderedCacheBehaviors[2] (/models/*/predict)'
         '.viewerProtocolPolicy is "redirect-to-https" with allowedMethods including POST, PUT, PATCH, DELETE; '
         'allowed: "https-only" (a 301 redirect turns a POST into a GET)']
@@ -109,7 +126,7 @@ def test_a_redirect_is_refused_for_any_writing_method_even_if_configured(distrib
     def put_only(p):
         p["defaultCacheBehavior"].update(viewerProtocolPolicy="redirect-to-https",
                                          allowedMethods=["GET", "HEAD", "OPTIONS", "PUT"])
-    (message,) = messages(https_redirect.RULE, changed(distribution, put_only),
+    (message,) = messages(cloudfront_https_redirect.RULE, changed(distribution, put_only),
                           {"allowedViewerProtocolPolicies": ["redirect-to-https", "https-only"]})
     assert message.endswith('defaultCacheBehavior.viewerProtocolPolicy is "redirect-to-https" with allowedMethods '
                             'including PUT; allowed: "https-only" (a 301 redirect turns a POST into a GET)')
@@ -117,21 +134,21 @@ def test_a_redirect_is_refused_for_any_writing_method_even_if_configured(distrib
 
 def test_https_only_on_a_read_only_behaviour_passes_when_the_config_allows_it(distribution):
     strict = changed(distribution, lambda p: p["orderedCacheBehaviors"][0].update(viewerProtocolPolicy="https-only"))
-    assert messages(https_redirect.RULE, strict) == [
+    assert messages(cloudfront_https_redirect.RULE, strict) == [
         'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): orderedCacheBehaviors[0] (/health)'
         '.viewerProtocolPolicy is "https-only"; allowed: "redirect-to-https"']
-    assert not messages(https_redirect.RULE, strict, {"allowedViewerProtocolPolicies": ["redirect-to-https",
+    assert not messages(cloudfront_https_redirect.RULE, strict, {"allowedViewerProtocolPolicies": ["redirect-to-https",
                                                                                         "https-only"]})
 
 
 def test_allow_all_stays_refused_even_if_configured(distribution):
     broken = changed(distribution, lambda p: p["orderedCacheBehaviors"][0].update(viewerProtocolPolicy="allow-all"))
     config = {"allowedViewerProtocolPolicies": ["redirect-to-https", "allow-all"]}
-    (message,) = messages(https_redirect.RULE, broken, config)
+    (message,) = messages(cloudfront_https_redirect.RULE, broken, config)
     assert 'orderedCacheBehaviors[0] (/health).viewerProtocolPolicy is "allow-all"; allowed: "redirect-to-https"' \
         in message
     posted = changed(distribution, lambda p: p["defaultCacheBehavior"].update(viewerProtocolPolicy="allow-all"))
-    (message,) = messages(https_redirect.RULE, posted, config)
+    (message,) = messages(cloudfront_https_redirect.RULE, posted, config)
     assert 'defaultCacheBehavior.viewerProtocolPolicy is "allow-all" with allowedMethods including POST' in message
 
 
@@ -140,7 +157,7 @@ def test_allow_all_stays_refused_even_if_configured(distribution):
 def test_an_origin_reached_over_http_is_found(distribution):
     broken = changed(distribution, lambda p: p["origins"][0]["customOriginConfig"].update(
         originProtocolPolicy="match-viewer", originSslProtocols=["TLSv1.1", "TLSv1.2"]))
-    assert messages(origin_https.RULE, broken) == [
+    assert messages(cloudfront_origin_https.RULE, broken) == [
         'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): origins[0] (api).customOriginConfig'
         '.originProtocolPolicy is "match-viewer"; allowed: "https-only"',
         'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): origins[0] (api).customOriginConfig'
@@ -150,30 +167,30 @@ def test_an_origin_reached_over_http_is_found(distribution):
 def test_s3_origins_are_not_custom_origins(distribution):
     s3 = changed(distribution, lambda p: p["origins"].append(
         {"originId": "assets", "domainName": "b.s3.amazonaws.com", "s3OriginConfig": {}}))
-    assert not messages(origin_https.RULE, s3)
+    assert not messages(cloudfront_origin_https.RULE, s3)
 
 
 # --- TTL limits ---------------------------------------------------------------------------------------------------
 
 def test_a_cache_policy_above_the_environment_maximum_is_found(plans):
-    policy = as_resource(plans["prod"].of_type("aws:cloudfront/cachePolicy:CachePolicy")[0])
+    policy = as_resource(plans["prod"].of_type(CACHE_POLICY)[0])
     long = changed(policy, lambda p: p.update(maxTtl=86400))
-    assert messages(ttl_limits.RULE, long, {"maxTtl": 3600}) == [
+    assert messages(cloudfront_ttl_limits.RULE, long, {"maxTtl": 3600}) == [
         f"{policy.name} (aws:cloudfront/cachePolicy:CachePolicy): maxTtl is 86400; allowed: at most 3600 seconds "
         "in this environment"]
 
 
 def test_inverted_ttls_are_found(plans):
-    policy = as_resource(plans["dev"].of_type("aws:cloudfront/cachePolicy:CachePolicy")[0])
+    policy = as_resource(plans["dev"].of_type(CACHE_POLICY)[0])
     inverted = changed(policy, lambda p: p.update(minTtl=30, defaultTtl=20, maxTtl=10))
-    assert messages(ttl_limits.RULE, inverted)[-1].endswith(
+    assert messages(cloudfront_ttl_limits.RULE, inverted)[-1].endswith(
         "minTtl/defaultTtl/maxTtl is 30/20/10; allowed: minTtl ≤ defaultTtl ≤ maxTtl")
 
 
 def test_a_cached_inference_path_is_found(distribution):
     catalog_policy = distribution.props["orderedCacheBehaviors"][1]["cachePolicyId"]
     cached = changed(distribution, lambda p: p["orderedCacheBehaviors"][2].update(cachePolicyId=catalog_policy))
-    (message,) = messages(ttl_limits.RULE, cached)
+    (message,) = messages(cloudfront_ttl_limits.RULE, cached)
     assert "orderedCacheBehaviors[2] (/models/*/predict).cachePolicyId (serves /models/*/predict)" in message
     assert f'is "{catalog_policy}"' in message and CACHING_DISABLED in message
 
@@ -182,14 +199,14 @@ def test_without_an_inference_behaviour_the_default_must_not_cache(distribution)
     def drop_inference_and_cache_default(p):
         p["orderedCacheBehaviors"].pop(2)
         p["defaultCacheBehavior"]["cachePolicyId"] = "custom-policy-id"
-    (message,) = messages(ttl_limits.RULE, changed(distribution, drop_inference_and_cache_default))
+    (message,) = messages(cloudfront_ttl_limits.RULE, changed(distribution, drop_inference_and_cache_default))
     assert "defaultCacheBehavior.cachePolicyId (serves /models/*/predict)" in message
 
 
 def test_legacy_behaviour_ttls_are_limited_too(distribution):
     legacy = changed(distribution, lambda p: p["orderedCacheBehaviors"][0].update(minTtl=0, defaultTtl=60,
                                                                                    maxTtl=7200))
-    assert messages(ttl_limits.RULE, legacy, {"maxTtl": 3600}) == [
+    assert messages(cloudfront_ttl_limits.RULE, legacy, {"maxTtl": 3600}) == [
         "ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): orderedCacheBehaviors[0] (/health).maxTtl "
         "is 7200; allowed: at most 3600 seconds in this environment"]
 
@@ -241,7 +258,7 @@ def test_other_origins_need_no_secret(distribution):
 # --- the API answers only the edge --------------------------------------------------------------------------------
 
 def stack_messages(resources: list[Resource]) -> list[str]:
-    return [f.message(f.resource) for f in api_requires_secret.RULE.stack_findings(resources)]
+    return [f.message(f.resource) for f in api_requires_origin_secret.RULE.stack_findings(resources)]
 
 
 def replaced(resources: list[Resource], kind: str, change) -> list[Resource]:
@@ -255,14 +272,14 @@ GUARD_ALLOWED = ("allowed: a REGIONAL WAF web ACL on the stage that blocks by de
 
 
 def test_a_stage_without_its_guard_is_found(stack):
-    unguarded = [r for r in stack if r.type != "aws:wafv2/webAclAssociation:WebAclAssociation"]
+    unguarded = [r for r in stack if r.type != WEB_ACL_ASSOCIATION]
     assert stack_messages(unguarded) == [
         "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is reachable without the origin secret (no "
         f"WAF web ACL associated); {GUARD_ALLOWED}"]
 
 
 def test_a_guard_that_allows_by_default_is_found(stack):
-    lax = replaced(stack, "aws:wafv2/webAcl:WebAcl", lambda p: p.update(defaultAction={"allow": {}}))
+    lax = replaced(stack, WEB_ACL, lambda p: p.update(defaultAction={"allow": {}}))
     assert stack_messages(lax) == [
         "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
         f"ml-edge-prod-api-origin-guard, which does not block by default; {GUARD_ALLOWED}"]
@@ -272,7 +289,7 @@ def test_a_guard_with_a_second_allow_rule_is_found(stack):
     def open_door(p):
         p["rules"].append({"name": "office", "priority": 1, "action": {"allow": {}},
                            "statement": {"ipSetReferenceStatement": {"arn": "arn:aws:wafv2:…"}}})
-    (message,) = stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", open_door))
+    (message,) = stack_messages(replaced(stack, WEB_ACL, open_door))
     assert 'which has rule "office" that allows requests without an exact match of a X-Origin-Verify secret of at ' \
            'least 32 characters;' in message
 
@@ -280,7 +297,7 @@ def test_a_guard_with_a_second_allow_rule_is_found(stack):
 def test_a_guard_comparing_a_short_value_is_found_without_showing_it(stack):
     def short(p):
         p["rules"][0]["statement"]["byteMatchStatement"]["searchString"] = "short-secret"
-    (message,) = stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", short))
+    (message,) = stack_messages(replaced(stack, WEB_ACL, short))
     assert "short-secret" not in message
 
 
@@ -290,7 +307,7 @@ def test_two_accepted_values_during_a_rotation_pass(stack):
         second = copy.deepcopy(match)
         second["byteMatchStatement"]["searchString"] = "n" * 20 + "e" * 28
         p["rules"][0]["statement"] = {"orStatement": {"statements": [match, second]}}
-    assert stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", rotating)) == []
+    assert stack_messages(replaced(stack, WEB_ACL, rotating)) == []
 
 
 def test_methods_that_require_the_header_are_no_guard(stack):
@@ -300,8 +317,8 @@ def test_methods_that_require_the_header_are_no_guard(stack):
         for item in document["paths"].values():
             item["parameters"] = [{"in": "header", "name": "X-Origin-Verify", "required": True}]
         p["body"] = json.dumps(document)
-    unguarded = [r for r in stack if r.type != "aws:wafv2/webAclAssociation:WebAclAssociation"]
-    (message,) = stack_messages(replaced(unguarded, "aws:apigateway/restApi:RestApi", require_header))
+    unguarded = [r for r in stack if r.type != WEB_ACL_ASSOCIATION]
+    (message,) = stack_messages(replaced(unguarded, REST_API, require_header))
     assert "stage v1 is reachable without the origin secret (no WAF web ACL associated)" in message
 
 
@@ -320,7 +337,7 @@ def test_methods_that_require_the_header_are_no_guard(stack):
      'has rule "humans" with action captcha'),
 ], ids=["managed-rule-group", "rule-group-reference", "count", "captcha"])
 def test_a_guard_rule_whose_effect_the_plan_cannot_see_fails_closed(stack, rule, found):
-    guarded = replaced(stack, "aws:wafv2/webAcl:WebAcl", lambda p: p["rules"].append(rule))
+    guarded = replaced(stack, WEB_ACL, lambda p: p["rules"].append(rule))
     assert stack_messages(guarded) == [
         "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
         f"ml-edge-prod-api-origin-guard, which {found}; {GUARD_ALLOWED}"]
@@ -330,7 +347,7 @@ def test_a_guard_rule_that_blocks_passes(stack):
     def block_bad_inputs(p):
         p["rules"].append({"name": "too-big", "priority": 1, "action": {"block": {}},
                            "statement": {"sizeConstraintStatement": {"comparisonOperator": "GT", "size": 65536}}})
-    assert stack_messages(replaced(stack, "aws:wafv2/webAcl:WebAcl", block_bad_inputs)) == []
+    assert stack_messages(replaced(stack, WEB_ACL, block_bad_inputs)) == []
 
 
 # --- regional endpoint --------------------------------------------------------------------------------------------
@@ -341,52 +358,53 @@ def test_a_guard_rule_that_blocks_passes(stack):
     ({"types": "PRIVATE"}, '"PRIVATE"'),
 ])
 def test_a_non_regional_api_is_found(plans, endpoint, found):
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
-    (message,) = messages(regional_endpoint.RULE, changed(api, lambda p: p.update(endpointConfiguration=endpoint)))
+    api = as_resource(plans["dev"].one(REST_API))
+    (message,) = messages(apigateway_regional_endpoint.RULE,
+                          changed(api, lambda p: p.update(endpointConfiguration=endpoint)))
     assert message == f'{api.name} (aws:apigateway/restApi:RestApi): endpointConfiguration.types is {found}; ' \
                       f'allowed: "REGIONAL"'
 
 
 def test_the_list_form_of_older_providers_is_understood(plans):
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
-    assert not messages(regional_endpoint.RULE, changed(api, lambda p: p.update(
+    api = as_resource(plans["dev"].one(REST_API))
+    assert not messages(apigateway_regional_endpoint.RULE, changed(api, lambda p: p.update(
         endpointConfiguration={"types": ["REGIONAL"]})))
 
 
 # --- advisory rules -----------------------------------------------------------------------------------------------
 
 def test_a_distribution_without_waf_is_found(plans):
-    assert messages(edge_waf.RULE, as_resource(plans["dev"].one(DISTRIBUTION))) == [
+    assert messages(cloudfront_waf_attached.RULE, as_resource(plans["dev"].one(DISTRIBUTION))) == [
         "ml-edge-dev-edge (aws:cloudfront/distribution:Distribution): webAclId is not set; allowed: a WAF web ACL "
         "(ml-edge:waf.enabled: true)"]
 
 
 def test_an_old_viewer_tls_policy_is_found_only_with_a_custom_certificate(distribution, plans):
     old = changed(distribution, lambda p: p["viewerCertificate"].update(minimumProtocolVersion="TLSv1.2_2019"))
-    (message,) = messages(viewer_tls.RULE, old)
+    (message,) = messages(cloudfront_viewer_tls.RULE, old)
     assert 'minimumProtocolVersion is "TLSv1.2_2019"; allowed: TLSv1.2_2021, TLSv1.2_2025, TLSv1.3_2025' in message
-    assert not messages(viewer_tls.RULE, as_resource(plans["dev"].one(DISTRIBUTION)))
+    assert not messages(cloudfront_viewer_tls.RULE, as_resource(plans["dev"].one(DISTRIBUTION)))
 
 
 def test_a_behaviour_without_security_headers_is_found(distribution):
     bare = changed(distribution, lambda p: p["defaultCacheBehavior"].pop("responseHeadersPolicyId"))
-    (message,) = messages(security_headers.RULE, bare)
+    (message,) = messages(cloudfront_security_headers.RULE, bare)
     assert "defaultCacheBehavior.responseHeadersPolicyId is not set" in message
 
 
 def test_a_stage_without_logs_or_tracing_is_found(plans):
-    stage = as_resource(plans["prod"].one("aws:apigateway/stage:Stage"))
+    stage = as_resource(plans["prod"].one(STAGE))
     dark = changed(stage, lambda p: (p.pop("accessLogSettings"), p.update(xrayTracingEnabled=False)))
-    assert [m.split(": ", 1)[1] for m in messages(stage_observability.RULE, dark)] == [
+    assert [m.split(": ", 1)[1] for m in messages(apigateway_stage_observability.RULE, dark)] == [
         "accessLogSettings.destinationArn is not set; allowed: a CloudWatch log group ARN",
         "xrayTracingEnabled is False; allowed: true"]
-    assert len(messages(stage_observability.RULE, dark, {"requireTracing": False})) == 1
+    assert len(messages(apigateway_stage_observability.RULE, dark, {"requireTracing": False})) == 1
 
 
 def test_legacy_forwarded_values_are_found(distribution):
     legacy = changed(distribution, lambda p: p["defaultCacheBehavior"].update(
         forwardedValues={"queryString": False, "cookies": {"forward": "none"}, "headers": ["Host"]}))
-    (message,) = messages(no_legacy_forwarding.RULE, legacy)
+    (message,) = messages(cloudfront_no_legacy_forwarding.RULE, legacy)
     assert "defaultCacheBehavior.forwardedValues is set" in message
 
 
@@ -411,14 +429,14 @@ def test_every_rule_has_a_name_description_remediation_and_config_defaults():
 def test_an_origin_offering_an_old_tls_version_is_found(distribution):
     old = changed(distribution, lambda p: p["origins"][0]["customOriginConfig"].update(
         originSslProtocols=["TLSv1", "TLSv1.2"]))
-    (message,) = messages(origin_https.RULE, old)
+    (message,) = messages(cloudfront_origin_https.RULE, old)
     assert 'originSslProtocols is ["TLSv1", "TLSv1.2"]; allowed: only "TLSv1.2"' in message
 
 
 def test_a_one_year_ttl_is_found(plans):
-    policy = as_resource(plans["dev"].of_type("aws:cloudfront/cachePolicy:CachePolicy")[0])
+    policy = as_resource(plans["dev"].of_type(CACHE_POLICY)[0])
     year = changed(policy, lambda p: p.update(defaultTtl=31536000, maxTtl=31536000))
-    (message,) = messages(ttl_limits.RULE, year, {"maxTtl": 600})
+    (message,) = messages(cloudfront_ttl_limits.RULE, year, {"maxTtl": 600})
     assert message.endswith("maxTtl is 31536000; allowed: at most 600 seconds in this environment")
 
 
@@ -429,30 +447,30 @@ def test_your_api_key_as_the_header_value_is_found_without_showing_it(distributi
 
 
 def test_an_empty_web_acl_id_is_found(distribution):
-    assert messages(edge_waf.RULE, changed(distribution, lambda p: p.update(webAclId="")))
+    assert messages(cloudfront_waf_attached.RULE, changed(distribution, lambda p: p.update(webAclId="")))
 
 
 def test_tls_v1_at_the_viewer_is_found(distribution):
     old = changed(distribution, lambda p: p["viewerCertificate"].update(minimumProtocolVersion="TLSv1"))
-    assert 'minimumProtocolVersion is "TLSv1"' in messages(viewer_tls.RULE, old)[0]
+    assert 'minimumProtocolVersion is "TLSv1"' in messages(cloudfront_viewer_tls.RULE, old)[0]
 
 
 def test_an_ordered_behaviour_without_security_headers_is_found(distribution):
     bare = changed(distribution, lambda p: p["orderedCacheBehaviors"][2].update(responseHeadersPolicyId=""))
-    (message,) = messages(security_headers.RULE, bare)
+    (message,) = messages(cloudfront_security_headers.RULE, bare)
     assert "orderedCacheBehaviors[2] (/models/*/predict).responseHeadersPolicyId is not set" in message
 
 
 def test_a_stage_without_access_logs_is_found(plans):
-    stage = as_resource(plans["dev"].one("aws:apigateway/stage:Stage"))
-    (message,) = messages(stage_observability.RULE, changed(stage, lambda p: p.update(accessLogSettings={})))
+    stage = as_resource(plans["dev"].one(STAGE))
+    (message,) = messages(apigateway_stage_observability.RULE, changed(stage, lambda p: p.update(accessLogSettings={})))
     assert "accessLogSettings.destinationArn is not set" in message
 
 
 def test_legacy_forwarding_on_an_ordered_behaviour_is_found(distribution):
     legacy = changed(distribution, lambda p: p["orderedCacheBehaviors"][0].update(
         forwardedValues={"queryString": True, "cookies": {"forward": "all"}}))
-    assert "orderedCacheBehaviors[0] (/health).forwardedValues is set" in messages(no_legacy_forwarding.RULE,
+    assert "orderedCacheBehaviors[0] (/health).forwardedValues is set" in messages(cloudfront_no_legacy_forwarding.RULE,
                                                                                     legacy)[0]
 
 
@@ -518,7 +536,7 @@ def crafted(kind: str, name: str, props: dict, **dependencies: list[str]) -> Res
 
 
 def rest_api(document: dict | None = None) -> Resource:
-    return crafted("aws:apigateway/restApi:RestApi", "ml-edge-dev-api",
+    return crafted(REST_API, "ml-edge-dev-api",
                    {"body": json.dumps(document or target_openapi()), "endpointConfiguration": {"types": "REGIONAL"}})
 
 
@@ -529,13 +547,13 @@ def with_openapi(api: Resource, change) -> Resource:
 
 
 def stage_of(api: Resource, **props) -> Resource:
-    return crafted("aws:apigateway/stage:Stage", "ml-edge-dev-api-stage",
+    return crafted(STAGE, "ml-edge-dev-api-stage",
                    {"restApi": API_ID, "stageName": "v1", "clientCertificateId": "q1w2e3", **props},
                    restApi=[api.urn])
 
 
 def permission(name: str, source_arn, principal="apigateway.amazonaws.com", sources: list[str] | None = None):
-    return crafted("aws:lambda/permission:Permission", name,
+    return crafted(LAMBDA_PERMISSION, name,
                    {"action": "lambda:InvokeFunction", "function": name, "principal": principal,
                     "sourceArn": source_arn}, sourceArn=sources if sources is not None else [rest_api().urn])
 
@@ -560,12 +578,12 @@ KEY_AND_AUTHORIZER = ('allowed: exactly one requirement naming both an API-key s
 
 
 def test_a_predict_route_with_key_and_authorizer_passes():
-    assert messages(predict_requires_key.RULE, rest_api()) == []
+    assert messages(apigateway_predict_requires_key.RULE, rest_api()) == []
 
 
 def test_a_predict_route_without_a_key_requirement_is_found():
     api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].pop("security"))
-    assert messages(predict_requires_key.RULE, api) == [
+    assert messages(apigateway_predict_requires_key.RULE, api) == [
         f"ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.paths[{SENTIMENT}].post.security is not set; "
         f"{KEY_AND_AUTHORIZER}"]
 
@@ -573,7 +591,7 @@ def test_a_predict_route_without_a_key_requirement_is_found():
 def test_a_key_without_the_authorizer_is_found():
     """A usage-plan key alone lets every consumer call every model (throttles restrict nothing)."""
     api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=[{"api_key": []}]))
-    assert messages(predict_requires_key.RULE, api) == [
+    assert messages(apigateway_predict_requires_key.RULE, api) == [
         f'ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.paths[{SENTIMENT}].post.security is '
         f'[{{"api_key": []}}]; {KEY_AND_AUTHORIZER}']
 
@@ -581,14 +599,14 @@ def test_a_key_without_the_authorizer_is_found():
 def test_key_and_authorizer_as_alternatives_are_found():
     alternatives = [{"api_key": []}, {"consumer": []}]
     api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=alternatives))
-    (message,) = messages(predict_requires_key.RULE, api)
+    (message,) = messages(apigateway_predict_requires_key.RULE, api)
     assert f'post.security is [{{"api_key": []}}, {{"consumer": []}}]; {KEY_AND_AUTHORIZER}' in message
 
 
 def test_a_weaker_second_alternative_is_found():
     weaker = [{"api_key": [], "consumer": []}, {"api_key": []}]
     api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=weaker))
-    (message,) = messages(predict_requires_key.RULE, api)
+    (message,) = messages(apigateway_predict_requires_key.RULE, api)
     assert f'post.security is [{{"api_key": [], "consumer": []}}, {{"api_key": []}}]; {KEY_AND_AUTHORIZER}' in message
 
 
@@ -596,7 +614,7 @@ def test_an_authorizer_scheme_as_the_key_scheme_does_not_count():
     """The key requirement must be the plain API-key scheme (no authtype): it is what makes API Gateway check
     the key against usage plans."""
     api = with_openapi(rest_api(), lambda d: d["paths"][SENTIMENT]["post"].update(security=[{"consumer": []}]))
-    (message,) = messages(predict_requires_key.RULE, api)
+    (message,) = messages(apigateway_predict_requires_key.RULE, api)
     assert 'post.security is [{"consumer": []}]' in message
 
 
@@ -604,7 +622,7 @@ def test_keys_read_from_the_header_are_found():
     """With HEADER, API Gateway ignores the authorizer's usageIdentifierKey: usage plans would meter a key the
     authorizer did not vouch for."""
     api = with_openapi(rest_api(), lambda d: d.pop("x-amazon-apigateway-api-key-source"))
-    assert messages(predict_requires_key.RULE, api) == [
+    assert messages(apigateway_predict_requires_key.RULE, api) == [
         'ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.x-amazon-apigateway-api-key-source is "HEADER"; '
         'allowed: "AUTHORIZER" (the consumer authorizer returns the key as usageIdentifierKey, so usage plans still '
         'meter it)']
@@ -617,7 +635,7 @@ def test_an_authorizer_that_is_not_the_consumer_request_authorizer_is_found():
             authorizerUri="https://auth.example.com/check")
     scheme = "ml-edge-dev-api (aws:apigateway/restApi:RestApi): body.components.securitySchemes[consumer]" \
              ".x-amazon-apigateway-authorizer"
-    assert messages(predict_requires_key.RULE, with_openapi(rest_api(), token_authorizer)) == [
+    assert messages(apigateway_predict_requires_key.RULE, with_openapi(rest_api(), token_authorizer)) == [
         f'{scheme}.type is "token"; allowed: "request" (a TOKEN authorizer would not see which model is called)',
         f'{scheme}.identitySource is "method.request.header.Authorization"; allowed: one containing '
         f'"method.request.header.x-api-key"',
@@ -629,38 +647,39 @@ def test_an_authorizer_reading_the_key_among_other_sources_passes():
     def two_sources(d):
         d["components"]["securitySchemes"]["consumer"]["x-amazon-apigateway-authorizer"].update(
             identitySource="method.request.header.X-API-Key, context.httpMethod")
-    assert messages(predict_requires_key.RULE, with_openapi(rest_api(), two_sources)) == []
+    assert messages(apigateway_predict_requires_key.RULE, with_openapi(rest_api(), two_sources)) == []
 
 
 def test_an_api_without_a_known_body_is_checked_at_deploy():
-    assert messages(predict_requires_key.RULE, changed(rest_api(), lambda p: p.update(body=UNKNOWN))) == []
-    assert messages(predict_requires_key.RULE, changed(rest_api(), lambda p: p.update(body="{"))) == [
+    assert messages(apigateway_predict_requires_key.RULE, changed(rest_api(), lambda p: p.update(body=UNKNOWN))) == []
+    assert messages(apigateway_predict_requires_key.RULE, changed(rest_api(), lambda p: p.update(body="{"))) == [
         "ml-edge-dev-api (aws:apigateway/restApi:RestApi): body is not valid JSON; allowed: an OpenAPI document"]
 
 
 # --- usage plans ---------------------------------------------------------------------------------------------------
 
 def usage_plan(*throttles: dict) -> Resource:
-    return crafted("aws:apigateway/usagePlan:UsagePlan", "ml-edge-dev-consumers-free",
+    return crafted(USAGE_PLAN, "ml-edge-dev-consumers-free",
                    {"name": "ml-edge-dev-free", "throttleSettings": {"rateLimit": 2, "burstLimit": 5},
                     "apiStages": [{"apiId": API_ID, "stage": "v1", "throttles": list(throttles)}]})
 
 
 def test_a_usage_plan_without_throttling_is_found():
-    (message,) = messages(usage_plan_throttled.RULE, changed(usage_plan(), lambda p: p.pop("throttleSettings")))
+    (message,) = messages(apigateway_usage_plan_throttled.RULE,
+                          changed(usage_plan(), lambda p: p.pop("throttleSettings")))
     assert "throttleSettings is rateLimit not set, burstLimit not set" in message
 
 
 def test_a_usage_plan_above_the_ceiling_is_found():
     fast = changed(usage_plan(), lambda p: p["throttleSettings"].update(rateLimit=5000))
-    assert messages(usage_plan_throttled.RULE, fast)[0].endswith("throttleSettings.rateLimit is 5000; allowed: at "
-                                                                 "most 1000 req/s")
-    assert not messages(usage_plan_throttled.RULE, fast, {"maxRateLimit": 10000})
+    assert messages(apigateway_usage_plan_throttled.RULE, fast)[0].endswith(
+        "throttleSettings.rateLimit is 5000; allowed: at most 1000 req/s")
+    assert not messages(apigateway_usage_plan_throttled.RULE, fast, {"maxRateLimit": 10000})
 
 
 def test_a_positive_method_throttle_passes():
     plan = usage_plan({"path": "/models/iris/predict/POST", "rateLimit": 1, "burstLimit": 2})
-    assert messages(usage_plan_throttled.RULE, plan) == []
+    assert messages(apigateway_usage_plan_throttled.RULE, plan) == []
 
 
 ZERO_THROTTLE = ("allowed: no zero throttle: AWS receives it as {} (no limit; the SDK drops zero values, "
@@ -671,7 +690,7 @@ ZERO_THROTTLE = ("allowed: no zero throttle: AWS receives it as {} (no limit; th
 def test_a_zero_method_throttle_is_found():
     plan = usage_plan({"path": "/models/iris/predict/POST", "rateLimit": 1, "burstLimit": 2},
                       {"path": "/models/churn/predict/POST", "rateLimit": 0, "burstLimit": 0})
-    assert messages(usage_plan_throttled.RULE, plan) == [
+    assert messages(apigateway_usage_plan_throttled.RULE, plan) == [
         "ml-edge-dev-consumers-free (aws:apigateway/usagePlan:UsagePlan): apiStages[0].throttles[1] "
         f"(/models/churn/predict/POST) is rateLimit 0, burstLimit 0; {ZERO_THROTTLE}"]
 
@@ -679,14 +698,14 @@ def test_a_zero_method_throttle_is_found():
 @pytest.mark.parametrize(("rate", "burst"), [(0, 10), (5, 0)])
 def test_a_half_zero_method_throttle_is_found(rate, burst):
     plan = usage_plan({"path": "/models/churn/predict/POST", "rateLimit": rate, "burstLimit": burst})
-    (message,) = messages(usage_plan_throttled.RULE, plan)
+    (message,) = messages(apigateway_usage_plan_throttled.RULE, plan)
     assert f"apiStages[0].throttles[0] (/models/churn/predict/POST) is rateLimit {rate}, burstLimit {burst};" in message
 
 
 # --- HTTP model servers never see the key or the secret ------------------------------------------------------------
 
 def headers_messages(resources: list[Resource], config=None) -> list[str]:
-    return stack_messages_of(backend_headers_stripped.RULE, resources, config)
+    return stack_messages_of(apigateway_backend_headers_stripped.RULE, resources, config)
 
 
 HEADERS_ALLOWED = ("allowed: an integration that never passes x-api-key or X-Origin-Verify to the model server: type "
@@ -782,7 +801,7 @@ def origin_guard(plans) -> Resource:
     def no_sampling(p):
         for holder in [p, *p["rules"]]:
             holder["visibilityConfig"]["sampledRequestsEnabled"] = False
-    guard = next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl") if r.inputs["scope"] == "REGIONAL")
+    guard = next(r for r in plans["prod"].of_type(WEB_ACL) if r.inputs["scope"] == "REGIONAL")
     return changed(as_resource(guard), no_sampling)
 
 
@@ -810,7 +829,7 @@ def test_sampled_requests_on_a_guard_rule_are_found(origin_guard):
 
 
 def test_web_acls_that_never_see_the_secret_may_sample(plans, origin_guard):
-    edge_waf_acl = changed(as_resource(next(r for r in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
+    edge_waf_acl = changed(as_resource(next(r for r in plans["prod"].of_type(WEB_ACL)
                                             if r.inputs["scope"] == "CLOUDFRONT")),
                            lambda p: p["visibilityConfig"].update(sampledRequestsEnabled=True))
     assert messages(origin_guard_no_sampled_requests.RULE, edge_waf_acl) == []
@@ -833,8 +852,8 @@ def test_permissions_from_this_apis_execution_arn_pass(stack):
 
 
 @pytest.mark.parametrize(("kind", "found"), [
-    ("aws:lambda/functionUrl:FunctionUrl", "a Lambda function URL (a public endpoint next to the edge)"),
-    ("aws:apigatewayv2/api:Api", "an API Gateway HTTP or WebSocket API (apigatewayv2), a second way in next to the "
+    (LAMBDA_FUNCTION_URL, "a Lambda function URL (a public endpoint next to the edge)"),
+    (HTTP_API, "an API Gateway HTTP or WebSocket API (apigatewayv2), a second way in next to the "
                                  "edge"),
 ])
 def test_a_second_way_into_the_backends_is_found(kind, found):
@@ -891,7 +910,7 @@ def test_values_unknown_until_deploy_pass_when_they_come_from_the_api():
 
 def test_a_role_without_the_boundary_or_outside_the_path_is_found(plans):
     from guardrails import iam_role_bounded
-    role = as_resource(next(r for r in plans["prod"].of_type("aws:iam/role:Role")))
+    role = as_resource(next(r for r in plans["prod"].of_type(IAM_ROLE)))
     assert messages(iam_role_bounded.RULE, role) == []
     unbounded = changed(role, lambda p: p.pop("permissionsBoundary"))
     assert messages(iam_role_bounded.RULE, unbounded) == [
@@ -905,30 +924,30 @@ def test_a_role_without_the_boundary_or_outside_the_path_is_found(plans):
 
 # --- issue 15: parity with Checkov, AWS Config and Pulumi's packs ---------------------------------------------------
 
-LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+LOG_DELIVERY = LOG_DELIVERY
 
 
 def test_a_distribution_without_access_logs_is_found(stack):
-    from guardrails import edge_access_logs
+    from guardrails import cloudfront_access_logs
     unlogged = [r for r in stack if r.type != LOG_DELIVERY]
-    assert stack_messages_of(edge_access_logs.RULE, unlogged) == [
+    assert stack_messages_of(cloudfront_access_logs.RULE, unlogged) == [
         "ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): access logs is an ACCESS_LOGS delivery source, "
         "but no delivery to a log group of this stack; allowed: a LogDeliverySource (ACCESS_LOGS, from this "
         "distribution) → LogDelivery → LogDeliveryDestination on a log group of this stack "
         "(program/ml_edge/edge_logs.py)"]
-    sourceless = [r for r in stack if r.type != "aws:cloudwatch/logDeliverySource:LogDeliverySource"]
-    (message,) = stack_messages_of(edge_access_logs.RULE, sourceless)
+    sourceless = [r for r in stack if r.type != LOG_DELIVERY_SOURCE]
+    (message,) = stack_messages_of(cloudfront_access_logs.RULE, sourceless)
     assert "access logs is no ACCESS_LOGS delivery source" in message
 
 
 def test_access_logs_delivered_outside_the_stack_are_found(stack):
     """A destination whose resource is not a log group of this stack (another account's bucket, a group created by
     hand) escapes the retention guardrail: it does not count."""
-    from guardrails import edge_access_logs
+    from guardrails import cloudfront_access_logs
     elsewhere = [Resource(r.type, r.name, r.urn, r.props, {**r.property_dependencies,
                                                            "deliveryDestinationConfiguration": []})
-                 if r.type == "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination" else r for r in stack]
-    (message,) = stack_messages_of(edge_access_logs.RULE, elsewhere)
+                 if r.type == LOG_DELIVERY_DESTINATION else r for r in stack]
+    (message,) = stack_messages_of(cloudfront_access_logs.RULE, elsewhere)
     assert message.startswith("ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): access logs is an "
                               "ACCESS_LOGS delivery source, but no delivery to a log group of this stack")
 
@@ -941,9 +960,9 @@ def test_access_logs_delivered_outside_the_stack_are_found(stack):
     (lambda p: p.update(recordFields=[]), "recordFields is []; allowed: an explicit list of fields"),
 ], ids=["cookies", "query-and-headers", "no-list", "empty-list"])
 def test_access_log_fields_that_could_hold_a_secret_are_found(stack, change, found):
-    from guardrails import edge_access_logs
+    from guardrails import cloudfront_access_logs
     leaky = [changed(r, change) if r.type == LOG_DELIVERY else r for r in stack]
-    (message,) = stack_messages_of(edge_access_logs.RULE, leaky)
+    (message,) = stack_messages_of(cloudfront_access_logs.RULE, leaky)
     assert message.startswith("ml-edge-prod-edge-access-logs (aws:cloudwatch/logDelivery:LogDelivery): " + found)
 
 
@@ -953,12 +972,12 @@ def test_access_log_fields_that_could_hold_a_secret_are_found(stack, change, fou
     (0, "reservedConcurrentExecutions is 0"),
 ])
 def test_a_function_without_reserved_concurrency_is_found(plans, value, found):
-    from guardrails import reserved_concurrency
-    function = as_resource(plans["dev"].of_type("aws:lambda/function:Function")[0])
-    assert messages(reserved_concurrency.RULE, function) == []
+    from guardrails import lambda_reserved_concurrency
+    function = as_resource(plans["dev"].of_type(FUNCTION)[0])
+    assert messages(lambda_reserved_concurrency.RULE, function) == []
     shared = changed(function, lambda p: p.pop("reservedConcurrentExecutions") if value is None
                      else p.update(reservedConcurrentExecutions=value))
-    (message,) = messages(reserved_concurrency.RULE, shared)
+    (message,) = messages(lambda_reserved_concurrency.RULE, shared)
     assert message == (f"{function.name} (aws:lambda/function:Function): {found}; allowed: a positive number of "
                        "concurrent executions (ml-edge:models[i].reservedConcurrency, "
                        "ml-edge:authorizerReservedConcurrency); 0 throttles every call, -1 is the shared pool")
@@ -980,22 +999,22 @@ def predict_of(document: dict) -> dict:
      '{"required": true, "content": {"application/json": {"schema": ...}}}'),
 ], ids=["no-validator", "validator-not-for-bodies", "no-body-schema"])
 def test_a_body_that_api_gateway_would_not_validate_is_found(plans, change, found):
-    from guardrails import request_validation
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
-    assert messages(request_validation.RULE, api) == []
-    (message,) = messages(request_validation.RULE, with_openapi(api, change))
+    from guardrails import apigateway_request_validation
+    api = as_resource(plans["dev"].one(REST_API))
+    assert messages(apigateway_request_validation.RULE, api) == []
+    (message,) = messages(apigateway_request_validation.RULE, with_openapi(api, change))
     assert message == f"ml-edge-dev-api (aws:apigateway/restApi:RestApi): {found}"
 
 
 def test_a_document_wide_body_validator_counts(plans):
-    from guardrails import request_validation
-    api = as_resource(plans["dev"].one("aws:apigateway/restApi:RestApi"))
+    from guardrails import apigateway_request_validation
+    api = as_resource(plans["dev"].one(REST_API))
     moved = with_openapi(api, lambda d: (predict_of(d).pop("x-amazon-apigateway-request-validator"),
                                          d.update({"x-amazon-apigateway-request-validator": "body"})))
-    assert messages(request_validation.RULE, moved) == []
+    assert messages(apigateway_request_validation.RULE, moved) == []
 
 
-METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
+METHOD_SETTINGS = METHOD_SETTINGS
 
 
 @pytest.mark.parametrize(("change", "found"), [
@@ -1007,22 +1026,22 @@ METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings"
     (lambda p: p["settings"].update(metricsEnabled=False), "settings.metricsEnabled is False; allowed: true"),
 ], ids=["data-trace", "logging-off", "logging-unset", "no-metrics"])
 def test_execution_logging_that_traces_data_or_logs_nothing_is_found(stack, change, found):
-    from guardrails import execution_logging
+    from guardrails import apigateway_execution_logging
     traced = [changed(r, change) if r.type == METHOD_SETTINGS else r for r in stack]
-    assert stack_messages_of(execution_logging.RULE, traced) == [
+    assert stack_messages_of(apigateway_execution_logging.RULE, traced) == [
         f"ml-edge-prod-api-throttling (aws:apigateway/methodSettings:MethodSettings): {found}"]
 
 
 def test_a_stage_without_method_settings_is_found(stack):
-    from guardrails import execution_logging
+    from guardrails import apigateway_execution_logging
     bare = [r for r in stack if r.type != METHOD_SETTINGS]
-    assert stack_messages_of(execution_logging.RULE, bare) == [
+    assert stack_messages_of(apigateway_execution_logging.RULE, bare) == [
         'ml-edge-prod-api-stage (aws:apigateway/stage:Stage): method settings is none for "*/*" (execution logging '
         'off, no metrics); allowed: a MethodSettings on "*/*" of this stage (program/ml_edge/api.py)']
 
 
 def edge_acl(plans) -> Resource:
-    return as_resource(next(a for a in plans["prod"].of_type("aws:wafv2/webAcl:WebAcl")
+    return as_resource(next(a for a in plans["prod"].of_type(WEB_ACL)
                             if a.inputs["scope"] == "CLOUDFRONT"))
 
 
@@ -1048,16 +1067,16 @@ KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
      "Log4JRCE → count; allowed: no rule of the group counted or allowed"),
 ], ids=["group-missing", "group-counted", "log4j-counted"])
 def test_an_edge_web_acl_without_blocking_managed_rules_is_found(plans, change, found):
-    from guardrails import edge_waf_managed_rules
+    from guardrails import cloudfront_waf_managed_rules
     acl = edge_acl(plans)
-    (message,) = messages(edge_waf_managed_rules.RULE, changed(acl, change))
+    (message,) = messages(cloudfront_waf_managed_rules.RULE, changed(acl, change))
     assert message == f"{acl.name} (aws:wafv2/webAcl:WebAcl): {found}"
 
 
 def test_the_origin_guard_needs_no_managed_rules(plans):
-    from guardrails import edge_waf_managed_rules
-    guard = as_resource(next(a for a in plans["dev"].of_type("aws:wafv2/webAcl:WebAcl")))
-    assert guard.props["scope"] == "REGIONAL" and messages(edge_waf_managed_rules.RULE, guard) == []
+    from guardrails import cloudfront_waf_managed_rules
+    guard = as_resource(next(a for a in plans["dev"].of_type(WEB_ACL)))
+    assert guard.props["scope"] == "REGIONAL" and messages(cloudfront_waf_managed_rules.RULE, guard) == []
 
 
 @pytest.mark.parametrize(("change", "config", "found"), [
@@ -1068,14 +1087,14 @@ def test_the_origin_guard_needs_no_managed_rules(plans):
 ], ids=["never-expires", "zero", "below-the-environment-minimum"])
 def test_a_log_group_kept_forever_or_too_briefly_is_found(plans, change, config, found):
     from guardrails import log_group_retention
-    group = as_resource(plans["dev"].of_type("aws:cloudwatch/logGroup:LogGroup")[0])
+    group = as_resource(plans["dev"].of_type(LOG_GROUP)[0])
     (message,) = messages(log_group_retention.RULE, changed(group, change), config)
     assert message.startswith(f"{group.name} (aws:cloudwatch/logGroup:LogGroup): {found}")
 
 
 def test_a_function_without_active_tracing_is_found(plans):
     from guardrails import lambda_tracing
-    function = as_resource(plans["dev"].of_type("aws:lambda/function:Function")[0])
+    function = as_resource(plans["dev"].of_type(FUNCTION)[0])
     dark = changed(function, lambda p: p.update(tracingConfig={"mode": "PassThrough"}))
     assert messages(lambda_tracing.RULE, dark) == [
         f'{function.name} (aws:lambda/function:Function): tracingConfig.mode is "PassThrough"; allowed: "Active" '
@@ -1084,15 +1103,15 @@ def test_a_function_without_active_tracing_is_found(plans):
 
 def test_the_default_certificate_is_refused_where_a_custom_one_is_required(plans, distribution):
     dev = as_resource(plans["dev"].one(DISTRIBUTION))
-    assert messages(viewer_tls.RULE, dev) == []
-    assert messages(viewer_tls.RULE, dev, {"requireCustomCertificate": True}) == [
+    assert messages(cloudfront_viewer_tls.RULE, dev) == []
+    assert messages(cloudfront_viewer_tls.RULE, dev, {"requireCustomCertificate": True}) == [
         "ml-edge-dev-edge (aws:cloudfront/distribution:Distribution): viewerCertificate is the default "
         "*.cloudfront.net certificate (its policy accepts TLSv1); allowed: an ACM certificate (ml-edge:customDomain) "
         "with a security policy of at least TLSv1.2_2021"]
-    assert messages(viewer_tls.RULE, distribution, {"requireCustomCertificate": True}) == []
+    assert messages(cloudfront_viewer_tls.RULE, distribution, {"requireCustomCertificate": True}) == []
 
 
 def test_a_dedicated_ip_certificate_is_found(distribution):
     vip = changed(distribution, lambda p: p["viewerCertificate"].update(sslSupportMethod="vip"))
-    (message,) = messages(viewer_tls.RULE, vip)
+    (message,) = messages(cloudfront_viewer_tls.RULE, vip)
     assert message.endswith('viewerCertificate.sslSupportMethod is "vip"; allowed: "sni-only"')

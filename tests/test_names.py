@@ -15,6 +15,7 @@ from gitops.planning.plan import plan_environment
 from gitops.planning.plan_mocks import autoname
 from gitops.stacks.environments import ENVIRONMENTS_DIR
 from ml_edge import naming
+from ml_edge.resource_types import FUNCTION, IAM_ROLE
 
 LONGEST_ENVIRONMENT = "e" * 10 + "-" + "n" * 9  # the environment-name pattern allows 20 characters
 BASE = yaml.safe_load((ENVIRONMENTS_DIR / "prod" / "Pulumi.prod.yaml").read_text())["config"]
@@ -44,9 +45,9 @@ def test_every_planned_name_fits_in_every_environment(plans):
 
 def test_the_plan_autonames_like_the_engine(plans):
     plan = plans["dev"]
-    (role,) = [r for r in plan.of_type("aws:iam/role:Role") if r.name == "ml-edge-dev-api-iris-role"]
+    (role,) = [r for r in plan.of_type(IAM_ROLE) if r.name == "ml-edge-dev-api-iris-role"]
     assert re.fullmatch(r"ml-edge-dev-api-iris-role-[0-9a-f]{7}", role.inputs["name"])
-    (function,) = [f for f in plan.of_type("aws:lambda/function:Function") if f.name == "ml-edge-dev-api-iris"]
+    (function,) = [f for f in plan.of_type(FUNCTION) if f.name == "ml-edge-dev-api-iris"]
     assert function.inputs["name"] == autoname(function.type, function.name)  # reproducible from plan to plan
     assert re.fullmatch(r"ml-edge-dev-api-iris-[0-9a-f]{7}", function.inputs["name"])
 
@@ -97,3 +98,21 @@ def test_one_character_more_is_refused_with_exit_2_naming_the_key(tmp_path, caps
 def test_every_limit_says_where_aws_documents_it(kind):
     limit = naming.NAME_LIMITS[kind]
     assert limit.max_length > 0 and limit.documented and limit.prop
+
+
+def test_the_copies_of_the_name_patterns_are_the_configs():
+    """The consumer authorizer (packaged on its own) and the comment poster (no program code in its job) keep
+    copies of the config's name patterns: a model name the config accepts is one the authorizer's table takes, and
+    an environment the config accepts is one whose comment folder the poster takes."""
+    from gitops.github import poster
+    from ml_edge.authorizer import handler
+    from ml_edge.config import Consumer, EnvConfig, ReferenceModel
+
+    assert handler.MODEL_NAME.pattern == naming.NAME_PATTERN
+    assert poster.FOLDER.pattern == rf"comment-(offline|cloud)-({naming.ENVIRONMENT_PATTERN})"
+    patterns = {model: next(m.pattern for m in model.model_fields["name" if model is not EnvConfig
+                                                                    else "environment"].metadata
+                            if hasattr(m, "pattern"))
+                for model in (Consumer, ReferenceModel, EnvConfig)}
+    assert patterns == {Consumer: f"^{naming.NAME_PATTERN}$", ReferenceModel: f"^{naming.NAME_PATTERN}$",
+                        EnvConfig: f"^{naming.ENVIRONMENT_PATTERN}$"}

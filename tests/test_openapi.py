@@ -5,8 +5,8 @@ import re
 
 import jsonschema
 import pytest
+from plan_views import openapi
 
-from conftest import openapi
 from ml_edge.config_loading import load_config
 from ml_edge.openapi import NOT_FOUND_MESSAGE, openapi_document, vtl_literal
 

@@ -7,13 +7,27 @@ import shutil
 
 import pytest
 from google.protobuf import empty_pb2
+from plan_views import distribution
 
-from conftest import distribution
 from gitops.cli import preview
 from gitops.planning.plan_mocks import Secret, Unknown
 from gitops.policy.policy_check import PolicyConfigError, evaluate, reconcile
 from gitops.preview import offline
 from gitops.stacks.environments import ENVIRONMENTS_DIR, policy_config_file
+from ml_edge.resource_types import (
+    CACHE_POLICY,
+    DISTRIBUTION,
+    FUNCTION,
+    IAM_ROLE,
+    LAMBDA_PERMISSION,
+    LOG_DELIVERY,
+    LOG_GROUP,
+    METHOD_SETTINGS,
+    REST_API,
+    STAGE,
+    USAGE_PLAN,
+    WEB_ACL,
+)
 
 MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront-ttl-limits", "origin-secret-header",
              "api-requires-origin-secret", "origin-secret-accepted", "origin-guard-no-sampled-requests",
@@ -70,34 +84,34 @@ def broken(plan, kind, change):
     return copied
 
 
-DIST = "aws:cloudfront/distribution:Distribution"
+DIST = DISTRIBUTION
 UNSAFE_CHANGES = [
     ("cloudfront-https-redirect", DIST, lambda i: i["defaultCacheBehavior"].update(viewerProtocolPolicy="allow-all")),
     ("cloudfront-origin-https", DIST, lambda i: i["origins"][0]["customOriginConfig"].update(
         originProtocolPolicy="http-only")),
-    ("cloudfront-ttl-limits", "aws:cloudfront/cachePolicy:CachePolicy", lambda i: i.update(maxTtl=86400,
+    ("cloudfront-ttl-limits", CACHE_POLICY, lambda i: i.update(maxTtl=86400,
                                                                                           defaultTtl=86400)),
     ("origin-secret-header", DIST, lambda i: i["origins"][0]["customHeaders"][0].update(value=Secret("short"))),
-    ("api-requires-origin-secret", "aws:wafv2/webAcl:WebAcl", lambda i: i.update(defaultAction={"allow": {}})),
-    ("apigateway-regional-endpoint", "aws:apigateway/restApi:RestApi", lambda i: i.update(
+    ("api-requires-origin-secret", WEB_ACL, lambda i: i.update(defaultAction={"allow": {}})),
+    ("apigateway-regional-endpoint", REST_API, lambda i: i.update(
         endpointConfiguration={"types": "EDGE"})),
-    ("origin-guard-no-sampled-requests", "aws:wafv2/webAcl:WebAcl", lambda i: i["visibilityConfig"].update(
+    ("origin-guard-no-sampled-requests", WEB_ACL, lambda i: i["visibilityConfig"].update(
         sampledRequestsEnabled=True)),
-    ("apigateway-predict-requires-key", "aws:apigateway/restApi:RestApi", lambda i: i.update(
+    ("apigateway-predict-requires-key", REST_API, lambda i: i.update(
         body=json.dumps({**json.loads(i["body"]), "x-amazon-apigateway-api-key-source": "HEADER"}))),
-    ("apigateway-usage-plan-throttled", "aws:apigateway/usagePlan:UsagePlan", lambda i: i["apiStages"][0].update(
+    ("apigateway-usage-plan-throttled", USAGE_PLAN, lambda i: i["apiStages"][0].update(
         throttles=[{"path": "/models/iris/predict/POST", "rateLimit": 0, "burstLimit": 0}])),
-    ("backends-only-via-api", "aws:lambda/permission:Permission", lambda i: i.update(principal="*")),
-    ("iam-role-bounded", "aws:iam/role:Role", lambda i: i.pop("permissionsBoundary")),
-    ("cloudfront-access-logs", "aws:cloudwatch/logDelivery:LogDelivery", lambda i: i["recordFields"].append(
+    ("backends-only-via-api", LAMBDA_PERMISSION, lambda i: i.update(principal="*")),
+    ("iam-role-bounded", IAM_ROLE, lambda i: i.pop("permissionsBoundary")),
+    ("cloudfront-access-logs", LOG_DELIVERY, lambda i: i["recordFields"].append(
         "cs(Cookie)")),
-    ("apigateway-request-validation", "aws:apigateway/restApi:RestApi", lambda i: i.update(
+    ("apigateway-request-validation", REST_API, lambda i: i.update(
         body=json.dumps({**json.loads(i["body"]), "x-amazon-apigateway-request-validators": {}}))),
-    ("apigateway-execution-logging", "aws:apigateway/methodSettings:MethodSettings", lambda i: i["settings"].update(
+    ("apigateway-execution-logging", METHOD_SETTINGS, lambda i: i["settings"].update(
         dataTraceEnabled=True)),
-    ("lambda-reserved-concurrency", "aws:lambda/function:Function", lambda i: i.update(
+    ("lambda-reserved-concurrency", FUNCTION, lambda i: i.update(
         reservedConcurrentExecutions=-1)),
-    ("log-group-retention", "aws:cloudwatch/logGroup:LogGroup", lambda i: i.pop("retentionInDays")),
+    ("log-group-retention", LOG_GROUP, lambda i: i.pop("retentionInDays")),
 ]
 
 
@@ -119,7 +133,7 @@ def test_an_edge_web_acl_counting_the_log4j_rule_is_blocked(plans, pack):
             group = rule["statement"].get("managedRuleGroupStatement")
             if inputs["scope"] == "CLOUDFRONT" and group and group["name"] == "AWSManagedRulesKnownBadInputsRuleSet":
                 group["ruleActionOverrides"] = [{"name": "Log4JRCE", "actionToUse": {"count": {}}}]
-    report = report_for(broken(plans["staging"], "aws:wafv2/webAcl:WebAcl", count_log4j), pack)
+    report = report_for(broken(plans["staging"], WEB_ACL, count_log4j), pack)
     assert {o.name for o in report.outcomes if o.result == "BLOCKED"} == {"cloudfront-waf-managed-rules"}
     (violation,) = outcome(report, "cloudfront-waf-managed-rules").violations
     assert "ruleActionOverrides[0] is Log4JRCE → count" in violation
@@ -128,7 +142,7 @@ def test_an_edge_web_acl_counting_the_log4j_rule_is_blocked(plans, pack):
 def test_no_violation_message_contains_the_secret(plans, pack):
     plan = broken(plans["prod"], DIST, lambda i: i["origins"][0]["customHeaders"][0].update(
         value=Secret("changeme-" * 5)))
-    plan = broken(plan, "aws:wafv2/webAcl:WebAcl", lambda i: i.update(defaultAction={"allow": {}}))
+    plan = broken(plan, WEB_ACL, lambda i: i.update(defaultAction={"allow": {}}))
     report = report_for(plan, pack)
     text = json.dumps([o.violations for o in report.outcomes])
     assert report.blocked and "changeme" not in text
@@ -144,10 +158,10 @@ def test_values_unknown_until_deploy_do_not_break_the_pack(plans, pack):
 
 def test_unknown_api_wiring_is_judged_at_deploy(plans, pack):
     """A first preview knows neither the API's body, nor its id, nor the ARNs built from them."""
-    plan = broken(plans["dev"], "aws:apigateway/restApi:RestApi", lambda i: i.update(body=Unknown()))
-    plan = broken(plan, "aws:apigateway/stage:Stage", lambda i: i.update(restApi=Unknown(),
+    plan = broken(plans["dev"], REST_API, lambda i: i.update(body=Unknown()))
+    plan = broken(plan, STAGE, lambda i: i.update(restApi=Unknown(),
                                                                          clientCertificateId=Unknown()))
-    plan = broken(plan, "aws:lambda/permission:Permission", lambda i: i.update(sourceArn=Unknown()))
+    plan = broken(plan, LAMBDA_PERMISSION, lambda i: i.update(sourceArn=Unknown()))
     report = report_for(plan, pack)
     for name in ("apigateway-predict-requires-key", "apigateway-backend-headers-stripped", "backends-only-via-api"):
         assert outcome(report, name).violations == [], name
@@ -232,7 +246,7 @@ def test_policies_report_themselves_not_applicable_to_unrelated_resources(plans,
     plan = plans["dev"]
     redirect = outcome(report_for(plan, pack), "cloudfront-https-redirect")
     distribution_urn = plan.one(DIST).urn
-    assert plan.one("aws:apigateway/restApi:RestApi").urn in redirect.not_applicable
+    assert plan.one(REST_API).urn in redirect.not_applicable
     assert distribution_urn not in redirect.not_applicable
 
 
@@ -258,7 +272,7 @@ def seeded(plan):
             if match:
                 match["searchString"] = Secret(SEEDED)
     plan = broken(plan, DIST, seed)
-    return broken(plan, "aws:wafv2/webAcl:WebAcl", seed)
+    return broken(plan, WEB_ACL, seed)
 
 
 def test_a_seeded_secret_never_reaches_the_table_or_the_plan_text(plans, pack, monkeypatch, capsys):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from golden_files import golden
+from plan_views import distribution
 
-from conftest import distribution
 from gitops.planning.plan_mocks import Secret
 from gitops.preview.comment import GITHUB_LIMIT, marker, render_comment
 from gitops.preview.offline import BLOCKED, INVALID_CONFIG, OfflineResult, run_offline_preview

@@ -3,8 +3,8 @@
 import re
 
 import pytest
+from plan_views import ENVIRONMENTS, distribution
 
-from conftest import ENVIRONMENTS, distribution
 from gitops.cli import preview
 from gitops.planning.render import render_plan
 from gitops.preview import offline

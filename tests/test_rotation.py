@@ -14,8 +14,8 @@ from gitops.planning.plan_mocks import Secret
 from gitops.planning.render import render_plan
 from gitops.policy.policy_check import evaluate
 from gitops.stacks.environments import ENVIRONMENTS_DIR
+from ml_edge.resource_types import DISTRIBUTION, RANDOM_PASSWORD, WEB_ACL
 
-DIST = "aws:cloudfront/distribution:Distribution"
 STEADY_A = {"send": "a", "accept": ["a"]}
 ROTATING_TO_B = {"send": "b", "accept": ["a", "b"]}
 STEADY_B = {"send": "b", "accept": ["b"]}
@@ -37,11 +37,11 @@ def environment(tmp_path, origin_secret: dict):
 
 
 def values(plan) -> dict[str, str]:
-    return {p.name.rsplit("-", 1)[-1]: p for p in plan.of_type("random:index/randomPassword:RandomPassword")}
+    return {p.name.rsplit("-", 1)[-1]: p for p in plan.of_type(RANDOM_PASSWORD)}
 
 
 def guard(plan) -> list:
-    (acl,) = [a for a in plan.of_type("aws:wafv2/webAcl:WebAcl") if a.inputs["scope"] == "REGIONAL"]
+    (acl,) = [a for a in plan.of_type(WEB_ACL) if a.inputs["scope"] == "REGIONAL"]
     statement = acl.inputs["rules"][0]["statement"]
     matches = [s["byteMatchStatement"] for s in statement["orStatement"]["statements"]] \
         if "orStatement" in statement else [statement["byteMatchStatement"]]
@@ -49,7 +49,7 @@ def guard(plan) -> list:
 
 
 def sent(plan) -> str:
-    return plan.one(DIST).inputs["origins"][0]["customHeaders"][0]["value"].value
+    return plan.one(DISTRIBUTION).inputs["origins"][0]["customHeaders"][0]["value"].value
 
 
 @pytest.mark.parametrize("phase", SEQUENCE, ids=["steady a", "rotating to b", "steady b", "a regenerated",
@@ -70,8 +70,8 @@ def test_while_rotating_the_api_accepts_both_values_and_cloudfront_sends_the_new
 
 def test_cloudfront_is_updated_only_after_the_apis_guard(plans):
     plan = plans["dev"]
-    (acl,) = [a for a in plan.of_type("aws:wafv2/webAcl:WebAcl") if a.inputs["scope"] == "REGIONAL"]
-    assert acl.urn in plan.one(DIST).dependencies
+    (acl,) = [a for a in plan.of_type(WEB_ACL) if a.inputs["scope"] == "REGIONAL"]
+    assert acl.urn in plan.one(DISTRIBUTION).dependencies
 
 
 def test_a_new_generation_is_a_new_value(tmp_path):
@@ -97,7 +97,7 @@ def test_a_broken_ordering_is_refused_before_planning(tmp_path, phase, problem):
 
 def test_the_guardrail_blocks_cloudfront_sending_a_value_the_api_refuses(plans, pack):
     plan = copy.deepcopy(plans["dev"])
-    plan.one(DIST).inputs["origins"][0]["customHeaders"][0]["value"] = Secret("n" * 24 + "e" * 24)
+    plan.one(DISTRIBUTION).inputs["origins"][0]["customHeaders"][0]["value"] = Secret("n" * 24 + "e" * 24)
     from gitops.stacks.environments import policy_config_file
     report = evaluate(plan, policy_config_file("dev"), pack)
     outcome = next(o for o in report.outcomes if o.name == "origin-secret-accepted")

@@ -76,7 +76,7 @@ def deploy_prod(tmp_path, monkeypatch, repo):
     """gitops.cli.deploy --env prod at the repository's HEAD against a stack scenario; returns (status, stderr,
     the pulumi commands that change or plan something)."""
     monkeypatch.setattr(steps, "REPO", repo.path)
-    monkeypatch.setattr(steps, "_new_rotation", lambda env: rotation.config_at("HEAD", env, repo.path))
+    monkeypatch.setattr(rotation, "proposed", lambda env: rotation.config_at("HEAD", env, repo.path))
     monkeypatch.setattr(steps, "after_up", lambda env, stack: 0)
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

@@ -20,6 +20,10 @@ from ..pulumi.pulumi_cli import stack_outputs
 from ..stacks import rotation
 from ..stacks.environments import ROOT
 
+# isort: split
+
+from ml_edge.origin_secret import HEADER
+
 
 class DeployedUnknown(Exception):
     """What CloudFront sends today cannot be told."""
@@ -74,7 +78,7 @@ def problem(env: str, stack: str, after: dict | None, entries: list[dict] | None
         return (f"what CloudFront sends today cannot be told ({unknown}), and deploying an origin-secret change in "
                 f"the wrong order makes every request fail (403). Make the stack readable and re-run; for a stack "
                 f"changed outside this pipeline, check which value the distribution sends (its origin's "
-                f"X-Origin-Verify header) against ml-edge:originSecret.accept and run `pulumi up` by hand once: the "
+                f"{HEADER} header) against {rotation.KEY}.accept and run `pulumi up` by hand once: the "
                 f"stack output {ROTATION_OUTPUT} then records it.")
     for state in states:
         reason = rotation.transition_problem(state.settings, after)

@@ -23,7 +23,6 @@ failed · the CLI's own status when `pulumi up` or the plan's preview failed · 
 (preflight, before anything ran).
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -89,11 +88,6 @@ def _github_file(variable: str, text: str) -> None:
 def _head() -> str:
     result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
     return result.stdout.strip() or "HEAD"
-
-
-def _new_rotation(env: str) -> dict:
-    values = read_stack_config(env).values
-    return json.loads(values[rotation.KEY]) if rotation.KEY in values else {}
 
 
 def save_plan(env: str, stack: str, plan_file: Path, reason: str) -> int:
@@ -162,7 +156,7 @@ def deploy(env: str, everything: bool = False, plan_out: Path | None = None, pla
     else:
         _github_file("GITHUB_OUTPUT", "deploy=true\n")
 
-    problem = rotation_check.problem(env, stack, _new_rotation(env), entries, REPO)
+    problem = rotation_check.problem(env, stack, rotation.proposed(env), entries, REPO)
     if problem:
         print(f"error: not deploying {env}: {problem}", file=sys.stderr)
         _github_file("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: origin-secret rotation order\n\n"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..stacks import program_path  # noqa: F401  (makes the program's ml_edge package importable)
 from ..stacks.environments import ENVIRONMENTS_DIR, PROGRAM_DIR, read_stack_config
-from . import program_path  # noqa: F401  (makes the program's ml_edge package importable)
 
 # isort: split
 

@@ -13,16 +13,38 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from . import program_path  # noqa: F401  (makes the program's ml_edge package importable)
+from ..stacks import program_path  # noqa: F401  (makes the program's ml_edge package importable)
 
 # isort: split
 
 from ml_edge.naming import AUTONAME_RANDOM_CHARS, NAME_LIMITS
 from ml_edge.regions import DNS_SUFFIX, PARTITION
+from ml_edge.resource_types import (
+    API_KEY,
+    CACHE_POLICY,
+    CLIENT_CERTIFICATE,
+    DEPLOYMENT,
+    DISTRIBUTION,
+    DNS_RECORD,
+    FUNCTION,
+    GET_CALLER_IDENTITY,
+    GET_PARTITION,
+    GET_REGION,
+    IAM_ROLE,
+    LOG_DELIVERY,
+    LOG_DELIVERY_DESTINATION,
+    LOG_DELIVERY_SOURCE,
+    LOG_GROUP,
+    LOG_RESOURCE_POLICY,
+    RANDOM_PASSWORD,
+    REST_API,
+    STAGE,
+    WEB_ACL,
+)
 
 ACCOUNT_ID = "123456789012"
-DELIVERY_ARN_KINDS = {"aws:cloudwatch/logDeliverySource:LogDeliverySource": "delivery-source",
-                      "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": "delivery-destination"}
+DELIVERY_ARN_KINDS = {LOG_DELIVERY_SOURCE: "delivery-source",
+                      LOG_DELIVERY_DESTINATION: "delivery-destination"}
 
 
 @dataclass(frozen=True)
@@ -126,11 +148,11 @@ class PlanMocks(Mocks):
         self.region = region
 
     def call(self, args: MockCallArgs):
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+        if args.token == GET_CALLER_IDENTITY:
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preview", "userId": "PREVIEW"}
-        if args.token == "aws:index/getPartition:getPartition":
+        if args.token == GET_PARTITION:
             return {"partition": PARTITION, "dnsSuffix": DNS_SUFFIX, "reverseDnsPrefix": "com.amazonaws"}
-        if args.token == "aws:index/getRegion:getRegion":
+        if args.token == GET_REGION:
             return {"name": self.region, "region": self.region}
         return {}
 
@@ -145,61 +167,61 @@ class PlanMocks(Mocks):
         limit = NAME_LIMITS.get(kind)
         if limit and limit.prop not in inputs:
             state[limit.prop] = autoname(kind, args.name)
-        if kind == "aws:apigateway/restApi:RestApi":
+        if kind == REST_API:
             resource_id = token[:10]
             state.update(rootResourceId=token[10:20],
                          executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{resource_id}",
                          arn=f"arn:aws:apigateway:{region}::/restapis/{resource_id}")
-        elif kind == "aws:apigateway/stage:Stage":
+        elif kind == STAGE:
             api, stage = _unwrap(inputs["restApi"]), _unwrap(inputs["stageName"])
             state.update(invokeUrl=f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
                          arn=f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
                          executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}")
-        elif kind == "aws:apigateway/deployment:Deployment":
+        elif kind == DEPLOYMENT:
             resource_id = token[:6]
-        elif kind == "aws:lambda/function:Function":
+        elif kind == FUNCTION:
             name = state["name"]
             arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
             state.update(name=name, arn=arn,
                          invokeArn=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations")
             resource_id = name
-        elif kind == "aws:iam/role:Role":
+        elif kind == IAM_ROLE:
             name = state["name"]
             state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role{_unwrap(inputs.get('path')) or '/'}{name}")
             resource_id = name
-        elif kind == "aws:cloudwatch/logGroup:LogGroup":
+        elif kind == LOG_GROUP:
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{_unwrap(inputs.get('name'))}"
             resource_id = _unwrap(inputs.get("name")) or resource_id
         elif kind in DELIVERY_ARN_KINDS:  # CloudWatch Logs delivery sources and destinations are named
             resource_id = _unwrap(inputs.get("name")) or resource_id
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:{DELIVERY_ARN_KINDS[kind]}:{resource_id}"
-        elif kind == "aws:cloudwatch/logDelivery:LogDelivery":  # a delivery gets a generated id
+        elif kind == LOG_DELIVERY:  # a delivery gets a generated id
             resource_id = token[:16]
             state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT_ID}:delivery:{resource_id}"
-        elif kind == "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+        elif kind == LOG_RESOURCE_POLICY:
             resource_id = _unwrap(inputs.get("resourceArn")) or _unwrap(inputs.get("policyName")) or resource_id
-        elif kind == "aws:wafv2/webAcl:WebAcl":
+        elif kind == WEB_ACL:
             scope = "global" if _unwrap(inputs.get("scope")) == "CLOUDFRONT" else "regional"
             state["arn"] = f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:{scope}/webacl/{args.name}/{_uuid(token)}"
             resource_id = _uuid(token)
-        elif kind == "aws:cloudfront/distribution:Distribution":
+        elif kind == DISTRIBUTION:
             resource_id = "E" + token[:13].upper()
             state.update(domainName=f"d{token[:13]}.cloudfront.net", hostedZoneId="Z2FDTNDATAQYW2",
                          arn=f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{resource_id}")
-        elif kind == "aws:cloudfront/cachePolicy:CachePolicy":
+        elif kind == CACHE_POLICY:
             resource_id = _uuid(token)
-        elif kind == "aws:apigateway/clientCertificate:ClientCertificate":
+        elif kind == CLIENT_CERTIFICATE:
             resource_id = token[:6]
             state.update(pemEncodedCertificate=f"-----BEGIN CERTIFICATE-----\n{token}\n-----END CERTIFICATE-----\n",
                          expirationDate="2027-11-27T00:00:00Z")
-        elif kind == "aws:route53/record:Record":
+        elif kind == DNS_RECORD:
             resource_id = f"{_unwrap(inputs['zoneId'])}_{_unwrap(inputs['name'])}_{_unwrap(inputs['type'])}"
             state["fqdn"] = _unwrap(inputs["name"])
-        elif kind == "aws:apigateway/apiKey:ApiKey":
+        elif kind == API_KEY:
             # API Gateway generates the value; a stand-in of the same shape, so secrecy can be tested
             state["value"] = api_key_value(args.name)
             resource_id = token[:10]
-        elif kind == "random:index/randomPassword:RandomPassword":
+        elif kind == RANDOM_PASSWORD:
             # looks like a real generated value, so guardrails judge it as they would the real one
             state["result"] = hashlib.sha256(f"preview:{args.name}".encode()).hexdigest()[: int(inputs["length"])]
             state["bcryptHash"] = "$2a$10$preview"

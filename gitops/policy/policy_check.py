@@ -23,9 +23,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ..planning.plan import Plan
 from ..planning.plan_mocks import Secret, Unknown
-from ..stacks.environments import ROOT
+from ..stacks.environments import POLICIES_DIR
 
-POLICIES_DIR = ROOT / "policies"
 START_TIMEOUT_SECONDS = 30
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}

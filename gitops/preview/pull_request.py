@@ -18,7 +18,6 @@ from pathlib import Path
 
 from ..pulumi import deployed, pulumi_cli, stack_secrets
 from ..stacks import preflight, rotation
-from ..stacks.environments import read_stack_config
 from .comment import render_comment
 from .offline import BLOCKED, FAILED, INVALID_CONFIG, OK, run_offline_preview
 
@@ -54,9 +53,7 @@ def check(env: str, out: Path, cloud: bool, pr: int = 0, commit: str = "", run_u
     if offline.plan is not None:
         before, basis = rotation_before(env, base, cloud_ready)
         if before is not None:
-            stack_values = read_stack_config(env).values
-            after = json.loads(stack_values[rotation.KEY]) if rotation.KEY in stack_values else {}
-            offline.rotation_problem = rotation.transition_problem(before, after)
+            offline.rotation_problem = rotation.transition_problem(before, rotation.proposed(env))
         if offline.rotation_problem and offline.status == OK:
             offline.status = BLOCKED
     cloud_run = None

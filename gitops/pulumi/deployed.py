@@ -10,10 +10,14 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from ..stacks import program_path  # noqa: F401  (makes the program's ml_edge package importable)
 from ..stacks.environments import PROGRAM_DIR
 from .pulumi_cli import find_pulumi, stack_outputs
 
-ROTATION_OUTPUT = "originSecretRotation"  # exported by program/ml_edge/stack.py
+# isort: split
+
+from ml_edge.stack import ROTATION_OUTPUT
+
 PAGE_SIZE = 25  # `pulumi stack history` returns 10 entries unless asked; read pages until the last success
 MAX_PAGES = 40
 

@@ -16,9 +16,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..stacks.environments import ENVIRONMENTS_DIR, PROGRAM_DIR, ROOT, policy_config_file, stack_file
+from ..stacks.environments import ENVIRONMENTS_DIR, POLICIES_DIR, PROGRAM_DIR, ROOT, policy_config_file, stack_file
 
-POLICIES_DIR = ROOT / "policies"
 # a line of the closing "Resources:" block: "    ~ 2 to update", "    +-1 to replace", "    = 1 to import"
 # (pkg/backend/display/diff.go renderSummaryEvent; prefixes: pkg/resource/deploy/step.go RawPrefix)
 SUMMARY_LINE = re.compile(r"^ {4}(?:[+~<>=-][ +<>=-]?)?(\d+) to ([a-z-]+)\s*$")

@@ -10,6 +10,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS_DIR = ROOT / "environments"
 PROGRAM_DIR = ROOT / "program"
+POLICIES_DIR = ROOT / "policies"  # the pack: `pulumi preview --policy-pack <this>`
 SECURE_PLACEHOLDER = "offline-preview-cannot-decrypt-secure-values"
 
 
@@ -25,11 +26,16 @@ class StackConfig:
 
 
 def environment_names() -> list[str]:
-    return sorted(p.name for p in ENVIRONMENTS_DIR.iterdir() if (p / f"Pulumi.{p.name}.yaml").is_file())
+    return sorted(p.name for p in ENVIRONMENTS_DIR.iterdir() if stack_file(p.name).is_file())
 
 
 def stack_file(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Path:
     return environments_dir / environment / f"Pulumi.{environment}.yaml"
+
+
+def stack_file_in_repo(environment: str) -> str:
+    """The stack file's path in the repository, as git and the messages name it."""
+    return stack_file(environment).relative_to(ROOT).as_posix()
 
 
 def policy_config_file(environment: str, environments_dir: Path = ENVIRONMENTS_DIR) -> Path:

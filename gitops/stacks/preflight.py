@@ -32,7 +32,7 @@ from pathlib import Path
 
 import yaml
 
-from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, policy_config_file, stack_file
+from .environments import ENVIRONMENTS_DIR, PROGRAM_DIR, policy_config_file, stack_file, stack_file_in_repo
 
 REFUSED = 78
 PULUMI_CLOUD = "https://api.pulumi.com"
@@ -53,14 +53,14 @@ def folder_problems(env: str, environments_dir: Path = ENVIRONMENTS_DIR) -> list
     folder = environments_dir / env
     if not folder.is_dir():
         return [Missing(f"there is no environment folder environments/{env}",
-                        f"create it with Pulumi.{env}.yaml and policy.json (copy dev's and edit them)")]
+                        f"create it with {stack_file(env).name} and policy.json (copy dev's and edit them)")]
     found = []
     stack = stack_file(env, environments_dir)
     if not stack.is_file():
-        found.append(Missing(f"environments/{env} has no stack file Pulumi.{env}.yaml",
-                             "add it (copy environments/dev/Pulumi.dev.yaml and set this environment's values)"))
+        found.append(Missing(f"environments/{env} has no stack file {stack.name}",
+                             f"add it (copy {stack_file_in_repo('dev')} and set this environment's values)"))
     elif not isinstance(stack_document(stack), dict):
-        found.append(Missing(f"environments/{env}/Pulumi.{env}.yaml is not a YAML mapping",
+        found.append(Missing(f"{stack_file_in_repo(env)} is not a YAML mapping",
                              "fix the file: the CLI cannot read it either"))
     if not policy_config_file(env, environments_dir).is_file():
         found.append(Missing(f"environments/{env} has no policy.json (the guardrails' limits)",
@@ -135,7 +135,7 @@ def secrets_provider_problems(env: str, url: str, environ: Mapping[str, str] | N
     document = stack_document(stack_file(env, environments_dir))
     if not isinstance(document, dict):
         return []  # named by folder_problems
-    name = f"environments/{env}/Pulumi.{env}.yaml"
+    name = stack_file_in_repo(env)
     provider = str(document.get("secretsprovider") or "").strip()
     key = str(document.get("encryptedkey") or "").strip()
     salt = str(document.get("encryptionsalt") or "").strip()

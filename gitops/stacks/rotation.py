@@ -6,15 +6,21 @@ During one `pulumi up` the API's guard is updated first and CloudFront then swit
 - the value CloudFront sends now must not be regenerated (its new generation would replace it in the guard).
 """
 
+import json
 import subprocess
 from pathlib import Path
 
 import yaml
 
-from .environments import ROOT
+from . import program_path  # noqa: F401  (makes the program's ml_edge package importable)
+from .environments import ROOT, read_stack_config, stack_file_in_repo
 
-KEY = "ml-edge:originSecret"
-DEFAULT = {"send": "a", "accept": ["a"], "generation": {"a": 1, "b": 1}}
+# isort: split
+
+from ml_edge.config import NAMESPACE, EnvConfig, OriginSecretConfig
+
+KEY = f"{NAMESPACE}:{EnvConfig.model_fields['origin_secret'].alias}"
+DEFAULT = OriginSecretConfig().model_dump(by_alias=True)  # the program's defaults: {send, accept, generation}
 
 
 def settings(raw: dict | None) -> dict:
@@ -41,9 +47,16 @@ def transition_problem(before: dict | None, after: dict | None) -> str | None:
 def config_at(revision: str, env: str, repo: Path = ROOT) -> dict | None:
     """The environment's originSecret config on another revision ({} when the key is absent there: the defaults;
     None when the revision or the file is not in this clone)."""
-    path = f"environments/{env}/Pulumi.{env}.yaml"
-    result = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=repo, capture_output=True, text=True)
+    result = subprocess.run(["git", "show", f"{revision}:{stack_file_in_repo(env)}"], cwd=repo, capture_output=True,
+                            text=True)
     if result.returncode != 0:
         return None
     document = yaml.safe_load(result.stdout) or {}
     return (document.get("config") or {}).get(KEY) or {}
+
+
+def proposed(env: str) -> dict:
+    """The environment's originSecret config in this checkout (raw; {} when the key is absent: the defaults): what a
+    pull request or a deploy would change it to."""
+    values = read_stack_config(env).values
+    return json.loads(values[KEY]) if KEY in values else {}

@@ -6,7 +6,7 @@ Secret values are compared, never shown.
 
 from pulumi_policy import EnforcementLevel
 
-from .api_requires_secret import accepted_values, guarding_acls
+from .api_requires_origin_secret import accepted_values, guarding_acls
 from .aws import DISTRIBUTION, HEADER_NAME_SETTING
 from .origin_secret_header import EXECUTE_API_HOST
 from .rule import UNKNOWN, Finding, Resource, Rule

@@ -109,7 +109,7 @@ class Tier(_Strict):
 class Consumer(_Strict):
     """Who may call predict: one generated API key, the tier's usage plan, and the models it may call."""
 
-    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$", description="unique")
+    name: str = Field(pattern=f"^{naming.NAME_PATTERN}$", description="unique")
     tier: str = Field(description="a defined tier")
     models: Literal["all"] | list[str] = Field("all", description="or a non-empty list of model names")
     description: str = Field("", max_length=200)
@@ -193,7 +193,7 @@ Example = dict[str, list[Any]]
 
 
 class _ModelBase(_Strict):
-    name: str = Field(pattern=r"^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$",
+    name: str = Field(pattern=f"^{naming.NAME_PATTERN}$",
                       description="the route is `POST /models/<name>/predict`")
     description: str = Field("", max_length=200, description="shown in the catalog")
     timeout_ms: int = Field(10_000, ge=50, le=29_000, description="API Gateway's integration timeout")
@@ -298,7 +298,8 @@ class DefaultTags(_Strict):
 class EnvConfig(_Strict):
     """Everything one environment deploys. Field defaults are the documented defaults (see README)."""
 
-    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$", json_schema_extra={"skip": True})  # the stack's name
+    # the stack's name
+    environment: str = Field(pattern=f"^{naming.ENVIRONMENT_PATTERN}$", json_schema_extra={"skip": True})
     region: str = Field(description=(
         "a region of the AWS commercial partition (`aws`, e.g. `eu-west-1`; the list is `program/ml_edge/regions.py`, "
         "kept equal to botocore's); the API, its WAF, the Lambdas and logs live there. China and GovCloud are "

@@ -10,6 +10,25 @@ refuses the config before anything is planned; the offline plan names resources 
 
 from dataclasses import dataclass
 
+from .resource_types import (
+    CACHE_POLICY,
+    FUNCTION,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    LAMBDA_PERMISSION,
+    LOG_DELIVERY_DESTINATION,
+    LOG_DELIVERY_SOURCE,
+    LOG_GROUP,
+    METRIC_ALARM,
+    WEB_ACL,
+)
+
+# The names the config accepts (config.py), without anchors. Copies where the program is not on the import path: the
+# consumer authorizer (authorizer/handler.py, packaged on its own) and the comment poster (gitops/github/poster.py,
+# which loads no program code); tests/test_names.py keeps them equal to these.
+NAME_PATTERN = r"[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?"  # a model's or consumer's name: a path segment, part of names
+ENVIRONMENT_PATTERN = r"[a-z][a-z0-9-]{0,19}"  # the stack's name, part of every resource name
+
 AUTONAME_RANDOM_CHARS = 7
 AUTONAME_SUFFIX = 1 + AUTONAME_RANDOM_CHARS  # "-" and the random characters
 
@@ -23,21 +42,21 @@ class NameLimit:
 
 # The resource types whose physical names the program creates (set or autonamed), with AWS's limits.
 NAME_LIMITS: dict[str, NameLimit] = {
-    "aws:iam/role:Role": NameLimit("name", 64, "IAM CreateRole: RoleName, 1-64 characters"),
-    "aws:iam/rolePolicy:RolePolicy": NameLimit("name", 128, "IAM PutRolePolicy: PolicyName, 1-128 characters"),
-    "aws:lambda/function:Function": NameLimit("name", 64, "Lambda CreateFunction: FunctionName, 1-64 characters"),
-    "aws:lambda/permission:Permission": NameLimit("statementId", 100,
+    IAM_ROLE: NameLimit("name", 64, "IAM CreateRole: RoleName, 1-64 characters"),
+    IAM_ROLE_POLICY: NameLimit("name", 128, "IAM PutRolePolicy: PolicyName, 1-128 characters"),
+    FUNCTION: NameLimit("name", 64, "Lambda CreateFunction: FunctionName, 1-64 characters"),
+    LAMBDA_PERMISSION: NameLimit("statementId", 100,
                                                   "Lambda AddPermission: StatementId, 1-100 characters"),
-    "aws:cloudwatch/logGroup:LogGroup": NameLimit("name", 512, "CloudWatch Logs CreateLogGroup: logGroupName, "
+    LOG_GROUP: NameLimit("name", 512, "CloudWatch Logs CreateLogGroup: logGroupName, "
                                                                "1-512 characters"),
-    "aws:wafv2/webAcl:WebAcl": NameLimit("name", 128, "WAFV2 CreateWebACL: Name, 1-128 characters"),
-    "aws:cloudfront/cachePolicy:CachePolicy": NameLimit("name", 128, "CloudFront CachePolicyConfig: Name, "
+    WEB_ACL: NameLimit("name", 128, "WAFV2 CreateWebACL: Name, 1-128 characters"),
+    CACHE_POLICY: NameLimit("name", 128, "CloudFront CachePolicyConfig: Name, "
                                                                      "up to 128 characters"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": NameLimit("name", 255, "CloudWatch PutMetricAlarm: AlarmName, "
+    METRIC_ALARM: NameLimit("name", 255, "CloudWatch PutMetricAlarm: AlarmName, "
                                                                      "1-255 characters"),
-    "aws:cloudwatch/logDeliverySource:LogDeliverySource": NameLimit(
+    LOG_DELIVERY_SOURCE: NameLimit(
         "name", 60, "CloudWatch Logs PutDeliverySource: name, 1-60 characters, [\\w-]*"),
-    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": NameLimit(
+    LOG_DELIVERY_DESTINATION: NameLimit(
         "name", 60, "CloudWatch Logs PutDeliveryDestination: name, 1-60 characters, [\\w-]*"),
 }
 
@@ -63,10 +82,10 @@ def reference_model(environment: str, model: str) -> str:
 
 # children of a reference model, by resource type: the logical-name suffix of each autonamed one
 REFERENCE_MODEL_CHILDREN = {
-    "aws:lambda/function:Function": "",
-    "aws:iam/role:Role": "-role",
-    "aws:iam/rolePolicy:RolePolicy": "-logs",
-    "aws:lambda/permission:Permission": "-invoke",
+    FUNCTION: "",
+    IAM_ROLE: "-role",
+    IAM_ROLE_POLICY: "-logs",
+    LAMBDA_PERMISSION: "-invoke",
 }
 
 
