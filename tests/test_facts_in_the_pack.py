@@ -12,14 +12,16 @@ import re
 from pathlib import Path
 
 import guardrails
+from gitops.planning.plan_mocks import stage_invoke_url
 from guardrails import aws as pack_aws
 from guardrails.cloudfront_security_headers import MANAGED_SECURITY_HEADERS
 from guardrails.iam_role_bounded import BOUNDARY_ARN
 from guardrails.origin_secret_header import EXECUTE_API_HOST
 from ml_edge import edge, resource_types
 from ml_edge.naming import ENVIRONMENT_PATTERN
+from ml_edge.origin import invoke_url_host
 from ml_edge.origin_secret import HEADER
-from ml_edge.regions import PARTITION, REGIONS, execute_api_host
+from ml_edge.regions import PARTITION, REGIONS
 from ml_edge.roles import boundary_policy_name
 
 TOKEN = re.compile(r"(aws|random):([a-z0-9]+)/([A-Za-z0-9]+):([A-Za-z0-9]+)")
@@ -98,4 +100,5 @@ def test_the_packs_boundary_pattern_takes_every_environments_boundary_and_no_oth
 
 
 def test_the_packs_execute_api_host_pattern_takes_the_programs_origin_in_every_region():
-    assert [region for region in REGIONS if not EXECUTE_API_HOST.search(execute_api_host("a1b2c3d4e5", region))] == []
+    hosts = {region: invoke_url_host(stage_invoke_url("a1b2c3d4e5", region, "v1")) for region in REGIONS}
+    assert [region for region, host in hosts.items() if not EXECUTE_API_HOST.search(host)] == []

@@ -110,6 +110,11 @@ class PlanMonitor(MockMonitor):
         return response
 
 
+def stage_invoke_url(api_id: str, region: str, stage: str) -> str:
+    """A stage's invoke URL as the provider computes it (the regional execute-api host, then the stage)."""
+    return f"https://{api_id}.execute-api.{region}.{DNS_SUFFIX}/{stage}"
+
+
 def autoname(kind: str, logical_name: str) -> str:
     """The engine's autonaming: the logical name, `-`, and 7 random hexadecimal characters (here derived from
     the type and name, so a plan is reproducible)."""
@@ -174,7 +179,7 @@ class PlanMocks(Mocks):
                          arn=f"arn:aws:apigateway:{region}::/restapis/{resource_id}")
         elif kind == STAGE:
             api, stage = _unwrap(inputs["restApi"]), _unwrap(inputs["stageName"])
-            state.update(invokeUrl=f"https://{api}.execute-api.{region}.amazonaws.com/{stage}",
+            state.update(invokeUrl=stage_invoke_url(api, region, stage),
                          arn=f"arn:aws:apigateway:{region}::/restapis/{api}/stages/{stage}",
                          executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api}/{stage}")
         elif kind == DEPLOYMENT:

@@ -16,7 +16,7 @@ from .pulumi_cli import find_pulumi, stack_outputs
 
 # isort: split
 
-from ml_edge.stack import ROTATION_OUTPUT
+from ml_edge.outputs import ROTATION_OUTPUT  # no Pulumi SDK to load for one name
 
 PAGE_SIZE = 25  # `pulumi stack history` returns 10 entries unless asked; read pages until the last success
 MAX_PAGES = 40

@@ -4,6 +4,8 @@ from here (`make golden`)."""
 
 from dataclasses import dataclass
 
+ROTATION_OUTPUT = "originSecretRotation"  # read by the rotation-order check (gitops): slot names only, no secret
+HEARTBEAT_OUTPUT = "smokeHeartbeatAlarm"
 BEGIN, END = "<!-- stack outputs: rendered from program/ml_edge/outputs.py by make golden -->", "<!-- end outputs -->"
 
 
@@ -25,9 +27,9 @@ OUTPUTS = (
     StackOutput("environment", "the environment's name"),
     StackOutput("consumerKeyIds", "consumer → its API key's id"),
     StackOutput("consumerPlans", "consumer → its tier's limits"),
-    StackOutput("originSecretRotation", "which origin secret is sent and which are accepted (slot names, no value): "
+    StackOutput(ROTATION_OUTPUT, "which origin secret is sent and which are accepted (slot names, no value): "
                 "the rotation-order check of pull requests and deploys"),
-    StackOutput("smokeHeartbeatAlarm", "the alarm that fires when no smoke run passed for `smokeHeartbeatHours`"),
+    StackOutput(HEARTBEAT_OUTPUT, "the alarm that fires when no smoke run passed for `smokeHeartbeatHours`"),
     StackOutput("smokeApiKey", "the smoke consumer's key", "`ml-edge:smokeConsumer`", secret=True),
     StackOutput("smokeKeyPlan", "the smoke consumer's limits", "`ml-edge:smokeConsumer`"),
     StackOutput("smokeRestrictedApiKey", "the restricted smoke consumer's key", "`ml-edge:smokeRestrictedConsumer`",

@@ -13,14 +13,13 @@ from .consumers import Consumers, ConsumersArgs
 from .edge import Edge, EdgeSettings
 from .lambda_function import FunctionSettings
 from .origin_secret import OriginSecret
+from .outputs import HEARTBEAT_OUTPUT, ROTATION_OUTPUT
 from .smoke_heartbeat import SmokeHeartbeat, SmokeHeartbeatArgs
 from .usage_plans import UsagePlans, UsagePlansArgs
 
 # each described in outputs.py (tests/test_docs.py keeps the two equal): the contract's, then what parts add
 OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
 CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
-ROTATION_OUTPUT = "originSecretRotation"  # for the rotation-order check (names of slots only, no secret)
-HEARTBEAT_OUTPUT = "smokeHeartbeatAlarm"
 RESTRICTED_SMOKE_OUTPUTS = ("smokeRestrictedApiKey", "smokeRestrictedModels")
 BACKEND_OUTPUTS = ("backendClientCertificate", "backendClientCertificates")
 
