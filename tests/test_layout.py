@@ -71,3 +71,13 @@ def test_conftest_holds_only_fixtures():
                     if not (isinstance(node, ast.FunctionDef)
                             and any("pytest.fixture" in ast.unparse(d) for d in node.decorator_list))]
     assert not_fixtures == []
+
+
+def test_the_readme_layout_names_every_module_of_the_program():
+    """The README's Layout section matches the tree (gitops/ is checked by tests/test_layers.py)."""
+    readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    program = TESTS.parent / "program" / "ml_edge"
+    modules = [p.name for p in sorted(program.glob("*.py")) if p.name != "__init__.py"]
+    packages = [f"{p.name}/" for p in sorted(program.iterdir()) if p.is_dir() and any(p.glob("*.py"))]
+    assert [name for name in modules + packages if name not in layout] == []
