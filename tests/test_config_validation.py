@@ -1,6 +1,7 @@
 """A bad environment config exits 2 before anything is planned, naming the key, the bad value and what is allowed."""
 
 import copy
+import json
 
 import pytest
 import yaml
@@ -8,12 +9,26 @@ import yaml
 from gitops.cli import preview
 from gitops.planning.plan import InvalidStackConfig, plan_environment
 from gitops.stacks.environments import ENVIRONMENTS_DIR
+from ml_edge.config import EnvConfig
+from ml_edge.config_loading import ConfigError, load_config
 
 BASE = yaml.safe_load((ENVIRONMENTS_DIR / "dev" / "Pulumi.dev.yaml").read_text())["config"]
 SAGEMAKER = {"name": "churn", "backend": "sagemaker", "endpointName": "churn-xgb", "example": {"instances": [[1, 2]]}}
 HTTP = {"name": "sentiment", "backend": "http", "url": "https://models.example.com/v1/models/s:predict",
         "example": {"instances": ["great"]}}
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+ORIGIN_DOMAIN = {"name": "origin.dev.example.com", "hostedZoneId": "Z0123456789ABCDEFGHIJ"}
+TWO_REGIONS = ["eu-west-1", "us-east-1"]  # dev's aws:region first
+
+
+def in_regions(regions: list[str], *more):
+    """Dev in `regions` (with an origin domain), then the further changes."""
+    def change(c):
+        c["ml-edge:regions"] = regions
+        c["ml-edge:originDomain"] = dict(ORIGIN_DOMAIN)
+        for further in more:
+            further(c)
+    return change
 
 
 def with_model(model: dict):
@@ -176,6 +191,42 @@ BAD_CONFIGS = [
                                                              {"present": "b", "issued": ["a"]}),
      "ml-edge:backendCertificate: present is 'b' but issued is ['a']: API Gateway can only present a certificate it "
      "holds"),
+    ("a region listed twice", in_regions(["eu-west-1", "us-east-1", "eu-west-1"]),
+     "ml-edge:regions: list each region once; repeated: eu-west-1"),
+    ("regions not starting with aws:region", in_regions(["us-east-1", "eu-west-1"]),
+     "ml-edge:regions: the first region must be aws:region ('eu-west-1'), got 'us-east-1'"),
+    ("a region outside the commercial partition", in_regions(["eu-west-1", "cn-north-1"]),
+     "ml-edge:regions: 'cn-north-1' is not a region of the AWS commercial partition"),
+    ("regions not a list", set_key("ml-edge:regions", "eu-west-1"), "ml-edge:regions: Input should be a valid list"),
+    ("more than one region without originDomain", set_key("ml-edge:regions", TWO_REGIONS),
+     "ml-edge:originDomain: required with more than one region (regions: eu-west-1, us-east-1)"),
+    ("origin domain without its zone", in_regions(TWO_REGIONS, set_key("ml-edge:originDomain",
+                                                                        {"name": "origin.dev.example.com"})),
+     "ml-edge:originDomain.hostedZoneId: required"),
+    ("origin domain malformed", in_regions(TWO_REGIONS, set_in("ml-edge:originDomain", ["name"], "Origin!")),
+     "ml-edge:originDomain.name: does not match"),
+    ("origin domain that is the viewers' domain",
+     in_regions(TWO_REGIONS, set_key("ml-edge:customDomain", {"domainName": "origin.dev.example.com",
+                                                                "certificateArn": CERT})),
+     "ml-edge:originDomain.name: must differ from customDomain.domainName (got 'origin.dev.example.com')"),
+    ("a sagemaker backend missing in a region",
+     in_regions(TWO_REGIONS, with_model({**SAGEMAKER, "endpointName": {"eu-west-1": "churn-xgb"}})),
+     "ml-edge:models[1].endpointName: no value for us-east-1; a map names every region of regions "
+     "(eu-west-1, us-east-1)"),
+    ("an http backend missing in a region",
+     in_regions(TWO_REGIONS, with_model({**HTTP, "url": {"us-east-1": HTTP["url"]}})),
+     "ml-edge:models[1].url: no value for eu-west-1"),
+    ("a backend in a region the environment does not run in",
+     in_regions(TWO_REGIONS, with_model({**HTTP, "url": {r: HTTP["url"] for r in [*TWO_REGIONS, "ap-south-1"]}})),
+     "ml-edge:models[1].url: ap-south-1 is not one of regions (eu-west-1, us-east-1)"),
+    ("a region's http URL not https",
+     in_regions(TWO_REGIONS, with_model({**HTTP, "url": {"eu-west-1": HTTP["url"], "us-east-1": "http://x.example"}})),
+     "ml-edge:models[1].url: for us-east-1: must be an absolute https:// URL"),
+    ("a region's endpoint name malformed",
+     in_regions(TWO_REGIONS, with_model({**SAGEMAKER, "endpointName": {"eu-west-1": "churn", "us-east-1": "a_b"}})),
+     "ml-edge:models[1].endpointName: for us-east-1: does not match"),
+    ("an endpoint name neither a name nor a map", with_model({**SAGEMAKER, "endpointName": ["churn-xgb"]}),
+     "ml-edge:models[1].endpointName: must be a string, or a non-empty map region → string"),
     ("origin secret sent but not accepted", set_key("ml-edge:originSecret", {"send": "b", "accept": ["a"]}),
      "ml-edge:originSecret: send is 'b' but accept is ['a']"),
 ]
@@ -230,3 +281,40 @@ def test_stack_file_that_is_not_yaml_exits_2(tmp_path, capsys):
 def test_scalars_arrive_as_text_like_the_engine_sends_them(tmp_path):
     write_env(tmp_path, set_key("ml-edge:tracing", "false"))
     assert plan_environment("dev", tmp_path).config.tracing is False
+
+
+def load_as(environment: str, change) -> EnvConfig:
+    config = copy.deepcopy(BASE)
+    config["aws:defaultTags"]["tags"]["environment"] = environment
+    change(config)
+    return load_config({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in config.items()},
+                       environment)
+
+
+def test_one_region_by_default_and_no_origin_domain_needed():
+    config = load_as("dev", lambda c: None)
+    assert config.regions == ["eu-west-1"] and config.origin_domain is None
+
+
+def test_several_regions_with_per_region_backends_load():
+    config = load_as("dev", in_regions(TWO_REGIONS, with_model({**SAGEMAKER, "endpointName": {
+        "eu-west-1": "churn-eu", "us-east-1": "churn-us"}})))
+    assert config.regions == TWO_REGIONS and config.origin_domain.name == "origin.dev.example.com"
+    churn = config.models[1]
+    assert [churn.endpoint_in(r) for r in TWO_REGIONS] == ["churn-eu", "churn-us"]
+
+
+def test_a_region_suffix_that_makes_the_authorizers_names_too_long_is_refused():
+    environment = "e" * 20  # the longest the pattern allows: fits in the stack's own region, not with a suffix
+    load_as(environment, lambda c: None)
+    with pytest.raises(ConfigError, match=r"ml-edge:regions: eu-central-1 with environment 'e{20}' is too long for "
+                                          r"the consumer authorizer's names: the Role name .* would be 65 characters"):
+        load_as(environment, in_regions(["eu-west-1", "eu-central-1"]))
+
+
+def test_a_model_name_that_fits_at_home_but_not_in_another_region_is_refused():
+    fits_at_home = set_in("ml-edge:models", [0, "name"], "iris-" + "x" * 26)  # 64 characters in eu-west-1
+    load_as("dev", fits_at_home)
+    with pytest.raises(ConfigError, match=r"ml-edge:models\[0\].name: 'iris-x{26}' with environment 'dev' is too "
+                                          r"long in us-east-1: the Function name ml-edge-dev-api-us-east-1-iris-"):
+        load_as("dev", in_regions(TWO_REGIONS, fits_at_home))

@@ -174,7 +174,7 @@ class ModelApi(pulumi.ComponentResource):
             elif isinstance(model, SageMakerModel):
                 integrations[model.name] = sagemaker.integration(model)
             elif isinstance(model, HttpModel):
-                integrations[model.name] = backends.http_integration(model)
+                integrations[model.name] = backends.http_integration(model, args.region)
         return integrations, references
 
     def _origin_guard(self, name: str, origin_secret: OriginSecret) -> aws.wafv2.WebAcl:

@@ -85,7 +85,7 @@ class SageMakerAccess(pulumi.ComponentResource):
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         endpoint_arns = pulumi.Output.all(partition.partition, identity.account_id).apply(lambda args: [
-            f"arn:{args[0]}:sagemaker:{region}:{args[1]}:endpoint/{m.endpoint_name.lower()}" for m in models
+            f"arn:{args[0]}:sagemaker:{region}:{args[1]}:endpoint/{m.endpoint_in(region).lower()}" for m in models
         ])
         self.role = service_role(f"{name}-role", self, environment, "apigateway.amazonaws.com",
                                  "API Gateway invokes the ml-edge SageMaker endpoints")
@@ -106,7 +106,7 @@ def sagemaker_integration(model: SageMakerModel, region: str, role_arn: str) -> 
     return {
         "type": "aws",
         "httpMethod": "POST",
-        "uri": f"arn:aws:apigateway:{region}:runtime.sagemaker:path/endpoints/{model.endpoint_name}/invocations",
+        "uri": f"arn:aws:apigateway:{region}:runtime.sagemaker:path/endpoints/{model.endpoint_in(region)}/invocations",
         "credentials": role_arn,
         "passthroughBehavior": "never",
         "timeoutInMillis": model.timeout_ms,
@@ -123,14 +123,15 @@ def sagemaker_integration(model: SageMakerModel, region: str, role_arn: str) -> 
     }
 
 
-def http_integration(model: HttpModel) -> dict:
+def http_integration(model: HttpModel, region: str | None = None) -> dict:
     """Not a proxy: an HTTP_PROXY integration passes every request header on, the origin secret (X-Origin-Verify)
     and the consumer's x-api-key included. Here only the mapped headers reach the model server, and the body
-    passes unchanged; the model server's 2xx answer passes unchanged, a 4xx becomes 400, a 5xx a JSON 502."""
+    passes unchanged; the model server's 2xx answer passes unchanged, a 4xx becomes 400, a 5xx a JSON 502. `region`
+    picks the server of a model configured per region."""
     return {
         "type": "http",
         "httpMethod": "POST",
-        "uri": model.url,
+        "uri": model.url_in(region),
         "connectionType": "INTERNET",
         "passthroughBehavior": "never",
         "timeoutInMillis": model.timeout_ms,

@@ -86,6 +86,26 @@ class CustomDomain(_Strict):
                     "waits for the name to resolve before the smoke suite")
 
 
+DNS_NAME_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+HOSTED_ZONE_PATTERN = r"^Z[A-Z0-9]{1,32}$"
+
+
+class OriginDomain(_Strict):
+    """With more than one region: the one name CloudFront reaches the regional APIs by. Route 53 answers it with a
+    latency record per region (the region nearest the asking CloudFront edge location whose health check passes),
+    each an alias of that region's API Gateway custom domain of the same name, with an ACM certificate in that
+    region validated in the zone."""
+
+    name: str = Field(
+        max_length=253, pattern=DNS_NAME_PATTERN, json_schema_extra={"pattern": False},
+        description="a lower-case DNS name in the hosted zone, only for CloudFront (not the `customDomain`): the "
+                    "distribution's origin, a latency record per region, and each region's API custom domain")
+    hosted_zone_id: str = Field(
+        pattern=HOSTED_ZONE_PATTERN, json_schema_extra={"pattern": False},
+        description="the Route 53 hosted zone id (`Z…`) holding `name`: the latency records and the certificates' "
+                    "validation record go there")
+
+
 class Waf(_Strict):
     """A WAF web ACL in front of the distribution: IP reputation, known bad inputs and a per-IP rate rule."""
 
@@ -192,6 +212,34 @@ class BackendCertificateConfig(_Strict):
 Example = dict[str, list[Any]]
 
 
+SAGEMAKER_ENDPOINT_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+RegionalValue = str | dict[str, str]
+
+
+def _per_region(value: Any) -> list[tuple[str | None, str]]:
+    """(region or None, value) of a value given once for every region or as a map region → value; a shape that is
+    neither raises ValueError. Which regions a map must name is a whole-config check
+    (EnvConfig._backends_everywhere)."""
+    if isinstance(value, str):
+        return [(None, value)]
+    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return list(value.items())
+    raise ValueError("must be a string, or a non-empty map region → string")
+
+
+def _for(region: str | None) -> str:
+    return "" if region is None else f"for {region}: "
+
+
+def _value_in(value: RegionalValue, region: str | None) -> str:
+    """The value for `region`: the one value of all regions, or the map's entry (a map names every region)."""
+    if isinstance(value, str):
+        return value
+    if region is None:
+        raise ValueError("a value given per region needs the region")
+    return value[region]
+
+
 class _ModelBase(_Strict):
     name: str = Field(pattern=f"^{naming.NAME_PATTERN}$",
                       description="the route is `POST /models/<name>/predict`")
@@ -243,9 +291,21 @@ class SageMakerModel(_ModelBase):
     """An existing SageMaker endpoint, called through API Gateway's AWS integration with its own IAM role."""
 
     backend: Literal["sagemaker"]
-    endpoint_name: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", json_schema_extra={"pattern": False},
-                               description="an existing SageMaker endpoint in the same region")
+    endpoint_name: str | dict[str, str] = Field(description=(
+        "an existing SageMaker endpoint in the API's region; with several `regions`, one name for all or a map "
+        "region → name naming every region (a backend must exist in each)"))
     example: Example
+
+    @field_validator("endpoint_name", mode="before")
+    @classmethod
+    def _endpoint_names(cls, value: Any) -> Any:
+        for region, name in _per_region(value):
+            if not re.fullmatch(SAGEMAKER_ENDPOINT_PATTERN, name):
+                raise ValueError(f"{_for(region)}does not match {SAGEMAKER_ENDPOINT_PATTERN}")
+        return value
+
+    def endpoint_in(self, region: str | None) -> str:
+        return _value_in(self.endpoint_name, region)
 
     @property
     def catalog_example(self) -> Example:
@@ -261,24 +321,30 @@ class HttpModel(_ModelBase):
     ({"predictions"} only; also TorchServe's and Triton's KServe-compatible endpoints): API Gateway maps it."""
 
     backend: Literal["http"]
-    url: str = Field(description="an absolute `https://` URL, without credentials")
+    url: str | dict[str, str] = Field(description=(
+        "an absolute `https://` URL, without credentials; with several `regions`, one URL for all or a map region → "
+        "URL naming every region"))
     protocol: Literal["ml-edge", "kserve-v1"] = Field("ml-edge", description=(
         "how the server answers: the API's contract, passed through (`ml-edge`), or KServe V1's "
         "`{\"predictions\": [...]}` (`kserve-v1`; also the KServe-compatible endpoints of TorchServe and Triton), "
         "to which API Gateway adds the model's name"))
     example: Example
 
-    @field_validator("url")
+    @field_validator("url", mode="before")
     @classmethod
-    def _https_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError("must be an absolute https:// URL")
-        if parts.username or parts.password:
-            raise ValueError("must not carry credentials (user:password@)")
-        if parts.fragment:
-            raise ValueError("must not have a #fragment")
+    def _https_urls(cls, value: Any) -> Any:
+        for region, url in _per_region(value):
+            parts = urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname:
+                raise ValueError(f"{_for(region)}must be an absolute https:// URL")
+            if parts.username or parts.password:
+                raise ValueError(f"{_for(region)}must not carry credentials (user:password@)")
+            if parts.fragment:
+                raise ValueError(f"{_for(region)}must not have a #fragment")
         return value
+
+    def url_in(self, region: str | None) -> str:
+        return _value_in(self.url, region)
 
     @property
     def catalog_example(self) -> Example:
@@ -304,6 +370,14 @@ class EnvConfig(_Strict):
         "a region of the AWS commercial partition (`aws`, e.g. `eu-west-1`; the list is `program/ml_edge/regions.py`, "
         "kept equal to botocore's); the API, its WAF, the Lambdas and logs live there. China and GovCloud are "
         "refused: other ARNs and DNS suffixes, and no CloudFront of this kind"))
+    # None only while aws:region itself is invalid: a valid config always lists its regions (_one_region_by_default)
+    regions: list[str] | None = Field(None, min_length=1, json_schema_extra={"default": "`[<aws:region>]`"},
+                                      description=(
+        "the regions the API runs in, active-active (each its own API, backends, WAF guard, consumers' keys and "
+        "logs); the first must be `aws:region`, each a region of the commercial partition, none twice. More than "
+        "one needs `originDomain`: CloudFront then reaches the nearest healthy region through Route 53"))
+    origin_domain: OriginDomain | None = Field(None, json_schema_extra={"flatten": True, "default": (
+        "required with more than one region")})
     default_tags: DefaultTags | None = Field(None, json_schema_extra={"default": "required"}, description=(
         f"provider default tags on every taggable resource; `tags.{ENVIRONMENT_TAG}` must be the environment's name: "
         f"the deploy role may create and change only resources tagged with its environment"))
@@ -354,6 +428,62 @@ class EnvConfig(_Strict):
             raise ValueError(f"{value!r} is not a region of the AWS commercial partition, the only one this "
                              f"program deploys to; allowed: {', '.join(REGIONS)}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_region_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("regions") is None and data.get("region") in REGIONS:
+            return {**data, "regions": [data["region"]]}
+        return data
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions_once(cls, regions: list[str] | None) -> list[str] | None:
+        if regions is None:
+            return regions
+        unknown = [r for r in regions if r not in REGIONS]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a region of the AWS commercial partition, the only one this "
+                             f"program deploys to; allowed: {', '.join(REGIONS)}")
+        repeated = sorted({r for r in regions if regions.count(r) > 1})
+        if repeated:
+            raise ValueError(f"list each region once; repeated: {', '.join(repeated)}")
+        return regions
+
+    @model_validator(mode="after")
+    def _regional_set(self) -> EnvConfig:
+        # whole-config checks: each message starts with the key it is about (see _describe)
+        if self.regions is None:  # aws:region is invalid, and reported
+            return self
+        if self.regions[0] != self.region:
+            raise ValueError(f"regions: the first region must be {REGION_KEY} ({self.region!r}), got "
+                             f"{self.regions[0]!r}; the stack's own region holds the edge's regional parts and "
+                             f"keeps the first region's resource names")
+        if len(self.regions) > 1 and self.origin_domain is None:
+            raise ValueError(f"originDomain: required with more than one region (regions: {', '.join(self.regions)}):"
+                             f" CloudFront reaches the regions through its latency records")
+        if self.origin_domain and self.custom_domain and self.origin_domain.name == self.custom_domain.domain_name:
+            raise ValueError(f"originDomain.name: must differ from customDomain.domainName (got "
+                             f"{self.origin_domain.name!r}): one is the viewers' name, the other CloudFront's origin")
+        return self
+
+    @model_validator(mode="after")
+    def _backends_everywhere(self) -> EnvConfig:
+        # a whole-config check: the message starts with the key it is about (see _describe)
+        for index, model in enumerate(self.models):
+            key, value = (("endpointName", model.endpoint_name) if isinstance(model, SageMakerModel)
+                          else ("url", model.url) if isinstance(model, HttpModel) else (None, None))
+            if not isinstance(value, dict):
+                continue
+            missing = [r for r in self.regions or [] if r not in value]
+            if missing:
+                raise ValueError(f"models[{index}].{key}: no value for {', '.join(missing)}; a map names every region "
+                                 f"of regions ({', '.join(self.regions)}): a backend must exist in each")
+            extra = [r for r in value if r not in (self.regions or [])]
+            if extra:
+                raise ValueError(f"models[{index}].{key}: {', '.join(extra)} is not one of regions "
+                                 f"({', '.join(self.regions)})")
+        return self
 
     @field_validator("tiers")
     @classmethod
@@ -418,6 +548,18 @@ class EnvConfig(_Strict):
                 if problems:
                     raise ValueError(f"models[{index}].name: {model.name!r} with environment {self.environment!r} "
                                      f"is too long: {problems[0]}; shorten the model name (or the environment's)")
+        for region in (self.regions or [])[1:]:  # other regions' names carry the region
+            for index, model in enumerate(self.models):
+                problems = naming.too_long(self.environment, model.name, region) if isinstance(
+                    model, ReferenceModel) else []
+                if problems:
+                    raise ValueError(f"models[{index}].name: {model.name!r} with environment {self.environment!r} is "
+                                     f"too long in {region}: {problems[0]}; shorten the model name (or the "
+                                     f"environment's)")
+            problems = naming.too_long(self.environment, None, region)
+            if problems:
+                raise ValueError(f"regions: {region} with environment {self.environment!r} is too long for the "
+                                 f"consumer authorizer's names: {problems[0]}; shorten the environment's name")
         return self
 
     @field_validator("log_retention_days")

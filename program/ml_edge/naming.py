@@ -71,13 +71,19 @@ def stack_prefix(environment: str) -> str:
     return f"ml-edge-{environment}"
 
 
-def api(environment: str) -> str:
-    return f"{stack_prefix(environment)}-api"
+def in_region(name: str, region: str | None) -> str:
+    """A regional part's logical name: unchanged in the stack's own region (None; its resources are deployed under
+    these names, and a new name would replace them), suffixed with the region in every other one."""
+    return name if region is None else f"{name}-{region}"
 
 
-def reference_model(environment: str, model: str) -> str:
+def api(environment: str, region: str | None = None) -> str:
+    return in_region(f"{stack_prefix(environment)}-api", region)
+
+
+def reference_model(environment: str, model: str, region: str | None = None) -> str:
     """The ReferenceModel component; its children are named with the suffixes below."""
-    return f"{api(environment)}-{model}"
+    return f"{api(environment, region)}-{model}"
 
 
 # children of a reference model, by resource type: the logical-name suffix of each autonamed one
@@ -89,16 +95,29 @@ REFERENCE_MODEL_CHILDREN = {
 }
 
 
-def reference_model_names(environment: str, model: str) -> list[tuple[str, str, int]]:
+# children of the consumer authorizer (lambda_function.python_function), the same way; its invoke permission is the
+# Consumers component's child, named after that
+AUTHORIZER_CHILDREN = {FUNCTION: "", IAM_ROLE: "-role", IAM_ROLE_POLICY: "-logs"}
+
+
+def reference_model_names(environment: str, model: str, region: str | None = None) -> list[tuple[str, str, int]]:
     """(resource type, logical name, physical length) of each autonamed resource a reference model creates."""
-    base = reference_model(environment, model)
+    base = reference_model(environment, model, region)
     return [(kind, base + suffix, autonamed_length(base + suffix)) for kind, suffix in REFERENCE_MODEL_CHILDREN.items()]
 
 
-def too_long(environment: str, model: str) -> list[str]:
-    """What overflows AWS's limits when `model` is a reference model of `environment` (empty when all fit)."""
+def authorizer_names(environment: str, region: str | None = None) -> list[tuple[str, str, int]]:
+    """(resource type, logical name, physical length) of each autonamed resource the consumer authorizer creates."""
+    base = authorizer(environment, region)
+    return [(kind, base + suffix, autonamed_length(base + suffix)) for kind, suffix in AUTHORIZER_CHILDREN.items()]
+
+
+def too_long(environment: str, model: str | None, region: str | None = None) -> list[str]:
+    """What overflows AWS's limits when `model` is a reference model of `environment` (in `region`, None for the
+    stack's own); with model None, what the consumer authorizer's names overflow. Empty when all fit."""
     problems = []
-    for kind, logical, length in reference_model_names(environment, model):
+    names = reference_model_names(environment, model, region) if model else authorizer_names(environment, region)
+    for kind, logical, length in names:
         limit = NAME_LIMITS[kind]
         if length > limit.max_length:
             problems.append(f"the {kind.split(':')[-1]} name {logical}-xxxxxxx would be {length} characters; "
@@ -106,6 +125,7 @@ def too_long(environment: str, model: str) -> list[str]:
     return problems
 
 
-def authorizer(environment: str) -> str:
+def authorizer(environment: str, region: str | None = None) -> str:
     """The consumer authorizer's Lambda function (its role, log group and policy add the usual suffixes)."""
-    return f"{stack_prefix(environment)}-authorizer"
+    return in_region(f"{stack_prefix(environment)}-authorizer", region)
+
