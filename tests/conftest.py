@@ -11,6 +11,13 @@ def plans() -> dict[str, Plan]:
     return {env: plan_environment(env) for env in ENVIRONMENTS}
 
 
+@pytest.fixture(scope="session")
+def two_region_plan(tmp_path_factory) -> Plan:
+    """Prod's config in two regions (it runs in one): what only several regions plan (region outputs, records)."""
+    from test_regional_plans import REGION_SETS, plan_in
+    return plan_in(tmp_path_factory.mktemp("two-regions"), REGION_SETS[2])
+
+
 @pytest.fixture(params=ENVIRONMENTS)
 def plan(request, plans) -> Plan:
     return plans[request.param]

@@ -68,12 +68,14 @@ def test_every_documented_config_key_says_what_it_is_for():
                                      if not info.description and alias != "backend"] == []
 
 
-def test_every_stack_output_is_described_and_the_readme_table_is_rendered_from_the_descriptions(plans):
+def test_every_stack_output_is_described_and_the_readme_table_is_rendered_from_the_descriptions(plans,
+                                                                                                 two_region_plan):
     from gitops.planning.plan_mocks import Secret
     from ml_edge import outputs
-    exported = {name for plan in plans.values() for name in plan.outputs}
+    planned = [*plans.values(), two_region_plan]
+    exported = {name for plan in planned for name in plan.outputs}
     assert exported == set(outputs.NAMES)
-    for plan in plans.values():
+    for plan in planned:
         assert {o.name for o in outputs.OUTPUTS if not o.when} <= set(plan.outputs), plan.environment
         for name in plan.outputs:
             secret = next(o.secret for o in outputs.OUTPUTS if o.name == name)

@@ -20,8 +20,11 @@ from ..stacks import program_path  # noqa: F401  (makes the program's ml_edge pa
 from ml_edge.naming import AUTONAME_RANDOM_CHARS, NAME_LIMITS
 from ml_edge.regions import DNS_SUFFIX, PARTITION
 from ml_edge.resource_types import (
+    API_DOMAIN_NAME,
     API_KEY,
     CACHE_POLICY,
+    CERTIFICATE,
+    CERTIFICATE_VALIDATION,
     CLIENT_CERTIFICATE,
     DEPLOYMENT,
     DISTRIBUTION,
@@ -30,6 +33,7 @@ from ml_edge.resource_types import (
     GET_CALLER_IDENTITY,
     GET_PARTITION,
     GET_REGION,
+    HEALTH_CHECK,
     IAM_ROLE,
     LOG_DELIVERY,
     LOG_DELIVERY_DESTINATION,
@@ -174,6 +178,7 @@ class PlanMocks(Mocks):
             state[limit.prop] = autoname(kind, args.name)
         if kind == REST_API:
             resource_id = token[:10]
+            state.setdefault("name", autoname(kind, args.name))  # the metrics' ApiName dimension
             state.update(rootResourceId=token[10:20],
                          executionArn=f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{resource_id}",
                          arn=f"arn:aws:apigateway:{region}::/restapis/{resource_id}")
@@ -221,16 +226,39 @@ class PlanMocks(Mocks):
                          expirationDate="2027-11-27T00:00:00Z")
         elif kind == DNS_RECORD:
             resource_id = f"{_unwrap(inputs['zoneId'])}_{_unwrap(inputs['name'])}_{_unwrap(inputs['type'])}"
-            state["fqdn"] = _unwrap(inputs["name"])
+            if inputs.get("setIdentifier"):
+                resource_id += f"_{_unwrap(inputs['setIdentifier'])}"
+            state["fqdn"] = _unwrap(inputs["name"]).rstrip(".")
+        elif kind == CERTIFICATE:
+            resource_id = _uuid(token)
+            state["arn"] = f"arn:aws:acm:{region}:{ACCOUNT_ID}:certificate/{resource_id}"
+            state["domainValidationOptions"] = [acm_dns_challenge(_unwrap(inputs["domainName"]))]
+        elif kind == CERTIFICATE_VALIDATION:
+            resource_id = _unwrap(inputs["certificateArn"])
+        elif kind == API_DOMAIN_NAME:
+            resource_id = _unwrap(inputs["domainName"])
+            state.update(regionalDomainName=f"d-{token[:10]}.execute-api.{region}.{DNS_SUFFIX}",
+                         regionalZoneId=f"Z{hashlib.sha256(region.encode()).hexdigest()[:12].upper()}",
+                         arn=f"arn:aws:apigateway:{region}::/domainnames/{resource_id}")
+        elif kind == HEALTH_CHECK:
+            resource_id = _uuid(token)
         elif kind == API_KEY:
             # API Gateway generates the value; a stand-in of the same shape, so secrecy can be tested
-            state["value"] = api_key_value(args.name)
+            state["value"] = _unwrap(inputs.get("value")) or api_key_value(args.name)  # or the value imported
             resource_id = token[:10]
         elif kind == RANDOM_PASSWORD:
             # looks like a real generated value, so guardrails judge it as they would the real one
             state["result"] = hashlib.sha256(f"preview:{args.name}".encode()).hexdigest()[: int(inputs["length"])]
             state["bcryptHash"] = "$2a$10$preview"
         return resource_id, state
+
+
+def acm_dns_challenge(domain_name: str) -> dict:
+    """The CNAME ACM asks for to validate `domain_name`: derived from the name alone, so the same in every region,
+    as ACM's is for one name in one account."""
+    digest = hashlib.sha256(f"acm:{domain_name}".encode()).hexdigest()
+    return {"domainName": domain_name, "resourceRecordName": f"_{digest[:32]}.{domain_name}.",
+            "resourceRecordType": "CNAME", "resourceRecordValue": f"_{digest[32:]}.acm-validations.aws."}
 
 
 def api_key_value(logical_name: str) -> str:

@@ -26,6 +26,7 @@ from .lambda_function import FunctionSettings
 from .openapi import ERROR_HEADERS, openapi_document
 from .origin import DEFAULT_ORIGIN_ID, ApiOrigin, invoke_url_host
 from .origin_secret import OriginSecret
+from .placement import region_argument
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "method": "$context.httpMethod",
@@ -65,10 +66,18 @@ class ModelApiArgs:
     """With HTTP models: the client certificates held and the one presented."""
     origin_id: str = DEFAULT_ORIGIN_ID
     """The id of the API's origin in the distribution."""
+    home: bool = True
+    """In the stack's own region (`aws:region`): the resources take the provider's region; elsewhere each regional
+    resource gets `region=` (placement.py)."""
+
+    @property
+    def placed_in(self) -> str | None:
+        """The `region` argument of the API's regional resources: None at home."""
+        return None if self.home else self.region
 
     @property
     def functions(self) -> FunctionSettings:
-        return FunctionSettings(self.environment, self.log_retention_days, self.tracing)
+        return FunctionSettings(self.environment, self.log_retention_days, self.tracing, self.placed_in)
 
 
 class ModelApi(pulumi.ComponentResource):
@@ -83,6 +92,7 @@ class ModelApi(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-edge:index:ModelApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        regional = region_argument(args.placed_in)
 
         integrations, references = self._backends(name, args)
         body = pulumi.Output.all(pulumi.Output.from_input(integrations), consumers.authorizer_uri).apply(
@@ -94,6 +104,7 @@ class ModelApi(pulumi.ComponentResource):
             fail_on_warnings=True,
             description=f"ml-edge {args.environment}: ML models behind CloudFront",
             opts=child,
+            **regional,
         )
         permissions = [backend.allow_api(self.rest_api.execution_arn) for backend in references]
         permissions.append(consumers.allow_api(self.rest_api.execution_arn))
@@ -103,15 +114,16 @@ class ModelApi(pulumi.ComponentResource):
             triggers={"openapi-sha256": body.apply(lambda text: hashlib.sha256(text.encode()).hexdigest())},
             description="Re-created whenever the OpenAPI body changes",
             opts=pulumi.ResourceOptions(parent=self, depends_on=permissions),
+            **regional,
         )
         access_logs = aws.cloudwatch.LogGroup(f"{name}-access-logs", name=f"/ml-edge/{args.environment}/api-access",
-                                              retention_in_days=args.log_retention_days, opts=child)
+                                              retention_in_days=args.log_retention_days, opts=child, **regional)
         has_http_models = any(isinstance(m, HttpModel) for m in args.models)
         self.backend_certificates = {slot: aws.apigateway.ClientCertificate(
             f"{name}-backend-certificate-{slot}",
             description=f"ml-edge {args.environment}: slot {slot} of the certificates API Gateway presents to the "
                         f"HTTP model servers (mutual TLS)",
-            opts=child) for slot in (args.backend_certificate.issued if has_http_models else [])}
+            opts=child, **regional) for slot in (args.backend_certificate.issued if has_http_models else [])}
         self.presented_certificate = args.backend_certificate.present if has_http_models else None
         certificate = self.backend_certificates.get(self.presented_certificate)
         self.stage = aws.apigateway.Stage(
@@ -123,6 +135,7 @@ class ModelApi(pulumi.ComponentResource):
             xray_tracing_enabled=args.tracing,
             client_certificate_id=certificate.id if certificate else None,
             opts=child,
+            **regional,
         )
         # created before execution logging is switched on, so API Gateway never creates it without retention
         execution_logs = aws.cloudwatch.LogGroup(
@@ -131,6 +144,7 @@ class ModelApi(pulumi.ComponentResource):
                 lambda args: execution_log_group_name(*args)),
             retention_in_days=args.log_retention_days,
             opts=child,
+            **regional,
         )
         aws.apigateway.MethodSettings(
             f"{name}-throttling",
@@ -145,14 +159,16 @@ class ModelApi(pulumi.ComponentResource):
                 "data_trace_enabled": False,  # request bodies may hold personal data
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_logs]),
+            **regional,
         )
-        self.origin_guard = self._origin_guard(name, origin_secret)
+        self.origin_guard = self._origin_guard(name, origin_secret, regional)
         # the host as the provider computes the stage's invoke URL (the API's id, region and partition)
         self.origin = ApiOrigin(origin_id=args.origin_id,
                                 domain_name=self.stage.invoke_url.apply(invoke_url_host),
                                 origin_path=pulumi.Output.concat("/", self.stage.stage_name),
                                 guard=self.origin_guard)
 
+        self.region = args.region
         self.rest_api_id = self.rest_api.id
         self.stage_name = self.stage.stage_name
         self.invoke_url = self.stage.invoke_url
@@ -177,7 +193,7 @@ class ModelApi(pulumi.ComponentResource):
                 integrations[model.name] = backends.http_integration(model, args.region)
         return integrations, references
 
-    def _origin_guard(self, name: str, origin_secret: OriginSecret) -> aws.wafv2.WebAcl:
+    def _origin_guard(self, name: str, origin_secret: OriginSecret, regional: dict) -> aws.wafv2.WebAcl:
         """A REGIONAL web ACL on the stage: requests carrying an accepted origin secret pass (either of two while
         a secret is rotated), all others get a JSON 403. Its custom response takes precedence over API Gateway's
         gateway responses, so it carries their headers itself. Sampled requests stay off: they show request
@@ -209,7 +225,8 @@ class ModelApi(pulumi.ComponentResource):
             }],
             visibility_config={**visibility, "metric_name": f"{name}-origin-guard"},
             opts=pulumi.ResourceOptions(parent=self),
+            **regional,
         )
         aws.wafv2.WebAclAssociation(f"{name}-origin-guard", resource_arn=self.stage.arn, web_acl_arn=acl.arn,
-                                    opts=pulumi.ResourceOptions(parent=self))
+                                    opts=pulumi.ResourceOptions(parent=self), **regional)
         return acl

@@ -44,6 +44,7 @@ class ReferenceBackend(pulumi.ComponentResource):
         super().__init__("ml-edge:backends:ReferenceModel", name, None, opts)
         self.model = model
         self.name = name
+        self.region = functions.region
         self.function = python_function(
             name, self, functions,
             code=pulumi.AssetArchive({
@@ -71,7 +72,7 @@ class ReferenceBackend(pulumi.ComponentResource):
     def allow_api(self, execution_arn: pulumi.Output[str]) -> aws.lambda_.Permission:
         """Let only this API's predict route invoke the function."""
         return allow_api_gateway(f"{self.name}-invoke", self, self.function, execution_arn,
-                                 f"*/POST/models/{self.model.name}/predict")
+                                 f"*/POST/models/{self.model.name}/predict", self.region)
 
 
 class SageMakerAccess(pulumi.ComponentResource):

@@ -137,7 +137,8 @@ class Edge(pulumi.ComponentResource):
             ),
             web_acl_id=web_acl.arn if web_acl else None,
             # during a rotation CloudFront switches to the new secret only after every API's guard accepts it
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[origin.guard for origin in origins]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(dict.fromkeys(
+                resource for origin in origins for resource in (origin.guard, *origin.also_waits_for)))),
         )
         access_logs(name, self, self.distribution, settings.environment, settings.log_retention_days)
         if domain and domain.hosted_zone_id:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .placement import region_argument
 from .roles import service_role
 
 RUNTIME = "python3.12"
@@ -29,6 +30,8 @@ class FunctionSettings:
     """Days CloudWatch Logs keeps each function's log group."""
     tracing: bool
     """X-Ray active tracing (else pass-through)."""
+    region: str | None = None
+    """The functions' region when it is not the stack's own (placement.py); IAM roles are global."""
 
 
 def python_function(name: str, parent: pulumi.Resource, settings: FunctionSettings, *,
@@ -38,7 +41,8 @@ def python_function(name: str, parent: pulumi.Resource, settings: FunctionSettin
     child = pulumi.ResourceOptions(parent=parent)
     role = service_role(f"{name}-role", parent, settings.environment, "lambda.amazonaws.com", description)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", name=log_group_name,
-                                        retention_in_days=settings.log_retention_days, opts=child)
+                                        retention_in_days=settings.log_retention_days, opts=child,
+                                        **region_argument(settings.region))
     ready: list[pulumi.Resource] = [
         aws.iam.RolePolicy(f"{name}-logs", role=role.id, policy=log_group.arn.apply(_write_logs_policy), opts=child)]
     if settings.tracing:
@@ -58,11 +62,13 @@ def python_function(name: str, parent: pulumi.Resource, settings: FunctionSettin
         tracing_config={"mode": "Active" if settings.tracing else "PassThrough"},
         description=description,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=ready),
+        **region_argument(settings.region),
     )
 
 
 def allow_api_gateway(name: str, parent: pulumi.Resource, function: aws.lambda_.Function,
-                      execution_arn: pulumi.Output[str], path: str) -> aws.lambda_.Permission:
+                      execution_arn: pulumi.Output[str], path: str, region: str | None = None
+                      ) -> aws.lambda_.Permission:
     """Let only one API invoke the function, from `<executionArn>/<path>` (a route, or `authorizers/*`)."""
     return aws.lambda_.Permission(
         name,
@@ -71,6 +77,7 @@ def allow_api_gateway(name: str, parent: pulumi.Resource, function: aws.lambda_.
         principal="apigateway.amazonaws.com",
         source_arn=execution_arn.apply(lambda arn: f"{arn}/{path}"),
         opts=pulumi.ResourceOptions(parent=parent),
+        **region_argument(region),
     )
 
 

@@ -22,6 +22,9 @@ class ApiOrigin:
     guard: pulumi.Resource
     """What admits CloudFront's requests (the API's origin-secret web ACL): during a rotation the edge may send a new
     secret only after the guard accepts it, so the edge depends on it."""
+    also_waits_for: tuple[pulumi.Resource, ...] = ()
+    """What else must exist before CloudFront sends requests to this origin: with several regions behind one name,
+    every other region's guard and the name's records."""
 
 
 def invoke_url_host(invoke_url: str) -> str:

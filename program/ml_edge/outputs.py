@@ -30,6 +30,9 @@ OUTPUTS = (
     StackOutput(ROTATION_OUTPUT, "which origin secret is sent and which are accepted (slot names, no value): "
                 "the rotation-order check of pull requests and deploys"),
     StackOutput(HEARTBEAT_OUTPUT, "the alarm that fires when no smoke run passed for `smokeHeartbeatHours`"),
+    StackOutput("regions", "the regions the API runs in, the stack's own first", "more than one region"),
+    StackOutput("originUrls", "region → that region's invoke URL (each refuses anything without the origin secret); "
+                "`originUrl` is the first's", "more than one region"),
     StackOutput("smokeApiKey", "the smoke consumer's key", "`ml-edge:smokeConsumer`", secret=True),
     StackOutput("smokeKeyPlan", "the smoke consumer's limits", "`ml-edge:smokeConsumer`"),
     StackOutput("smokeRestrictedApiKey", "the restricted smoke consumer's key", "`ml-edge:smokeRestrictedConsumer`",

@@ -2,44 +2,29 @@
 
 The one place that reads the whole EnvConfig: each component gets the args of its own (the part of the config it
 uses) and typed handles of the others (the API's origin, the consumers' keys and authorizer, the origin secret).
+Each region of `ml-edge:regions` gets its regional part (regional.py); with more than one, CloudFront reaches them
+through the latency-routed origin domain (origin_domain.py), and `originUrl` stays the first region's.
 """
 
 import pulumi
 
 from . import naming
-from .api import ModelApi, ModelApiArgs
 from .config import EnvConfig
-from .consumers import Consumers, ConsumersArgs
 from .edge import Edge, EdgeSettings
-from .lambda_function import FunctionSettings
+from .origin_domain import LatencyOrigin
 from .origin_secret import OriginSecret
 from .outputs import HEARTBEAT_OUTPUT, ROTATION_OUTPUT
+from .regional import RegionalApi, api_args, consumers_args, function_settings, regional_api, usage_plans_args
 from .smoke_heartbeat import SmokeHeartbeat, SmokeHeartbeatArgs
-from .usage_plans import UsagePlans, UsagePlansArgs
 
 # each described in outputs.py (tests/test_docs.py keeps the two equal): the contract's, then what parts add
 OUTPUT_NAMES = ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
 CONSUMER_OUTPUTS = ("consumerKeyIds", "consumerPlans", "smokeApiKey", "smokeKeyPlan")
 RESTRICTED_SMOKE_OUTPUTS = ("smokeRestrictedApiKey", "smokeRestrictedModels")
 BACKEND_OUTPUTS = ("backendClientCertificate", "backendClientCertificates")
+REGION_OUTPUTS = ("regions", "originUrls")  # with more than one region
 
-
-def function_settings(cfg: EnvConfig) -> FunctionSettings:
-    return FunctionSettings(environment=cfg.environment, log_retention_days=cfg.log_retention_days,
-                            tracing=cfg.tracing)
-
-
-def consumers_args(cfg: EnvConfig) -> ConsumersArgs:
-    return ConsumersArgs(environment=cfg.environment, consumers=cfg.consumers,
-                         authorizer_reserved_concurrency=cfg.authorizer_reserved_concurrency,
-                         functions=function_settings(cfg))
-
-
-def api_args(cfg: EnvConfig) -> ModelApiArgs:
-    return ModelApiArgs(environment=cfg.environment, region=cfg.region, models=cfg.models,
-                        stage_name=cfg.stage_name, max_instances=cfg.max_instances, throttling=cfg.throttling,
-                        tracing=cfg.tracing, log_retention_days=cfg.log_retention_days,
-                        backend_certificate=cfg.backend_certificate)
+__all__ = ["api_args", "build", "consumers_args", "function_settings", "usage_plans_args"]
 
 
 def edge_settings(cfg: EnvConfig) -> EdgeSettings:
@@ -49,22 +34,24 @@ def edge_settings(cfg: EnvConfig) -> EdgeSettings:
                         log_retention_days=cfg.log_retention_days)
 
 
-def usage_plans_args(cfg: EnvConfig) -> UsagePlansArgs:
-    return UsagePlansArgs(environment=cfg.environment, tiers=cfg.tiers, consumers=cfg.consumers)
-
-
 def heartbeat_args(cfg: EnvConfig) -> SmokeHeartbeatArgs:
     return SmokeHeartbeatArgs(environment=cfg.environment, hours=cfg.smoke_heartbeat_hours)
+
+
+def regional_parts(cfg: EnvConfig, secret: OriginSecret) -> list[RegionalApi]:
+    """One per region, the stack's own first; the others import its consumers' keys."""
+    home = regional_api(cfg, cfg.region, secret)
+    return [home, *(regional_api(cfg, region, secret, home.consumers) for region in cfg.regions[1:])]
 
 
 def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
     prefix = naming.stack_prefix(cfg.environment)
     secret = OriginSecret(f"{prefix}-origin-secret", cfg.origin_secret)
-    consumers = Consumers(f"{prefix}-consumers", consumers_args(cfg))
-    api = ModelApi(f"{prefix}-api", api_args(cfg), secret, consumers)
-    edge = Edge(f"{prefix}-edge", [api.origin], edge_settings(cfg), secret)
-    usage = UsagePlans(f"{prefix}-usage-plans", usage_plans_args(cfg), {n: k.id for n, k in consumers.keys.items()},
-                       api.rest_api_id, api.stage_name)
+    parts = regional_parts(cfg, secret)
+    consumers, api, usage = parts[0].consumers, parts[0].api, parts[0].usage
+    origin = (LatencyOrigin(f"{prefix}-origin-domain", cfg.origin_domain, cfg.environment, parts).origin
+              if len(parts) > 1 else api.origin)
+    edge = Edge(f"{prefix}-edge", [origin], edge_settings(cfg), secret)
     outputs = {
         "edgeUrl": edge.url,
         "originUrl": api.invoke_url,
@@ -78,6 +65,9 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
         ROTATION_OUTPUT: pulumi.Output.from_input(cfg.origin_secret.model_dump(by_alias=True)),
         HEARTBEAT_OUTPUT: SmokeHeartbeat(f"{prefix}-smoke-heartbeat", heartbeat_args(cfg)).alarm_name,
     }
+    if len(parts) > 1:  # one region: the outputs stay what they were
+        outputs["regions"] = pulumi.Output.from_input(list(cfg.regions))
+        outputs["originUrls"] = pulumi.Output.all(**{part.region: part.api.invoke_url for part in parts})
     if cfg.smoke_consumer is not None:
         outputs["smokeApiKey"] = consumers.key_value(cfg.smoke_consumer)
         outputs["smokeKeyPlan"] = pulumi.Output.from_input(usage.plans[cfg.smoke_consumer])

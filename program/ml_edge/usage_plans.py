@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from . import naming
 from .config import Consumer, Tier
+from .placement import region_argument
 
 
 def describe_plan(tier_name: str, tier: Tier, consumer: Consumer) -> str:
@@ -32,6 +33,9 @@ class UsagePlansArgs:
     """One plan per tier, by name."""
     consumers: Sequence[Consumer]
     """Each consumer's key joins its tier's plan (the tier must be one of `tiers`)."""
+    region: str | None = None
+    """The plans' region when it is not the stack's own (placement.py). Plans are regional: in several regions a
+    key has a quota in each."""
 
 
 class UsagePlans(pulumi.ComponentResource):
@@ -50,12 +54,14 @@ class UsagePlans(pulumi.ComponentResource):
             throttle_settings={"rate_limit": tier.rate_limit, "burst_limit": tier.burst_limit},
             quota_settings={"limit": tier.quota.limit, "period": tier.quota.period} if tier.quota else None,
             opts=child,
+            **region_argument(args.region),
         ) for tier_name, tier in args.tiers.items()}
         # A key belongs to one usage plan per stage: moving a consumer to another tier replaces its membership,
         # and the new one can only be created once the old one is gone.
         membership = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         for consumer in args.consumers:
             aws.apigateway.UsagePlanKey(f"{name}-{consumer.name}", key_id=key_ids[consumer.name], key_type="API_KEY",
-                                        usage_plan_id=tiers[consumer.tier].id, opts=membership)
+                                        usage_plan_id=tiers[consumer.tier].id, opts=membership,
+                                        **region_argument(args.region))
         self.plans = {c.name: describe_plan(c.tier, args.tiers[c.tier], c) for c in args.consumers}
         self.register_outputs({})

@@ -1,0 +1,96 @@
+"""LatencyOrigin: with more than one region, the one name CloudFront reaches them by (`ml-edge:originDomain`).
+
+inputs   the origin domain (name and hosted zone), the environment, the regional APIs (the stack's own region first)
+creates  per region: an ACM certificate for the name in that region (DNS-validated) · the API's REGIONAL custom
+         domain of that name (TLS 1.2) with a base path mapping `/<stage>` → the stage · a CloudWatch alarm on the
+         stage's 5XX rate and a Route 53 health check on that alarm · a latency record for the name, aliased to the
+         region's custom domain, tied to the health check and evaluating the alias target's health ·
+         once: the certificates' DNS validation record in the zone
+outputs  origin (the ApiOrigin the edge takes: the latency name, `/<stage>`, waiting for every region's guard)
+
+Why this shape (AWS documentation; see NOTES-i11.md): CloudFront origin groups fail over only GET, HEAD and
+OPTIONS, so POST (predict) fails over in DNS. Route 53 answers a latency record for the resolver that asks, which
+is CloudFront's edge location, so each edge reaches the nearest region whose health check passes. A regional custom
+domain needs an ACM certificate in its own region. An alias's "evaluate target health" only sees API Gateway
+itself; a region whose backends fail answers 5XX, which the alarm sees (Route 53's own HTTP checks could not send
+the origin secret, and the WAF guard would answer them 403). The alarm uses the Average of 5XXError, its error
+rate, a standard statistic Route 53 accepts (it refuses extended statistics such as p95).
+"""
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from . import naming
+from .config import OriginDomain
+from .origin import DEFAULT_ORIGIN_ID, ApiOrigin
+from .regional import RegionalApi
+
+FIVE_XX_RATE_THRESHOLD = 0.05  # a region answering more than 5 % of requests with 5XX ...
+FIVE_XX_PERIOD_SECONDS = 60  # API Gateway sends its metrics every minute
+FIVE_XX_PERIODS = 3  # ... for three minutes in a row is taken out of the latency set
+VALIDATION_TTL = 300
+
+
+class LatencyOrigin(pulumi.ComponentResource):
+    origin: ApiOrigin
+
+    def __init__(self, name: str, domain: OriginDomain, environment: str, regions: Sequence[RegionalApi],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-edge:index:LatencyOrigin", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        certificates = {part.region: aws.acm.Certificate(
+            f"{name}-{part.region}", domain_name=domain.name, validation_method="DNS", region=part.region,
+            opts=child) for part in regions}
+        # ACM asks for the same CNAME for one name in every region of an account: one record validates (and keeps
+        # renewing) every region's certificate, and taking a region out never removes it from the others
+        challenge = certificates[regions[0].region].domain_validation_options.apply(lambda options: options[0])
+        validation_record = aws.route53.Record(
+            f"{name}-validation", zone_id=domain.hosted_zone_id, name=challenge.resource_record_name,
+            type=challenge.resource_record_type, records=[challenge.resource_record_value], ttl=VALIDATION_TTL,
+            opts=child)
+        waits_for: list[pulumi.Resource] = []
+        for part in regions:
+            waits_for += self._region(name, domain, environment, part, certificates[part.region], validation_record)
+        home = regions[0].api
+        self.origin = ApiOrigin(origin_id=DEFAULT_ORIGIN_ID, domain_name=pulumi.Output.from_input(domain.name),
+                                origin_path=pulumi.Output.concat("/", home.stage_name), guard=home.origin_guard,
+                                also_waits_for=tuple(waits_for))
+        self.register_outputs({})
+
+    def _region(self, name: str, domain: OriginDomain, environment: str, part: RegionalApi,
+                certificate: aws.acm.Certificate, validation_record: aws.route53.Record) -> list[pulumi.Resource]:
+        region, api = part.region, part.api
+        child = pulumi.ResourceOptions(parent=self)
+        validated = aws.acm.CertificateValidation(
+            f"{name}-{region}", certificate_arn=certificate.arn, validation_record_fqdns=[validation_record.fqdn],
+            region=region, opts=child)
+        custom_domain = aws.apigateway.DomainName(
+            f"{name}-{region}", domain_name=domain.name, regional_certificate_arn=validated.certificate_arn,
+            endpoint_configuration={"types": "REGIONAL"}, security_policy="TLS_1_2", region=region, opts=child)
+        # the stage under its own name, so CloudFront's origin path `/<stage>` is the same as on the invoke URL
+        mapping = aws.apigateway.BasePathMapping(
+            f"{name}-{region}", domain_name=custom_domain.domain_name, rest_api=api.rest_api_id,
+            stage_name=api.stage_name, base_path=api.stage_name, region=region, opts=child)
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-{region}-5xx",
+            name=f"{naming.stack_prefix(environment)}-{region}-origin-5xx",
+            alarm_description=f"ml-edge {environment}: {region} answers 5XX; its latency record is taken out",
+            namespace="AWS/ApiGateway", metric_name="5XXError", statistic="Average",
+            dimensions={"ApiName": api.rest_api.name, "Stage": api.stage_name},
+            period=FIVE_XX_PERIOD_SECONDS, evaluation_periods=FIVE_XX_PERIODS, threshold=FIVE_XX_RATE_THRESHOLD,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",  # no traffic is no outage
+            region=region, opts=child)
+        health_check = aws.route53.HealthCheck(
+            f"{name}-{region}", type="CLOUDWATCH_METRIC", cloudwatch_alarm_name=alarm.name,
+            cloudwatch_alarm_region=region, insufficient_data_health_status="LastKnownStatus",
+            tags={"Name": f"ml-edge {environment} {region}"}, opts=child)
+        record = aws.route53.Record(
+            f"{name}-{region}", zone_id=domain.hosted_zone_id, name=domain.name, type="A", set_identifier=region,
+            latency_routing_policies=[{"region": region}], health_check_id=health_check.id,
+            aliases=[{"name": custom_domain.regional_domain_name, "zone_id": custom_domain.regional_zone_id,
+                      "evaluate_target_health": True}],
+            opts=child)
+        return [api.origin_guard, mapping, record]
