@@ -19,6 +19,7 @@ from ml_edge.resource_types import (
     BASE_PATH_MAPPING,
     CERTIFICATE,
     CERTIFICATE_VALIDATION,
+    CLIENT_CERTIFICATE,
     DISTRIBUTION,
     DNS_RECORD,
     FUNCTION,
@@ -227,3 +228,14 @@ def test_a_sagemaker_endpoint_per_region_is_called_in_its_region(tmp_path):
         churn = json.loads(api.inputs["body"])["paths"]["/models/churn/predict"]["post"]
         uri = churn["x-amazon-apigateway-integration"]["uri"]
         assert uri == f"arn:aws:apigateway:{region}:runtime.sagemaker:path/endpoints/{names[region]}/invocations"
+
+
+@pytest.mark.parametrize("count", [2, 3])
+def test_model_servers_learn_the_client_certificate_every_region_presents(plans, count):
+    # each region's stage presents its own API Gateway client certificate to the HTTP model servers (mutual TLS);
+    # a server trusting only the first region's would refuse every other region's predict
+    plan, regions = plans[count], REGION_SETS[count]
+    presented = plan.outputs["backendClientCertificatesByRegion"]
+    assert list(presented) == regions and len(set(presented.values())) == count
+    assert len(plan.of_type(CLIENT_CERTIFICATE)) == count * len(plan.config.backend_certificate.issued)
+    assert presented[HOME] == plan.outputs["backendClientCertificate"]

@@ -42,6 +42,8 @@ OUTPUTS = (
                 "(public)", "`http` models"),
     StackOutput("backendClientCertificates", "each issued certificate with its expiry, for a rotation",
                 "`http` models"),
+    StackOutput("backendClientCertificatesByRegion", "region → the PEM that region's stage presents (API Gateway "
+                "issues one per region): model servers must require each", "`http` models and more than one region"),
 )
 NAMES = tuple(o.name for o in OUTPUTS)
 

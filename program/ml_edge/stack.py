@@ -81,4 +81,8 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
         outputs["backendClientCertificates"] = pulumi.Output.all(**{
             slot: pulumi.Output.all(pem=c.pem_encoded_certificate, expires=c.expiration_date)
             for slot, c in certificates.items()})
+        if len(parts) > 1:  # each region's stage presents its own certificate: model servers must trust every one
+            outputs["backendClientCertificatesByRegion"] = pulumi.Output.all(**{
+                part.region: part.api.backend_certificates[part.api.presented_certificate].pem_encoded_certificate
+                for part in parts})
     return outputs
