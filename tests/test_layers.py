@@ -6,6 +6,7 @@ imports an entry point (cli/), no entry point imports another, github/ imports n
 pulumi/, each library imports only the layers below it; a module outside every layer fails too."""
 
 import ast
+import functools
 import json
 import re
 import shutil
@@ -48,14 +49,15 @@ def entry_points_and_locks() -> list[tuple[str, str, str]]:
     return found
 
 
-def distributions_loaded_by(module: str) -> set[str]:
+@functools.cache  # several jobs run the same entry point
+def distributions_loaded_by(module: str) -> frozenset[str]:
     code = (f"import json, sys; import {module}; "
             "print(json.dumps(sorted({n.split('.')[0] for n in sys.modules})))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     owners = packages_distributions()
     # a name no installed distribution provides is the repository's own, or made at run time (cython_runtime)
-    return {normalised(d) for name in json.loads(out) if name not in sys.stdlib_module_names
-            for d in owners.get(name, [])}
+    return frozenset(normalised(d) for name in json.loads(out) if name not in sys.stdlib_module_names
+                     for d in owners.get(name, []))
 
 
 def test_every_workflow_entry_point_is_found():

@@ -250,6 +250,7 @@ def test_a_failing_check_leaves_no_key_in_any_file_the_suite_wrote(tmp_path):
         env.pop("GITHUB_ACTIONS", None)
         result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.cli.smoke", "--env", "dev",
                                  "-p", "no:cacheprovider", "-p", "smoke_leak_canary", "--samples=2",
+                                 "--retries=1", "--retry-backoff=0.01",
                                  f"--junitxml={junit}", "--results-file", str(results)],
                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]

@@ -3,10 +3,9 @@ JSON on stdout and as the step's outputs (environments, any, cloud-environments)
 
 import argparse
 import json
-import os
 import sys
 
-from ..stacks import changes
+from ..stacks import changes, workflow_files
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,12 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     environments = changes.environments_touched(args.base, args.head, everything=args.all)
     print(json.dumps(environments))
-    output = os.environ.get("GITHUB_OUTPUT")
-    if output:
-        with open(output, "a", encoding="utf-8") as handle:
-            cloud = [env for env in environments if env in changes.CLOUD_PREVIEW_ENVIRONMENTS]
-            handle.write(f"environments={json.dumps(environments)}\nany={'true' if environments else 'false'}\n"
-                         f"cloud-environments={json.dumps(cloud)}\n")
+    cloud = [env for env in environments if env in changes.CLOUD_PREVIEW_ENVIRONMENTS]
+    workflow_files.append("GITHUB_OUTPUT", f"environments={json.dumps(environments)}\n"
+                          f"any={'true' if environments else 'false'}\ncloud-environments={json.dumps(cloud)}\n")
     return 0
 
 

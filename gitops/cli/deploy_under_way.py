@@ -11,6 +11,7 @@ import requests
 
 from ..github import deploys_under_way
 from ..github.github_api import GitHub
+from ..stacks import workflow_files
 
 
 def main(argv: list[str] | None = None, github: GitHub | None = None) -> int:
@@ -30,10 +31,7 @@ def main(argv: list[str] | None = None, github: GitHub | None = None) -> int:
     if busy:
         what = "not judged: the smoke run overlapped it" if args.since else "the smoke suite does not run this hour"
         print(f"::notice title=Smoke of {args.env} skipped::{busy}; {what} (the deploy runs its own smoke suite)")
-    output = os.environ.get("GITHUB_OUTPUT")
-    if output:
-        with open(output, "a", encoding="utf-8") as handle:
-            handle.write(f"under-way={'true' if busy else 'false'}\nstarted={started}\n")
+    workflow_files.append("GITHUB_OUTPUT", f"under-way={'true' if busy else 'false'}\nstarted={started}\n")
     return 0
 
 

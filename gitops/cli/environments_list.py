@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..stacks import configured, preflight
+from ..stacks import configured, preflight, workflow_files
 from ..stacks.environments import ENVIRONMENTS_DIR
 
 
@@ -28,10 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         return configured.INCOMPLETE
     listed = json.dumps(environments, separators=(",", ":"))
     print(listed)
-    output = os.environ.get("GITHUB_OUTPUT")
-    if output:
-        with open(output, "a", encoding="utf-8") as handle:
-            handle.write(f"environments={listed}\n")
+    workflow_files.append("GITHUB_OUTPUT", f"environments={listed}\n")
     return 0
 
 

@@ -23,7 +23,6 @@ failed · the CLI's own status when `pulumi up` or the plan's preview failed · 
 (preflight, before anything ran).
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ from urllib.parse import urlparse
 from ..aws import authorizer_cache, edge_cache, edge_dns
 from ..pulumi import deploy_plan, deployed, pulumi_cli, stack_secrets
 from ..pulumi.pulumi_cli import stack_outputs
-from ..stacks import preflight, rotation
+from ..stacks import preflight, rotation, workflow_files
 from ..stacks.environments import ROOT, read_stack_config
 from . import rotation_check
 from .decision import decide, older_than_deployed
@@ -78,13 +77,6 @@ def after_up(env: str, stack: str) -> int:
     return 0
 
 
-def _github_file(variable: str, text: str) -> None:
-    path = os.environ.get(variable)
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(text)
-
-
 def _head() -> str:
     result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
     return result.stdout.strip() or "HEAD"
@@ -111,7 +103,7 @@ def save_plan(env: str, stack: str, plan_file: Path, reason: str) -> int:
         saved = False
         print(f"error: the saved plan of {env} holds {' and '.join(leaks)}; it was deleted and must not leave "
               f"this job", file=sys.stderr)
-    _github_file("GITHUB_STEP_SUMMARY", deploy_plan.plan_summary(env, _head(), reason, preview, saved))
+    workflow_files.append("GITHUB_STEP_SUMMARY", deploy_plan.plan_summary(env, _head(), reason, preview, saved))
     if preview.status == 0 and not saved:
         if not leaks:
             print(f"error: pulumi preview succeeded but wrote no plan to {plan_file}", file=sys.stderr)
@@ -131,8 +123,8 @@ def deploy(env: str, everything: bool = False, plan_out: Path | None = None, pla
     refusal = preflight.refused(env, "the deploy", f"{env}-observe" if plan_out else env)
     if refusal:
         preflight.report(refusal)
-        _github_file("GITHUB_OUTPUT", "deploy=false\n")
-        _github_file("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: setup missing\n\n{refusal}\n")
+        workflow_files.append("GITHUB_OUTPUT", "deploy=false\n")
+        workflow_files.append("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: setup missing\n\n{refusal}\n")
         return preflight.REFUSED
     entries = deployed.history(stack)
     newer = older_than_deployed(entries, repo=REPO)
@@ -140,8 +132,8 @@ def deploy(env: str, everything: bool = False, plan_out: Path | None = None, pla
         problem = (f"this commit is older than what {env} runs ({newer[:12]}): a re-run of an old deploy would roll "
                    f"{env} back. Revert on main instead (or, by hand, pass --rollback)")
         print(f"error: not deploying {env}: {problem}", file=sys.stderr)
-        _github_file("GITHUB_OUTPUT", "deploy=false\n")
-        _github_file("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: an older commit\n\n{problem}\n")
+        workflow_files.append("GITHUB_OUTPUT", "deploy=false\n")
+        workflow_files.append("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: an older commit\n\n{problem}\n")
         return 1
 
     reason = "applying the approved plan"
@@ -149,17 +141,17 @@ def deploy(env: str, everything: bool = False, plan_out: Path | None = None, pla
         decision = decide(env, entries, everything=everything, repo=REPO)
         reason = decision.reason
         print(f"{env}: {'deploying' if decision.deploy else 'not deploying'}: {reason}", flush=True)
-        _github_file("GITHUB_OUTPUT", f"deploy={'true' if decision.deploy else 'false'}\n")
+        workflow_files.append("GITHUB_OUTPUT", f"deploy={'true' if decision.deploy else 'false'}\n")
         if not decision.deploy:
-            _github_file("GITHUB_STEP_SUMMARY", f"## `{env}`: no deploy needed\n\n{reason}\n")
+            workflow_files.append("GITHUB_STEP_SUMMARY", f"## `{env}`: no deploy needed\n\n{reason}\n")
             return 0
     else:
-        _github_file("GITHUB_OUTPUT", "deploy=true\n")
+        workflow_files.append("GITHUB_OUTPUT", "deploy=true\n")
 
     problem = rotation_check.problem(env, stack, rotation.proposed(env), entries, REPO)
     if problem:
         print(f"error: not deploying {env}: {problem}", file=sys.stderr)
-        _github_file("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: origin-secret rotation order\n\n"
+        workflow_files.append("GITHUB_STEP_SUMMARY", f"## ❌ `{env}`: not deployed: origin-secret rotation order\n\n"
                                             f"{problem}\n")
         return 1
     if plan_out:
