@@ -7,7 +7,7 @@ from pulumi_policy import EnforcementLevel
 
 from .aws import REST_API
 from .openapi import document, operations
-from .rule import Finding, Resource, Rule, shown
+from .rule import Finding, Resource, Rule, mapping, shown
 
 VALIDATOR = "x-amazon-apigateway-request-validator"
 VALIDATORS = "x-amazon-apigateway-request-validators"
@@ -26,8 +26,8 @@ def scan(api: Resource, config: dict):
         if method.lower() not in BODY_METHODS:
             continue
         where = f"paths.{path}.{method}"
-        body = _dict(operation.get("requestBody"))
-        schema = _dict(_dict(_dict(body.get("content")).get(JSON)).get("schema"))
+        body = mapping(operation.get("requestBody"))
+        schema = mapping(mapping(mapping(body.get("content")).get(JSON)).get("schema"))
         if body.get("required") is not True or not schema:
             yield Finding(f"{where}.requestBody", "not a required JSON body with a schema",
                           f'{{"required": true, "content": {{"{JSON}": {{"schema": ...}}}}}}')
@@ -36,10 +36,6 @@ def scan(api: Resource, config: dict):
         if not isinstance(validator, dict) or validator.get("validateRequestBody") is not True:
             yield Finding(f"{where}.{VALIDATOR}", shown(name),
                           f"a validator of {VALIDATORS} with validateRequestBody: true")
-
-
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 RULE = Rule(

@@ -6,7 +6,7 @@ secret, so managed groups belong at the edge."""
 from pulumi_policy import EnforcementLevel
 
 from .aws import WEB_ACL
-from .rule import UNKNOWN, Finding, Resource, Rule, shown
+from .rule import UNKNOWN, Finding, Resource, Rule, mapping, shown
 
 REQUIRED_GROUPS = ["AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"]
 WEAKENING_ACTIONS = ("count", "allow")
@@ -20,7 +20,7 @@ def scan(acl: Resource, config: dict):
         return
     found = {}
     for index, rule in enumerate(rules if isinstance(rules, list) else []):
-        group = _dict(_dict(_dict(rule).get("statement")).get("managedRuleGroupStatement"))
+        group = mapping(mapping(mapping(rule).get("statement")).get("managedRuleGroupStatement"))
         if group.get("vendorName") == "AWS" and group.get("name"):
             found[group["name"]] = (index, rule, group)
     for name in config["requiredRuleGroups"]:
@@ -35,15 +35,11 @@ def scan(acl: Resource, config: dict):
             yield Finding(f"{where}.overrideAction", shown(override), '{"none": {}} (the group\'s own block actions)')
         overrides = group.get("ruleActionOverrides")
         for o, item in enumerate(overrides if isinstance(overrides, list) else []):
-            action = _dict(_dict(item).get("actionToUse"))
+            action = mapping(mapping(item).get("actionToUse"))
             weakened = [a for a in WEAKENING_ACTIONS if a in action]
             if weakened:
                 yield Finding(f"{where}.statement.managedRuleGroupStatement.ruleActionOverrides[{o}]",
                               f"{item.get('name')} → {weakened[0]}", "no rule of the group counted or allowed")
-
-
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 RULE = Rule(

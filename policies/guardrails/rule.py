@@ -129,6 +129,11 @@ def _get(container: Any, key: Any) -> Any:
 
 # --- helpers the rules share ----------------------------------------------------------------------------------
 
+def mapping(value: Any) -> dict:
+    """The value when it is an object, else an empty one (an unknown or malformed property reads as nothing)."""
+    return value if isinstance(value, dict) else {}
+
+
 def shown(value: Any) -> str:
     """A value as a violation message shows it (never call this on a secret)."""
     if value is None:
