@@ -48,6 +48,16 @@ class Plan:
             raise LookupError(f"expected one {kind}, planned {len(found)}")
         return found[0]
 
+    def region_of(self, resource: PlannedResource) -> str:
+        """Where a resource is deployed: its `region` input (pulumi-aws 7), else the provider's, the stack's aws:region
+        (global services, IAM, Route 53 and CloudFront, count as the stack's region)."""
+        return resource.inputs.get("region") or self.config.region
+
+    def in_region(self, region: str) -> "Plan":
+        """The same plan seen from one region: only the resources deployed there (outputs unchanged)."""
+        return Plan(self.environment, self.config, [r for r in self.resources if self.region_of(r) == region],
+                    self.outputs)
+
     def children(self, parent_urn: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.parent == parent_urn]
 
