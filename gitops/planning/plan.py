@@ -51,7 +51,10 @@ class Plan:
     def region_of(self, resource: PlannedResource) -> str:
         """Where a resource is deployed: its `region` input (pulumi-aws 7), else the provider's, the stack's aws:region
         (global services, IAM, Route 53 and CloudFront, count as the stack's region)."""
-        return resource.inputs.get("region") or self.config.region
+        return self.region_of_inputs(resource.inputs)
+
+    def region_of_inputs(self, inputs: dict) -> str:
+        return inputs.get("region") or self.config.region
 
     def in_region(self, region: str) -> "Plan":
         """The same plan seen from one region: only the resources deployed there (outputs unchanged)."""

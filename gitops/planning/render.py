@@ -1,5 +1,8 @@
 """The offline preview as text: planned resources grouped by component, with what a reviewer checks.
 
+With several regions the components are grouped by region: first what serves every region (the edge, the origin
+secret, the latency-routed origin), then each region's own copy of the regional part, the stack's region first.
+
 Every value goes through `show`, which prints secrets as [secret]; `mask` then removes any secret value that
 could still have slipped into the text.
 """
@@ -14,13 +17,18 @@ from ..stacks import program_path  # noqa: F401  (makes the program's ml_edge pa
 
 from ml_edge.edge import ALL_VIEWER_EXCEPT_HOST_HEADER, CACHING_DISABLED, SECURITY_HEADERS
 from ml_edge.resource_types import (
+    API_DOMAIN_NAME,
     API_KEY,
+    BASE_PATH_MAPPING,
     CACHE_POLICY,
+    CERTIFICATE,
+    CERTIFICATE_VALIDATION,
     CLIENT_CERTIFICATE,
     DEPLOYMENT,
     DISTRIBUTION,
     DNS_RECORD,
     FUNCTION,
+    HEALTH_CHECK,
     IAM_ROLE,
     IAM_ROLE_POLICY,
     IAM_ROLE_POLICY_ATTACHMENT,
@@ -51,11 +59,15 @@ COMPONENT_ORDER = ["ml-edge:index:Edge", "ml-edge:index:ModelApi", "ml-edge:inde
 
 def render_plan(plan: Plan) -> str:
     cfg = plan.config
-    lines = [f"ml-edge offline preview · environment {plan.environment} · region {cfg.region} · "
+    where = f"region {cfg.region}" if len(cfg.regions) == 1 else f"regions {', '.join(cfg.regions)}"
+    lines = [f"ml-edge offline preview · environment {plan.environment} · {where} · "
              f"{sum(r.custom for r in plan.resources)} resources to create", ""]
-    for root in sorted(plan.roots, key=lambda r: COMPONENT_ORDER.index(r.type) if r.type in COMPONENT_ORDER else 9):
-        lines += _component(plan, root, 0)
-        lines.append("")
+    for title, roots in by_region(plan):
+        if title:
+            lines += [title, ""]
+        for root in roots:
+            lines += _component(plan, root, 0)
+            lines.append("")
     lines.append("Stack outputs")
     width = max(map(len, plan.outputs), default=0)
     for name, value in plan.outputs.items():
@@ -67,6 +79,38 @@ def render_plan(plan: Plan) -> str:
     return mask("\n".join(lines), plan)
 
 
+def by_region(plan: Plan) -> list[tuple[str, list[PlannedResource]]]:
+    """The top-level components in sections: with one region a single untitled one; with several, what serves every
+    region, then each region's components. A component type with an instance per region is regional; an instance
+    whose resources carry a `region` input is in that region, one without in the stack's region."""
+    roots = sorted(plan.roots, key=lambda r: COMPONENT_ORDER.index(r.type) if r.type in COMPONENT_ORDER else 9)
+    regions = plan.config.regions
+    if len(regions) == 1:
+        return [("", roots)]
+    kinds = [root.type for root in roots]
+    placed: dict[str, list[PlannedResource]] = {region: [] for region in regions}
+    everywhere = []
+    for root in roots:
+        if kinds.count(root.type) == 1:
+            everywhere.append(root)
+            continue
+        found = {r.inputs["region"] for r in _descendants(plan, root) if r.custom and r.inputs.get("region")}
+        placed[found.pop() if len(found) == 1 else plan.config.region].append(root)
+    sections = [(f"── every region: the edge and what serves all {len(regions)} regions ──", everywhere)]
+    for region in regions:
+        count = sum(r.custom for root in placed[region] for r in _descendants(plan, root))
+        home = " (the stack's region)" if region == plan.config.region else ""
+        sections.append((f"── region {region}{home} · {count} resources ──", placed[region]))
+    return sections
+
+
+def _descendants(plan: Plan, resource: PlannedResource) -> list[PlannedResource]:
+    found = [resource]
+    for child in plan.children(resource.urn):
+        found += _descendants(plan, child)
+    return found
+
+
 def _component(plan: Plan, resource: PlannedResource, depth: int) -> list[str]:
     pad = INDENT * depth
     if not resource.custom:
@@ -74,7 +118,7 @@ def _component(plan: Plan, resource: PlannedResource, depth: int) -> list[str]:
         summarise = SUMMARIES.get(resource.type)
         if summarise:
             lines += [f"{pad}{INDENT * 2}{line}" for line in summarise(resource.inputs, plan)]
-        for child in sorted(plan.children(resource.urn), key=_reading_order):
+        for child in sorted(plan.children(resource.urn), key=lambda child: _reading_order(child, plan)):
             lines += _component(plan, child, depth + 1)
         return lines
     lines = [f"{pad}+ {short_type(resource.type):<34} {resource.name}"]
@@ -96,13 +140,26 @@ READING_ORDER = [
     LOG_DELIVERY_DESTINATION, LOG_DELIVERY,
     LOG_RESOURCE_POLICY, DNS_RECORD,
     USAGE_PLAN, API_KEY, USAGE_PLAN_KEY,
+    CERTIFICATE, CERTIFICATE_VALIDATION,
+    API_DOMAIN_NAME, BASE_PATH_MAPPING,
+    METRIC_ALARM, HEALTH_CHECK,
 ]
 
 
-def _reading_order(resource: PlannedResource) -> tuple:
-    """Resources first (the component's main resource on top), then sub-components; stable for PR diffs."""
+def _reading_order(resource: PlannedResource, plan: Plan) -> tuple:
+    """Resources first (the component's main resource on top), then sub-components; with several regions a
+    component spanning them lists its resources region by region; stable for PR diffs."""
     rank = READING_ORDER.index(resource.type) if resource.type in READING_ORDER else len(READING_ORDER)
-    return (not resource.custom, rank, resource.name)
+    return (not resource.custom, _region_rank(resource.name, plan.config.regions), rank, resource.name)
+
+
+def _region_rank(name: str, regions: list[str]) -> int:
+    """Another region's logical names carry `-<region>` (global ones too: an IAM role of eu-west-1's API), the
+    stack's region's carry none; a component spanning regions names each resource after its region."""
+    for index, region in sorted(enumerate(regions), key=lambda item: -len(item[1])):
+        if f"-{region}-" in f"{name}-":
+            return index
+    return 0
 
 
 def short_type(kind: str) -> str:
@@ -356,8 +413,9 @@ def _stage_association(inputs: dict, plan: Plan) -> list[str]:
 
 def _api_key(inputs: dict, plan: Plan) -> list[str]:
     consumer = str(inputs.get("name", "")).removeprefix(f"ml-edge-{plan.environment}-")
-    return [f"consumer {consumer}: key generated by API Gateway (value never shown) · enabled "
-            f"{show(inputs.get('enabled', True))}"]
+    origin = (f"the key value of {plan.config.region}, imported" if "value" in inputs
+              else "key generated by API Gateway")
+    return [f"consumer {consumer}: {origin} (value never shown) · enabled {show(inputs.get('enabled', True))}"]
 
 
 def _usage_plan(inputs: dict, plan: Plan) -> list[str]:
@@ -379,8 +437,42 @@ def _metric_alarm(inputs: dict, plan: Plan) -> list[str]:
 
 
 def _record(inputs: dict, plan: Plan) -> list[str]:
-    targets = ", ".join(a.get("name", "?") for a in inputs.get("aliases") or [])
-    return [f"{inputs.get('type')} {inputs.get('name')} → alias of {targets} (zone {inputs.get('zoneId')})"]
+    aliases = inputs.get("aliases") or []
+    if aliases:
+        targets = ", ".join(a.get("name", "?") for a in aliases)
+        health = " · if the target is healthy" if all(a.get("evaluateTargetHealth") for a in aliases) else ""
+        answer = f"alias of {targets}{health}"
+    else:
+        answer = f"{show(inputs.get('records'))} (TTL {inputs.get('ttl')} s)"
+    lines = [f"{inputs.get('type')} {inputs.get('name')} → {answer} (zone {inputs.get('zoneId')})"]
+    latency = [policy.get("region") for policy in inputs.get("latencyRoutingPolicies") or []]
+    if latency:
+        check = inputs.get("healthCheckId")
+        lines.append(f"latency record for {show(latency)} · health check {_name_of(check, plan) if check else 'none'}")
+    return lines
+
+
+def _health_check(inputs: dict, plan: Plan) -> list[str]:
+    if inputs.get("type") == "CLOUDWATCH_METRIC":
+        return [f"healthy while alarm {inputs.get('cloudwatchAlarmName')} ({inputs.get('cloudwatchAlarmRegion')}) "
+                f"is not in ALARM · without data: {inputs.get('insufficientDataHealthStatus')}"]
+    return [f"{inputs.get('type')} {inputs.get('fqdn', '')}{inputs.get('resourcePath', '')}"]
+
+
+def _certificate(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('domainName')} in {plan.region_of_inputs(inputs)} · validated by "
+            f"{inputs.get('validationMethod')}"]
+
+
+def _api_domain_name(inputs: dict, plan: Plan) -> list[str]:
+    types = (inputs.get("endpointConfiguration") or {}).get("types")
+    return [f"{inputs.get('domainName')} · {show(types)} in {plan.region_of_inputs(inputs)} · "
+            f"{inputs.get('securityPolicy')}"]
+
+
+def _base_path_mapping(inputs: dict, plan: Plan) -> list[str]:
+    return [f"{inputs.get('domainName')}/{inputs.get('basePath')} → stage {inputs.get('stageName')} of "
+            f"{_name_of(inputs.get('restApi'), plan)}"]
 
 
 def _log_delivery_source(inputs: dict, plan: Plan) -> list[str]:
@@ -415,8 +507,13 @@ SUMMARIES: dict[str, Callable[[dict, Plan], list[str]]] = {
     USAGE_PLAN: _usage_plan,
     USAGE_PLAN_KEY: _usage_plan_key,
     CLIENT_CERTIFICATE: lambda i, p: [
-        "generated by API Gateway (valid one year); its public PEM is in the stack output backendClientCertificates"],
+        "generated by API Gateway (valid one year); its public PEM is in the stack output "
+        + ("backendClientCertificatesByRegion" if len(p.config.regions) > 1 else "backendClientCertificates")],
     DNS_RECORD: _record,
+    HEALTH_CHECK: _health_check,
+    CERTIFICATE: _certificate,
+    API_DOMAIN_NAME: _api_domain_name,
+    BASE_PATH_MAPPING: _base_path_mapping,
     METRIC_ALARM: _metric_alarm,
     LOG_DELIVERY_SOURCE: _log_delivery_source,
     LOG_DELIVERY_DESTINATION: _log_delivery_destination,
