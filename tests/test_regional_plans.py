@@ -235,7 +235,10 @@ def test_model_servers_learn_the_client_certificate_every_region_presents(plans,
     # each region's stage presents its own API Gateway client certificate to the HTTP model servers (mutual TLS);
     # a server trusting only the first region's would refuse every other region's predict
     plan, regions = plans[count], REGION_SETS[count]
-    presented = plan.outputs["backendClientCertificatesByRegion"]
-    assert list(presented) == regions and len(set(presented.values())) == count
-    assert len(plan.of_type(CLIENT_CERTIFICATE)) == count * len(plan.config.backend_certificate.issued)
-    assert presented[HOME] == plan.outputs["backendClientCertificate"]
+    # and a rotation (issue `b`, trust it, present it) needs every region's new certificate before it is presented
+    by_region = plan.outputs["backendClientCertificatesByRegion"]
+    issued = plan.config.backend_certificate.issued
+    assert list(by_region) == regions and all(sorted(slots) == sorted(issued) for slots in by_region.values())
+    pems = {slots[slot]["pem"] for slots in by_region.values() for slot in issued}
+    assert len(pems) == count * len(issued) == len(plan.of_type(CLIENT_CERTIFICATE))
+    assert by_region[HOME] == plan.outputs["backendClientCertificates"]

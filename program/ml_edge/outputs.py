@@ -42,8 +42,9 @@ OUTPUTS = (
                 "(public)", "`http` models"),
     StackOutput("backendClientCertificates", "each issued certificate with its expiry, for a rotation",
                 "`http` models"),
-    StackOutput("backendClientCertificatesByRegion", "region → the PEM that region's stage presents (API Gateway "
-                "issues one per region): model servers must require each", "`http` models and more than one region"),
+    StackOutput("backendClientCertificatesByRegion", "region → each certificate that region issued with its "
+                "expiry (API Gateway issues them per region): model servers must trust every region's presented one",
+                "`http` models and more than one region"),
 )
 NAMES = tuple(o.name for o in OUTPUTS)
 

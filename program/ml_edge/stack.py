@@ -9,6 +9,7 @@ through the latency-routed origin domain (origin_domain.py), and `originUrl` sta
 import pulumi
 
 from . import naming
+from .api import ModelApi
 from .config import EnvConfig
 from .edge import Edge, EdgeSettings
 from .origin_domain import LatencyOrigin
@@ -76,13 +77,16 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
         outputs["smokeRestrictedApiKey"] = consumers.key_value(restricted.name)
         outputs["smokeRestrictedModels"] = pulumi.Output.from_input(list(restricted.models))
     if api.presented_certificate is not None:
-        certificates = api.backend_certificates
-        outputs["backendClientCertificate"] = certificates[api.presented_certificate].pem_encoded_certificate
-        outputs["backendClientCertificates"] = pulumi.Output.all(**{
-            slot: pulumi.Output.all(pem=c.pem_encoded_certificate, expires=c.expiration_date)
-            for slot, c in certificates.items()})
-        if len(parts) > 1:  # each region's stage presents its own certificate: model servers must trust every one
+        presented = api.backend_certificates[api.presented_certificate]
+        outputs["backendClientCertificate"] = presented.pem_encoded_certificate
+        outputs["backendClientCertificates"] = _issued_certificates(api)
+        if len(parts) > 1:  # each region issues its own certificates: model servers must trust every region's
             outputs["backendClientCertificatesByRegion"] = pulumi.Output.all(**{
-                part.region: part.api.backend_certificates[part.api.presented_certificate].pem_encoded_certificate
-                for part in parts})
+                part.region: _issued_certificates(part.api) for part in parts})
     return outputs
+
+
+def _issued_certificates(api: ModelApi) -> pulumi.Output:
+    """slot → {pem, expires} of every certificate the API's region issued: what a rotation hands model servers"""
+    return pulumi.Output.all(**{slot: pulumi.Output.all(pem=c.pem_encoded_certificate, expires=c.expiration_date)
+                                for slot, c in api.backend_certificates.items()})
