@@ -213,6 +213,23 @@ def test_after_the_up_the_catalog_is_invalidated_then_the_name_must_resolve(depl
     assert "a CNAME api.ml-edge.example.com → d111111abcdef8.cloudfront.net" in out
 
 
+def test_every_regions_authorizer_cache_is_flushed(deploy_run, cloudfront, apigateway, monkeypatch):
+    """With several regions each stage has its own authorizer and cache: a narrowed key must lose its old answer in
+    every region, or the region that still caches it keeps serving the old models for 300 s."""
+    other = "k3x9w2v1ab"
+    regional = {"originUrls": {"us-east-1": f"https://{API_ID}.execute-api.us-east-1.amazonaws.com/v1",
+                               "eu-west-1": f"https://{other}.execute-api.eu-west-1.amazonaws.com/v1"}}
+    outputs = steps.stack_outputs
+    monkeypatch.setattr(steps, "stack_outputs", lambda stack: {**outputs(stack), **regional})
+    expect_flush(apigateway)
+    apigateway.stubber.add_response("flush_stage_authorizers_cache", {}, {"restApiId": other, "stageName": "v1"})
+    expect_invalidation(cloudfront.stubber, ["completed"])
+    cloudfront.stubber.add_response("get_distribution", answer("get_distribution"), {"Id": DISTRIBUTION})
+    monkeypatch.setattr(socket, "getaddrinfo", Resolver(resolves_on=1))
+    assert deploy_cli.main(["--env", "prod"]) == 0
+    assert deploy_run == ["pulumi up", "outputs prod", "apigateway us-east-1", "apigateway eu-west-1", "cloudfront"]
+
+
 def test_a_failed_up_invalidates_nothing(monkeypatch, tmp_path):
     ready_for_the_cloud(monkeypatch, tmp_path / "pulumi-home")
     monkeypatch.setattr(steps.deployed, "history", lambda stack: [])

@@ -12,8 +12,8 @@
 
 The decision: deploy when anything the environment deploys changed since the commit of its stack's last
 successful `pulumi up` (gitops/deploy/decision.py). Writes deploy=true|false to $GITHUB_OUTPUT; false exits 0
-without an up. After the up: the consumer authorizer's cache is flushed, the edge's catalog and health are
-invalidated, and the edge's name must resolve.
+without an up. After the up: the consumer authorizer's cache is flushed (in every region), the edge's catalog and
+health are invalidated, and the edge's name must resolve.
 
 First of all, before the stack is read with any credential, gitops/stacks/preflight.py checks the environment is set up
 (folder, state backend, the stack file's secrets provider, AWS_ROLE_ARN and AWS_REGION).
@@ -39,6 +39,21 @@ from .decision import decide, older_than_deployed
 REPO = ROOT  # the checkout whose HEAD is deployed (tests point it at a repository of their own)
 
 
+def authorizer_stages(env: str, outputs: dict) -> list[tuple[str, str, str]]:
+    """(region, REST API id, stage) of every region's stage: with several regions each has its own API and
+    authorizer cache, named by its invoke URL in `originUrls` (https://<api id>.execute-api.<region>.amazonaws.com/
+    <stage>); with one, `apiId` in the stack's aws:region."""
+    stage = outputs.get("stage")
+    if not stage:
+        return []
+    if outputs.get("originUrls"):
+        return [(region, (urlparse(url).hostname or "").split(".")[0], stage)
+                for region, url in outputs["originUrls"].items()]
+    if not outputs.get("apiId"):
+        return []
+    return [(read_stack_config(env).values.get("aws:region", ""), outputs["apiId"], stage)]
+
+
 def after_up(env: str, stack: str) -> int:
     """Once the stack is deployed: fresh authorizer answers, fresh catalog at the edge, and a name that resolves.
     Exit status 0 or 1."""
@@ -49,9 +64,7 @@ def after_up(env: str, stack: str) -> int:
         print(f"error: {deployed} the outputs distributionId and edgeUrl of stack {stack} could not be read, so the "
               f"edge's /models and /health were not invalidated", file=sys.stderr)
         return 1
-    api_id, stage = outputs.get("apiId"), outputs.get("stage")
-    if api_id and stage:
-        region = read_stack_config(env).values.get("aws:region", "")
+    for region, api_id, stage in authorizer_stages(env, outputs):
         try:
             authorizer_cache.flush(authorizer_cache.client(region), api_id, stage)
         except authorizer_cache.FlushFailed as error:
