@@ -16,6 +16,8 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 LOG_DELIVERY_DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
 LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+DNS_RECORD = "aws:route53/record:Record"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
 
