@@ -14,6 +14,8 @@ from gitops.stacks.environments import policy_config_file
 from guardrails import (
     api_requires_origin_secret,
     cloudfront_no_origin_group_on_post,
+    origin_secret_accepted,
+    origin_secret_header,
     regions_serve_same_models,
     route53_latency_health_checked,
 )
@@ -23,6 +25,7 @@ from ml_edge.resource_types import DISTRIBUTION, DNS_RECORD, REST_API, STAGE, WE
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 RULES = [api_requires_origin_secret.RULE, route53_latency_health_checked.RULE,
          cloudfront_no_origin_group_on_post.RULE, regions_serve_same_models.RULE]
+SECRET_RULES = [origin_secret_header.RULE, origin_secret_accepted.RULE]
 STAGE_TYPE = "(aws:apigateway/stage:Stage)"
 RECORD_TYPE = "(aws:route53/record:Record)"
 
@@ -75,7 +78,7 @@ def test_prod_has_a_stage_guard_api_and_latency_record_in_each_region(stack):
     assert sorted(r.props["latencyRoutingPolicies"][0]["region"] for r in latency) == sorted(REGIONS)
 
 
-@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
+@pytest.mark.parametrize("rule", RULES + SECRET_RULES, ids=lambda r: r.name)
 def test_each_regional_rule_passes_on_prods_three_regions(rule, stack):
     assert findings(rule, stack) == []
 
@@ -120,6 +123,29 @@ def test_a_region_without_its_guard_is_found(stack, region):
     (message,) = findings(api_requires_origin_secret.RULE, unguarded)
     assert message.startswith(f"ml-edge-prod-api{suffix}-stage {STAGE_TYPE}: stage v1 is reachable without the "
                               f"origin secret (no WAF web ACL associated)")
+
+
+def the_origin(stack: list[Resource]) -> dict:
+    (origin,) = named(stack, DISTRIBUTION, "ml-edge-prod-edge").props["origins"]
+    assert origin["domainName"] == "origin.ml-edge.example.com"  # the latency-routed name, not an execute-api host
+    return origin
+
+
+def test_cloudfront_sending_a_short_secret_to_the_latency_routed_origin_is_found(stack):
+    the_origin(stack)["customHeaders"][0]["value"] = "Zq81kLm0Pw2x"
+    assert [m.split(": ", 1)[1] for m in findings(origin_secret_header.RULE, stack)] == [
+        "origins[0] (api).customHeaders[X-Origin-Verify].value is a secret of 12 characters; allowed: at least 32 "
+        "characters"]
+    (refused,) = findings(origin_secret_accepted.RULE, stack)
+    assert "customHeaders[X-Origin-Verify].value is a secret the API does not accept" in refused
+
+
+def test_cloudfront_sending_no_secret_to_the_latency_routed_origin_is_found(stack):
+    the_origin(stack)["customHeaders"] = []
+    assert findings(origin_secret_accepted.RULE, stack) == [
+        "ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): origins[0] (api).customHeaders is [] (no "
+        'X-Origin-Verify) on "origin.ml-edge.example.com", an API origin whose guards refuse every request without '
+        "the secret; allowed: a X-Origin-Verify header carrying a secret the API's origin guard accepts"]
 
 
 # --- each latency record has a health check of its own ---------------------------------------------------------
