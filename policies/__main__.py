@@ -8,7 +8,8 @@ from guardrails import PACK_NAME, POLICIES
 PolicyPack(
     name=PACK_NAME,
     description="Blocks an ml-edge plan that would serve plain HTTP, cache too long, expose the origin or a "
-                "backend, leak a key or the secret, skip the consumer authorizer or deploy an edge-optimized API. "
-                "Limits come from environments/<env>/policy.json.",
+                "backend (in any region), leak a key or the secret, skip the consumer authorizer, deploy an "
+                "edge-optimized API, keep routing to a region that cannot predict or serve other models in one "
+                "region. Limits come from environments/<env>/policy.json.",
     policies=[rule.to_policy() for rule in POLICIES],
 )

@@ -22,7 +22,8 @@ ID_SPELLING = {"Checkov:": re.compile(r"CKV2?_AWS_\d+"),
                "AWS Config managed rules:": re.compile(r"[A-Z0-9]+(_[A-Z0-9]+)+"),
                "Pulumi's packs:": re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")}
 # a backticked token in a note that looks like a guardrail's name must be one (a typo would point nowhere)
-GUARDRAIL_LIKE = re.compile(r"(cloudfront|apigateway|api|lambda|origin|backends|iam|log-group)-[a-z0-9-]+")
+GUARDRAIL_LIKE = re.compile(
+    r"(cloudfront|apigateway|api|lambda|origin|backends|iam|log-group|route53|regions)-[a-z0-9-]+")
 # the rules issue 15 names; the table must answer each of them
 ISSUE_15 = ["CKV_AWS_86", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_120", "CKV_AWS_174", "CKV_AWS_68",
             "CKV_AWS_276", "CKV_AWS_73", "CKV_AWS_76", "CKV2_AWS_53", "CKV_AWS_192", "CKV2_AWS_47",

@@ -34,7 +34,8 @@ MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront
              "apigateway-regional-endpoint", "apigateway-predict-requires-key", "apigateway-usage-plan-throttled",
              "apigateway-backend-headers-stripped", "backends-only-via-api", "iam-role-bounded",
              "cloudfront-access-logs", "cloudfront-waf-managed-rules", "apigateway-request-validation",
-             "apigateway-execution-logging", "lambda-reserved-concurrency", "log-group-retention"}
+             "apigateway-execution-logging", "lambda-reserved-concurrency", "log-group-retention",
+             "route53-latency-health-checked", "cloudfront-no-origin-group-on-post", "regions-serve-same-models"}
 ADVISORY = {"cloudfront-waf-attached", "cloudfront-viewer-tls", "cloudfront-security-headers",
             "apigateway-stage-observability", "lambda-tracing", "cloudfront-no-legacy-forwarding"}
 

@@ -164,6 +164,20 @@ MUTANTS = [
            "    return HEADER", "tests/test_docs.py"),
     Mutant("poster: ready to merge on a red run", "gitops/github/poster.py", '    if run.conclusion == "success":',
            "    if True:", "tests/test_github_glue.py"),
+    Mutant("guardrail: guard in another region ok", "policies/guardrails/api_requires_origin_secret.py",
+           "            if other is not UNKNOWN and other != region]", "            if False]",
+           "tests/test_regional_guardrails.py"),
+    Mutant("policy check: no provider (no region)", "gitops/policy/policy_check.py",
+           "    if not resource.custom:\n        return None", "    return None", "tests/test_regional_guardrails.py"),
+    Mutant("guardrail: latency record unchecked", "policies/guardrails/route53_latency_health_checked.py",
+           '    if health_check in (None, ""):', "    if False:", "tests/test_regional_guardrails.py"),
+    Mutant("guardrail: origin group on POST accepted", "policies/guardrails/cloudfront_no_origin_group_on_post.py",
+           "        if never_failed_over:", "        if False:", "tests/test_regional_guardrails.py"),
+    Mutant("guardrail: a region may miss a model", "policies/guardrails/regions_serve_same_models.py",
+           "        for path, method in sorted(every - operations_here):", "        for path, method in []:",
+           "tests/test_regional_guardrails.py"),
+    Mutant("guardrail: latency origin secret unseen", "policies/guardrails/origin_secret_accepted.py",
+           "if r.type == API_DOMAIN_NAME} - {None}", "if False}", "tests/test_regional_guardrails.py"),
 ]
 
 

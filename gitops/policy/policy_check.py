@@ -21,7 +21,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from ..planning.plan import Plan
+from ..planning.plan import PROJECT, Plan
 from ..planning.plan_mocks import Secret, Unknown
 from ..stacks.environments import POLICIES_DIR
 
@@ -202,13 +202,14 @@ def evaluate(plan: Plan, config_file: Path, pack: PolicyPackProcess) -> PolicyRe
         request.policyConfig[name].properties.update(settings)
     stub.Configure(request)
     stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-        stack=plan.environment, project="ml-edge", dry_run=True))
+        stack=plan.environment, project=PROJECT, dry_run=True))
 
     diagnostics, not_applicable = [], []
     for resource in plan.resources:
         response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
             type=resource.type, urn=resource.urn, name=resource.name, properties=_struct(resource.inputs),
-            options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.parent)))
+            options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.parent),
+            provider=_default_provider(plan, resource)))
         diagnostics += response.diagnostics
         not_applicable += [(n.policy_name, resource.urn) for n in response.not_applicable]
     stack = analyzer_pb2.AnalyzeStackRequest(resources=[
@@ -217,7 +218,7 @@ def evaluate(plan: Plan, config_file: Path, pack: PolicyPackProcess) -> PolicyRe
             dependencies=list(r.dependencies),
             propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
                                   for k, v in r.property_dependencies.items()},
-            options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent))
+            options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent), provider=_default_provider(plan, r))
         for r in plan.resources
     ])
     diagnostics += stub.AnalyzeStack(stack).diagnostics
@@ -232,6 +233,20 @@ def evaluate(plan: Plan, config_file: Path, pack: PolicyPackProcess) -> PolicyRe
     for policy, urn in not_applicable:
         outcomes[policy].not_applicable.append(urn)
     return PolicyReport(info.name, info.version, config_file, list(outcomes.values()))
+
+
+def _default_provider(plan: Plan, resource) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The provider the engine sends with each custom resource: the program sets none, so its package's default
+    one, whose inputs are the stack's `<package>:*` config. Only the one the pack reads is sent: `region`, the
+    stack's aws:region, where every resource without a `region` of its own is deployed."""
+    if not resource.custom:
+        return None
+    package = resource.type.split(":", 1)[0]
+    kind = f"pulumi:providers:{package}"
+    inputs = {"region": plan.config.region} if package == "aws" else {}
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=kind, name="default", urn=f"urn:pulumi:{plan.environment}::{PROJECT}::{kind}::default",
+        properties=_struct(inputs))
 
 
 def _struct(inputs: dict) -> struct_pb2.Struct:

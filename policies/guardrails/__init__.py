@@ -14,6 +14,7 @@ from . import (
     cloudfront_access_logs,
     cloudfront_https_redirect,
     cloudfront_no_legacy_forwarding,
+    cloudfront_no_origin_group_on_post,
     cloudfront_origin_https,
     cloudfront_security_headers,
     cloudfront_ttl_limits,
@@ -27,6 +28,8 @@ from . import (
     origin_guard_no_sampled_requests,
     origin_secret_accepted,
     origin_secret_header,
+    regions_serve_same_models,
+    route53_latency_health_checked,
 )
 from .rule import Rule
 
@@ -58,4 +61,7 @@ POLICIES: list[Rule] = [
     apigateway_stage_observability.RULE,
     lambda_tracing.RULE,
     cloudfront_no_legacy_forwarding.RULE,
+    route53_latency_health_checked.RULE,
+    cloudfront_no_origin_group_on_post.RULE,
+    regions_serve_same_models.RULE,
 ]

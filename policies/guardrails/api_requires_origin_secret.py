@@ -2,6 +2,9 @@
 
 A REGIONAL WAF web ACL associated with the stage blocks by default and allows only an exact match of the secret
 header. Declaring the header as required on methods is no guard (API Gateway checks presence, not the value).
+With several regions, every region's stage needs its own guard: a REGIONAL web ACL and its association live in one
+region and guard only resources of that region, so a guard (or association) in another region than the stage's
+is no guard. A resource's region is its `region` if set, else its provider's (the stack's aws:region).
 The guard fails closed on anything whose effect this plan cannot see: rule groups (their rules and actions live
 elsewhere), override actions, and actions other than allow and block.
 """
@@ -9,7 +12,7 @@ elsewhere), override actions, and actions other than allow and block.
 from pulumi_policy import EnforcementLevel
 
 from .aws import HEADER_NAME_SETTING, MIN_LENGTH_SETTING, STAGE, WEB_ACL, WEB_ACL_ASSOCIATION
-from .rule import UNKNOWN, Finding, Resource, Rule, shown
+from .rule import UNKNOWN, Finding, Resource, Rule, region_of, shown
 
 RULE_GROUP_STATEMENTS = ("ruleGroupReferenceStatement", "managedRuleGroupStatement")
 
@@ -22,15 +25,26 @@ def scan_stack(resources: list[Resource], config: dict):
                f"header exactly matches the secret (rules: allow on that match, or block; no rule groups, override "
                f"actions, count, captcha or challenge)")
     for stage in (r for r in resources if r.type == STAGE):
-        guards = [acls[u] for a in associations if stage.urn in a.property_dependencies.get("resourceArn", [])
+        region = region_of(stage)
+        guards = [(a, acls[u]) for a in associations if stage.urn in a.property_dependencies.get("resourceArn", [])
                   for u in a.property_dependencies.get("webAclArn", []) if u in acls]
-        problems = {acl.name: guard_problems(acl, header, min_length) for acl in guards}
+        problems = {acl.name: _elsewhere(region, association, acl) + guard_problems(acl, header, min_length)
+                    for association, acl in guards}
         if guards and not all(problems.values()):
             continue
         found = ("; ".join(f"guarded by web ACL {name}, which {', '.join(reasons)}" for name, reasons in
                            problems.items()) if guards
                  else "reachable without the origin secret (no WAF web ACL associated)")
         yield Finding(f"stage {stage.props.get('stageName', stage.name)}", found, allowed, resource=stage)
+
+
+def _elsewhere(region, association: Resource, acl: Resource) -> list[str]:
+    """Why a guard does not guard a stage of `region`: its web ACL or association is in another region."""
+    if region is UNKNOWN:
+        return []  # judged at deploy
+    return [f"{what} in {shown(other)}, not in the stage's region {shown(region)}"
+            for what, other in (("is", region_of(acl)), ("is associated", region_of(association)))
+            if other is not UNKNOWN and other != region]
 
 
 def guarding_acls(resources: list[Resource]) -> list[Resource]:

@@ -1,5 +1,9 @@
 """Every origin that is an API Gateway endpoint carries the secret header, with a real (long, generated) value.
 
+An origin is the API's when its host is an execute-api one (or unknown until deploy), or when it sends the secret
+header at all. An origin on a custom domain (several regions: the latency-routed origin name) that sends no header
+is the API's only in the stack's view: origin-secret-accepted finds that one.
+
 Policies see secret values in plain text: findings describe the value (its length) and never contain it.
 """
 
@@ -18,12 +22,10 @@ PLACEHOLDER_WORDS = ["changeme", "change-me", "placeholder", "example", "secret"
 def scan(distribution: Resource, config: dict):
     header, min_length = config["headerName"], config["minLength"]
     for index, origin in enumerate(distribution.props.get("origins") or []):
-        domain = origin.get("domainName")
-        # an API's host is computed from its id, unknown until the API exists: treat unknown hosts as APIs
-        if "customOriginConfig" not in origin or not (domain is UNKNOWN or EXECUTE_API_HOST.search(str(domain))):
+        if "customOriginConfig" not in origin or not is_api_origin(origin, header):
             continue
         where = f"origins[{index}] ({origin.get('originId')}).customHeaders"
-        headers = [h for h in origin.get("customHeaders") or [] if str(h.get("name", "")).lower() == header.lower()]
+        headers = secret_headers(origin, header)
         if not headers:
             names = [str(h.get("name")) for h in origin.get("customHeaders") or []]
             yield Finding(where, f"[{', '.join(names)}] (no {header})", f"a {header} header carrying the origin secret")
@@ -38,6 +40,19 @@ def scan(distribution: Resource, config: dict):
         elif _looks_like_a_placeholder(value, config["placeholders"]):
             yield Finding(where, "a secret that looks like a placeholder",
                           "a generated random value (the program's RandomPassword)")
+
+
+def is_api_origin(origin: dict, header: str, api_domains: set | frozenset = frozenset()) -> bool:
+    """An origin on API Gateway: an execute-api host, a host unknown until deploy (an API's host is computed from
+    its id), one of `api_domains` (the plan's API Gateway custom domain names), or one sent the secret header."""
+    domain = origin.get("domainName")
+    return (domain is UNKNOWN or bool(EXECUTE_API_HOST.search(str(domain))) or domain in api_domains
+            or bool(secret_headers(origin, header)))
+
+
+def secret_headers(origin: dict, header: str) -> list[dict]:
+    return [h for h in origin.get("customHeaders") or []
+            if isinstance(h, dict) and str(h.get("name", "")).lower() == header.lower()]
 
 
 def _looks_like_a_placeholder(value: str, words: list[str]) -> bool:

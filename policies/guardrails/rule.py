@@ -39,6 +39,7 @@ class Resource:
     urn: str
     props: dict
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)  # property → URNs it came from
+    provider: dict = field(default_factory=dict)  # its provider's inputs, as the engine sends them (aws: region)
 
 
 @dataclass(frozen=True)
@@ -91,19 +92,25 @@ class Rule:
     def _validate_resource(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type not in self.resource_types:
             args.not_applicable(f"applies to {', '.join(self.resource_types)} only")
-        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props))
+        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props),
+                            provider=_provider_inputs(args.provider))
         for finding in self.findings(resource, args.get_config()):
             report(redact(finding.message(resource), resource))
 
     def _validate_stack(self, args: StackValidationArgs, report: ReportViolation) -> None:
         resources = [
             Resource(r.resource_type, r.name, r.urn, plain(r.props),
-                     {k: [d.urn for d in deps] for k, deps in r.property_dependencies.items()})
+                     {k: [d.urn for d in deps] for k, deps in r.property_dependencies.items()},
+                     _provider_inputs(r.provider))
             for r in args.resources
         ]
         for finding in self.stack_findings(resources, args.get_config()):
             at_fault = finding.resource or resources[0]
             report(redact(finding.message(at_fault), *resources), at_fault.urn)
+
+
+def _provider_inputs(provider) -> dict:
+    return plain(provider.props) if provider is not None else {}
 
 
 def plain(value: Any) -> Any:
@@ -132,6 +139,14 @@ def _get(container: Any, key: Any) -> Any:
 def mapping(value: Any) -> dict:
     """The value when it is an object, else an empty one (an unknown or malformed property reads as nothing)."""
     return value if isinstance(value, dict) else {}
+
+
+def region_of(resource: Resource) -> Any:
+    """Where a resource is deployed: its own `region` (pulumi-aws 7) if set, else its provider's, which for the
+    default provider is the stack's aws:region (global services, Route 53 and CloudFront, read as the stack's).
+    None when neither is given; UNKNOWN when the region is computed at deploy."""
+    own = resource.props.get("region")
+    return own if own not in (None, "") else resource.provider.get("region") or None
 
 
 def shown(value: Any) -> str:

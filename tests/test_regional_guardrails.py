@@ -1,0 +1,298 @@
+"""The guardrails of an environment served from several regions, on prod's three-region plan: every region is
+guarded by the origin secret (in its own region), each latency record has a health check of its own, no origin group
+on a behaviour that allows POST, and every region serves the same models. Each rule passes prod and finds each fault,
+named by resource and region, both called directly and through the pack as the engine reaches it (gRPC)."""
+
+import copy
+import json
+
+import pytest
+from plan_views import unwrap_secrets
+
+from gitops.policy.policy_check import evaluate
+from gitops.stacks.environments import policy_config_file
+from guardrails import (
+    api_requires_origin_secret,
+    cloudfront_no_origin_group_on_post,
+    origin_secret_accepted,
+    origin_secret_header,
+    regions_serve_same_models,
+    route53_latency_health_checked,
+)
+from guardrails.rule import Resource, region_of
+from ml_edge.resource_types import DISTRIBUTION, DNS_RECORD, REST_API, STAGE, WEB_ACL, WEB_ACL_ASSOCIATION
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
+RULES = [api_requires_origin_secret.RULE, route53_latency_health_checked.RULE,
+         cloudfront_no_origin_group_on_post.RULE, regions_serve_same_models.RULE]
+SECRET_RULES = [origin_secret_header.RULE, origin_secret_accepted.RULE]
+STAGE_TYPE = "(aws:apigateway/stage:Stage)"
+RECORD_TYPE = "(aws:route53/record:Record)"
+
+
+def engine_view(plan) -> list[Resource]:
+    """The plan as the engine hands it to the pack: secrets in plain text, and each AWS resource with its (default)
+    provider's inputs, whose `region` is the stack's aws:region."""
+    provider = {"region": plan.config.region}
+    return [Resource(r.type, r.name, r.urn, unwrap_secrets(r.inputs), dict(r.property_dependencies),
+                     provider if r.custom and r.type.startswith("aws:") else {})
+            for r in plan.resources]
+
+
+@pytest.fixture(scope="module")
+def prod(plans):
+    assert plans["prod"].config.regions == REGIONS  # what every test below relies on
+    return plans["prod"]
+
+
+@pytest.fixture
+def stack(prod) -> list[Resource]:
+    return engine_view(prod)
+
+
+def named(resources: list[Resource], kind: str, name: str) -> Resource:
+    (found,) = [r for r in resources if r.type == kind and r.name == name]
+    return found
+
+
+def findings(rule, resources: list[Resource]) -> list[str]:
+    """Messages as the pack reports them (a stack rule names the resource at fault; a resource rule its own)."""
+    if rule.scan_stack:
+        return [f.message(f.resource) for f in rule.stack_findings(resources)]
+    return [f.message(r) for r in resources for f in rule.findings(r)]
+
+
+# --- the plan they judge ----------------------------------------------------------------------------------------
+
+def test_a_resource_is_in_its_own_region_else_in_its_providers():
+    provider = {"region": "us-east-1"}
+    assert region_of(Resource(STAGE, "s", "urn:s", {}, {}, provider)) == "us-east-1"
+    assert region_of(Resource(STAGE, "s", "urn:s", {"region": "eu-west-1"}, {}, provider)) == "eu-west-1"
+    assert region_of(Resource(STAGE, "s", "urn:s", {})) is None
+
+
+def test_prod_has_a_stage_guard_api_and_latency_record_in_each_region(stack):
+    for kind in (STAGE, WEB_ACL_ASSOCIATION, REST_API):
+        assert sorted(region_of(r) for r in stack if r.type == kind) == sorted(REGIONS), kind
+    latency = [r for r in stack if r.type == DNS_RECORD and r.props.get("latencyRoutingPolicies")]
+    assert sorted(r.props["latencyRoutingPolicies"][0]["region"] for r in latency) == sorted(REGIONS)
+
+
+@pytest.mark.parametrize("rule", RULES + SECRET_RULES, ids=lambda r: r.name)
+def test_each_regional_rule_passes_on_prods_three_regions(rule, stack):
+    assert findings(rule, stack) == []
+
+
+# --- every region is guarded by the origin secret, in its own region --------------------------------------------
+
+def rewired_to_the_first_regions_guard(stack: list[Resource]) -> list[Resource]:
+    """eu-west-1's stage associated with us-east-1's web ACL (a REGIONAL web ACL guards only its own region)."""
+    home = named(stack, WEB_ACL, "ml-edge-prod-api-origin-guard")
+    association = named(stack, WEB_ACL_ASSOCIATION, "ml-edge-prod-api-eu-west-1-origin-guard")
+    association.property_dependencies["webAclArn"] = [home.urn]
+    return stack
+
+
+def moved(kind: str, name: str, region: str):
+    def change(stack: list[Resource]) -> list[Resource]:
+        named(stack, kind, name).props["region"] = region
+        return stack
+    return change
+
+
+@pytest.mark.parametrize(("fault", "found"), [
+    (rewired_to_the_first_regions_guard,
+     'guarded by web ACL ml-edge-prod-api-origin-guard, which is in "us-east-1", not in the stage\'s region '
+     '"eu-west-1"'),
+    (moved(WEB_ACL, "ml-edge-prod-api-eu-west-1-origin-guard", "ap-southeast-1"),
+     'guarded by web ACL ml-edge-prod-api-eu-west-1-origin-guard, which is in "ap-southeast-1", not in the '
+     'stage\'s region "eu-west-1"'),
+    (moved(WEB_ACL_ASSOCIATION, "ml-edge-prod-api-eu-west-1-origin-guard", "us-east-1"),
+     'guarded by web ACL ml-edge-prod-api-eu-west-1-origin-guard, which is associated in "us-east-1", not in the '
+     'stage\'s region "eu-west-1"'),
+], ids=["stage-on-another-regions-guard", "guard-in-another-region", "association-in-another-region"])
+def test_a_guard_in_another_region_than_its_stage_is_found(stack, fault, found):
+    (message,) = findings(api_requires_origin_secret.RULE, fault(stack))
+    assert message.startswith(f"ml-edge-prod-api-eu-west-1-stage {STAGE_TYPE}: stage v1 is {found}; allowed: ")
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_a_region_without_its_guard_is_found(stack, region):
+    suffix = "" if region == REGIONS[0] else f"-{region}"
+    unguarded = [r for r in stack if not (r.type == WEB_ACL_ASSOCIATION and region_of(r) == region)]
+    (message,) = findings(api_requires_origin_secret.RULE, unguarded)
+    assert message.startswith(f"ml-edge-prod-api{suffix}-stage {STAGE_TYPE}: stage v1 is reachable without the "
+                              f"origin secret (no WAF web ACL associated)")
+
+
+def the_origin(stack: list[Resource]) -> dict:
+    (origin,) = named(stack, DISTRIBUTION, "ml-edge-prod-edge").props["origins"]
+    assert origin["domainName"] == "origin.ml-edge.example.com"  # the latency-routed name, not an execute-api host
+    return origin
+
+
+def test_cloudfront_sending_a_short_secret_to_the_latency_routed_origin_is_found(stack):
+    the_origin(stack)["customHeaders"][0]["value"] = "Zq81kLm0Pw2x"
+    assert [m.split(": ", 1)[1] for m in findings(origin_secret_header.RULE, stack)] == [
+        "origins[0] (api).customHeaders[X-Origin-Verify].value is a secret of 12 characters; allowed: at least 32 "
+        "characters"]
+    (refused,) = findings(origin_secret_accepted.RULE, stack)
+    assert "customHeaders[X-Origin-Verify].value is a secret the API does not accept" in refused
+
+
+def test_cloudfront_sending_no_secret_to_the_latency_routed_origin_is_found(stack):
+    the_origin(stack)["customHeaders"] = []
+    assert findings(origin_secret_accepted.RULE, stack) == [
+        "ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): origins[0] (api).customHeaders is [] (no "
+        'X-Origin-Verify) on "origin.ml-edge.example.com", an API origin whose guards refuse every request without '
+        "the secret; allowed: a X-Origin-Verify header carrying a secret the API's origin guard accepts"]
+
+
+# --- each latency record has a health check of its own ---------------------------------------------------------
+
+def record(stack: list[Resource], region: str) -> Resource:
+    return named(stack, DNS_RECORD, f"ml-edge-prod-origin-domain-{region}")
+
+
+def test_a_latency_record_without_a_health_check_is_found(stack):
+    unchecked = record(stack, "eu-west-1")
+    unchecked.props.pop("healthCheckId")
+    unchecked.property_dependencies.pop("healthCheckId")
+    assert findings(route53_latency_health_checked.RULE, stack) == [
+        f"ml-edge-prod-origin-domain-eu-west-1 {RECORD_TYPE}: healthCheckId is not set (the latency record of "
+        "eu-west-1); allowed: a Route 53 health check that fails when eu-west-1 cannot predict, so that Route 53 "
+        "stops answering with this region"]
+
+
+def test_a_latency_alias_that_ignores_its_targets_health_is_found(stack):
+    record(stack, "ap-southeast-1").props["aliases"][0]["evaluateTargetHealth"] = False
+    (message,) = findings(route53_latency_health_checked.RULE, stack)
+    assert message.startswith(f"ml-edge-prod-origin-domain-ap-southeast-1 {RECORD_TYPE}: aliases[0]"
+                              ".evaluateTargetHealth is false (the latency record of ap-southeast-1); allowed: true")
+
+
+def test_a_latency_set_sharing_a_health_check_is_found(stack):
+    shared = record(stack, "ap-southeast-1")
+    shared.props["healthCheckId"] = record(stack, "eu-west-1").props["healthCheckId"]
+    shared.property_dependencies["healthCheckId"] = record(stack, "eu-west-1").property_dependencies["healthCheckId"]
+    assert findings(route53_latency_health_checked.RULE, stack) == [
+        f"ml-edge-prod-origin-domain-ap-southeast-1 {RECORD_TYPE}: healthCheckId is health check "
+        "ml-edge-prod-origin-domain-eu-west-1, on an alarm in eu-west-1 (the latency record of ap-southeast-1); "
+        "allowed: a health check on ap-southeast-1's own alarm",
+        *[f"ml-edge-prod-origin-domain-{region} {RECORD_TYPE}: healthCheckId is the health check of "
+          f"ml-edge-prod-origin-domain-{other} too (the latency record of {region}); allowed: a health check of its "
+          "own per region: a shared one takes every region out when one fails, or none"
+          for region, other in (("ap-southeast-1", "eu-west-1"), ("eu-west-1", "ap-southeast-1")) ]]
+
+
+def test_a_latency_set_with_two_records_for_one_region_is_found(stack):
+    record(stack, "ap-southeast-1").props["latencyRoutingPolicies"] = [{"region": "eu-west-1"}]
+    messages = findings(route53_latency_health_checked.RULE, stack)
+    for region, other in (("ap-southeast-1", "eu-west-1"), ("eu-west-1", "ap-southeast-1")):
+        assert f"ml-edge-prod-origin-domain-{region} {RECORD_TYPE}: latencyRoutingPolicies[0].region is eu-west-1, " \
+               f"as is ml-edge-prod-origin-domain-{other} of the same latency set; allowed: one record per region in " \
+               "a latency set" in messages
+
+
+# --- no origin group on a behaviour that allows POST ------------------------------------------------------------
+
+def with_an_origin_group(stack: list[Resource], behaviour: str) -> list[Resource]:
+    """A second origin (the same name, standing in for another region's) grouped with the first; `behaviour`, the
+    path pattern of an ordered behaviour or "default", sent to the group."""
+    props = named(stack, DISTRIBUTION, "ml-edge-prod-edge").props
+    props["origins"].append({**copy.deepcopy(props["origins"][0]), "originId": "api-secondary"})
+    props["originGroups"] = [{"originId": "api-failover", "failoverCriteria": {"statusCodes": [500, 502, 503, 504]},
+                              "members": [{"originId": "api"}, {"originId": "api-secondary"}]}]
+    targets = [props["defaultCacheBehavior"]] if behaviour == "default" else \
+        [b for b in props["orderedCacheBehaviors"] if b["pathPattern"] == behaviour]
+    targets[0]["targetOriginId"] = "api-failover"
+    return stack
+
+
+@pytest.mark.parametrize(("behaviour", "where"), [
+    ("/models/*/predict", "orderedCacheBehaviors[2] (/models/*/predict)"),
+    ("default", "defaultCacheBehavior"),
+])
+def test_an_origin_group_on_a_behaviour_that_allows_post_is_found(stack, behaviour, where):
+    assert findings(cloudfront_no_origin_group_on_post.RULE, with_an_origin_group(stack, behaviour)) == [
+        f'ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): {where}.targetOriginId is "api-failover", an '
+        'origin group, on a behaviour that allows "PUT", "POST", "PATCH", "DELETE" (CloudFront fails over only GET, '
+        "HEAD, OPTIONS); allowed: a single origin (for inference, the latency-routed origin name, which fails over "
+        "in DNS); an origin group only on behaviours allowing GET, HEAD and OPTIONS alone"]
+
+
+def test_an_origin_group_on_a_read_only_behaviour_passes(stack):
+    assert findings(cloudfront_no_origin_group_on_post.RULE, with_an_origin_group(stack, "/models")) == []
+
+
+# --- every region serves the same models ------------------------------------------------------------------------
+
+def without(path: str):
+    def change(props: dict) -> None:
+        openapi = json.loads(props["body"])
+        del openapi["paths"][path]
+        props["body"] = json.dumps(openapi)
+    return change
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_a_region_missing_a_model_is_found(stack, region):
+    api = next(r for r in stack if r.type == REST_API and region_of(r) == region)
+    without("/models/sentiment/predict")(api.props)
+    others = ", ".join(sorted(r for r in REGIONS if r != region))
+    assert findings(regions_serve_same_models.RULE, stack) == [
+        f"{api.name} (aws:apigateway/restApi:RestApi): region {region} is missing model sentiment "
+        f"(POST /models/sentiment/predict), which {others} serve; allowed: the same models and routes in every "
+        "region (deploy each model's backend to every region of ml-edge:regions)"]
+
+
+def test_a_region_missing_a_route_is_found(stack):
+    api = named(stack, REST_API, "ml-edge-prod-api-ap-southeast-1")
+    without("/health")(api.props)
+    (message,) = findings(regions_serve_same_models.RULE, stack)
+    assert "region ap-southeast-1 is missing route GET /health, which eu-west-1, us-east-1 serve" in message
+
+
+# --- through the pack, as the engine reaches it -----------------------------------------------------------------
+
+def faulted_prod(prod):
+    """prod with one fault per rule: eu-west-1's stage on us-east-1's guard, ap-southeast-1's latency record without
+    a health check, an origin group on the predict behaviour and eu-west-1 without the sentiment model."""
+    plan = copy.deepcopy(prod)
+    by_name = {(r.type, r.name): r for r in plan.resources}
+    home_guard = by_name[WEB_ACL, "ml-edge-prod-api-origin-guard"]
+    association = by_name[WEB_ACL_ASSOCIATION, "ml-edge-prod-api-eu-west-1-origin-guard"]
+    association.property_dependencies["webAclArn"] = [home_guard.urn]
+    unchecked = by_name[DNS_RECORD, "ml-edge-prod-origin-domain-ap-southeast-1"]
+    unchecked.inputs.pop("healthCheckId")
+    unchecked.property_dependencies.pop("healthCheckId")
+    edge = by_name[DISTRIBUTION, "ml-edge-prod-edge"].inputs
+    edge["origins"].append({**copy.deepcopy(edge["origins"][0]), "originId": "api-secondary"})
+    edge["originGroups"] = [{"originId": "api-failover", "failoverCriteria": {"statusCodes": [503]},
+                             "members": [{"originId": "api"}, {"originId": "api-secondary"}]}]
+    edge["orderedCacheBehaviors"][2]["targetOriginId"] = "api-failover"
+    without("/models/sentiment/predict")(by_name[REST_API, "ml-edge-prod-api-eu-west-1"].inputs)
+    return plan
+
+
+def test_the_pack_passes_prod_and_blocks_each_regional_fault_naming_resource_and_region(prod, pack):
+    clean = {o.name: o for o in evaluate(prod, policy_config_file("prod"), pack).outcomes}
+    report = evaluate(faulted_prod(prod), policy_config_file("prod"), pack)
+    outcomes = {o.name: o for o in report.outcomes}
+    for rule in RULES:
+        assert (clean[rule.name].level, clean[rule.name].result) == ("mandatory", "pass"), rule.name
+        assert outcomes[rule.name].result == "BLOCKED", rule.name
+    expected = {
+        "api-requires-origin-secret": f"ml-edge-prod-api-eu-west-1-stage {STAGE_TYPE}: stage v1 is guarded by web ACL "
+        "ml-edge-prod-api-origin-guard, which is in \"us-east-1\", not in the stage's region \"eu-west-1\"",
+        "route53-latency-health-checked": f"ml-edge-prod-origin-domain-ap-southeast-1 {RECORD_TYPE}: healthCheckId is "
+        "not set (the latency record of ap-southeast-1)",
+        "cloudfront-no-origin-group-on-post": "ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): "
+        "orderedCacheBehaviors[2] (/models/*/predict).targetOriginId is \"api-failover\", an origin group",
+        "regions-serve-same-models": "ml-edge-prod-api-eu-west-1 (aws:apigateway/restApi:RestApi): region eu-west-1 is "
+        "missing model sentiment (POST /models/sentiment/predict)",
+    }
+    assert set(expected) == {rule.name for rule in RULES}
+    for name, start in expected.items():
+        (violation,) = outcomes[name].violations
+        assert violation.startswith(start), violation
