@@ -35,7 +35,8 @@ MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront
              "apigateway-backend-headers-stripped", "backends-only-via-api", "iam-role-bounded",
              "cloudfront-access-logs", "cloudfront-waf-managed-rules", "apigateway-request-validation",
              "apigateway-execution-logging", "lambda-reserved-concurrency", "log-group-retention",
-             "route53-latency-health-checked", "cloudfront-no-origin-group-on-post", "regions-serve-same-models"}
+             "route53-latency-health-checked", "cloudfront-no-origin-group-on-post", "regions-serve-same-models",
+             "apigateway-domain-tls"}
 ADVISORY = {"cloudfront-waf-attached", "cloudfront-viewer-tls", "cloudfront-security-headers",
             "apigateway-stage-observability", "lambda-tracing", "cloudfront-no-legacy-forwarding"}
 

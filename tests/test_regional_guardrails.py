@@ -13,6 +13,7 @@ from gitops.policy.policy_check import evaluate
 from gitops.stacks.environments import policy_config_file
 from guardrails import (
     api_requires_origin_secret,
+    apigateway_domain_tls,
     cloudfront_no_origin_group_on_post,
     origin_secret_accepted,
     origin_secret_header,
@@ -20,11 +21,19 @@ from guardrails import (
     route53_latency_health_checked,
 )
 from guardrails.rule import Resource, region_of
-from ml_edge.resource_types import DISTRIBUTION, DNS_RECORD, REST_API, STAGE, WEB_ACL, WEB_ACL_ASSOCIATION
+from ml_edge.resource_types import (
+    API_DOMAIN_NAME,
+    DISTRIBUTION,
+    DNS_RECORD,
+    REST_API,
+    STAGE,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
+)
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 RULES = [api_requires_origin_secret.RULE, route53_latency_health_checked.RULE,
-         cloudfront_no_origin_group_on_post.RULE, regions_serve_same_models.RULE]
+         cloudfront_no_origin_group_on_post.RULE, regions_serve_same_models.RULE, apigateway_domain_tls.RULE]
 SECRET_RULES = [origin_secret_header.RULE, origin_secret_accepted.RULE]
 STAGE_TYPE = "(aws:apigateway/stage:Stage)"
 RECORD_TYPE = "(aws:route53/record:Record)"
@@ -253,11 +262,27 @@ def test_a_region_missing_a_route_is_found(stack):
     assert "region ap-southeast-1 is missing route GET /health, which eu-west-1, us-east-1 serve" in message
 
 
+# --- each region's custom domain name refuses TLS 1.0 and 1.1 ------------------------------------------------------
+
+@pytest.mark.parametrize(("policy", "shown"), [("TLS_1_0", '"TLS_1_0"'), (None, "not set (API Gateway then chooses)")])
+def test_a_domain_name_accepting_old_tls_is_found(stack, policy, shown):
+    domains = [r for r in stack if r.type == API_DOMAIN_NAME]
+    assert sorted(region_of(d) for d in domains) == sorted(REGIONS)
+    domain = next(d for d in domains if region_of(d) == "ap-southeast-1")
+    domain.props.pop("securityPolicy")
+    if policy:
+        domain.props["securityPolicy"] = policy
+    (message,) = findings(apigateway_domain_tls.RULE, stack)
+    assert message == (f"{domain.name} (aws:apigateway/domainName:DomainName): securityPolicy is {shown}; allowed: "
+                       '"TLS_1_2" or "SecurityPolicy_TLS13_1_3_2025_09"')
+
+
 # --- through the pack, as the engine reaches it -----------------------------------------------------------------
 
 def faulted_prod(prod):
     """prod with one fault per rule: eu-west-1's stage on us-east-1's guard, ap-southeast-1's latency record without
-    a health check, an origin group on the predict behaviour and eu-west-1 without the sentiment model."""
+    a health check, an origin group on the predict behaviour, eu-west-1 without the sentiment model and its custom
+    domain name on TLS_1_0."""
     plan = copy.deepcopy(prod)
     by_name = {(r.type, r.name): r for r in plan.resources}
     home_guard = by_name[WEB_ACL, "ml-edge-prod-api-origin-guard"]
@@ -272,6 +297,7 @@ def faulted_prod(prod):
                              "members": [{"originId": "api"}, {"originId": "api-secondary"}]}]
     edge["orderedCacheBehaviors"][2]["targetOriginId"] = "api-failover"
     without("/models/sentiment/predict")(by_name[REST_API, "ml-edge-prod-api-eu-west-1"].inputs)
+    by_name[API_DOMAIN_NAME, "ml-edge-prod-origin-domain-eu-west-1"].inputs["securityPolicy"] = "TLS_1_0"
     return plan
 
 
@@ -291,6 +317,8 @@ def test_the_pack_passes_prod_and_blocks_each_regional_fault_naming_resource_and
         "orderedCacheBehaviors[2] (/models/*/predict).targetOriginId is \"api-failover\", an origin group",
         "regions-serve-same-models": "ml-edge-prod-api-eu-west-1 (aws:apigateway/restApi:RestApi): region eu-west-1 is "
         "missing model sentiment (POST /models/sentiment/predict)",
+        "apigateway-domain-tls": "ml-edge-prod-origin-domain-eu-west-1 (aws:apigateway/domainName:DomainName): "
+        'securityPolicy is "TLS_1_0"',
     }
     assert set(expected) == {rule.name for rule in RULES}
     for name, start in expected.items():

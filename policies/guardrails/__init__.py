@@ -4,6 +4,7 @@ environment's policy.json makes them mandatory (prod does)."""
 from . import (
     api_requires_origin_secret,
     apigateway_backend_headers_stripped,
+    apigateway_domain_tls,
     apigateway_execution_logging,
     apigateway_predict_requires_key,
     apigateway_regional_endpoint,
@@ -64,4 +65,5 @@ POLICIES: list[Rule] = [
     route53_latency_health_checked.RULE,
     cloudfront_no_origin_group_on_post.RULE,
     regions_serve_same_models.RULE,
+    apigateway_domain_tls.RULE,
 ]
