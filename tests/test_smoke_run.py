@@ -202,7 +202,10 @@ def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
     assert f"smoke-testing dev: edge {standin.edge_url}" in result.stderr
     # the key's plan is reported only when known; the restricted key's two checks need that key; the deployed
     # models are not known without the stack, and 3 samples are too few to judge a latency
-    assert "✅ 12 checks passed, 7 skipped" in result.stdout
+    assert "✅ 13 checks passed, 7 skipped" in result.stdout
+    # one origin (ORIGIN_URL, as before regions): one guard row, and the region the edge reached is reported
+    assert "| origin guard: no or a wrong secret → the WAF's 403 | ✅ pass |" in result.stdout
+    assert "| region that served predict | ✅ pass | eu-west-1 (X-ML-Edge-Region of POST " in result.stdout
 
 
 # A key with the characters that escaping changes (XML, Python repr, a Markdown table cell): each file holds it in
