@@ -621,6 +621,13 @@ def test_every_model_has_a_budget_and_says_where_it_came_from():
     assert model_budget({}, "iris", "reference").p50 < model_budget({}, "churn", "sagemaker").p50
 
 
+def test_the_readme_documents_every_option_of_the_suite():
+    options = re.findall(r'addoption\("(--[a-z-]+)"', (ROOT / "smoke" / "conftest.py").read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert "--origin-url" in options and [o for o in options if f"`{o}" not in readme] == []
+    assert all(f"`{variable}`" in readme for variable in ("EDGE_URL", "ORIGIN_URL", "ORIGIN_URLS"))
+
+
 def test_golden_smoke_summary():
     """The README's example summary is the real renderer's output for a fixture of results."""
     with smoke_modules() as load:
