@@ -18,7 +18,8 @@ NOT_FOUND_MESSAGE = "Not found: no such model or path. GET /models lists the mod
 ERROR_HEADERS = {"Cache-Control": "no-store"}  # on every error answer: gateway responses and the WAF's 403
 # On every answer of a region's API (mapped here for the mock and non-proxy integrations and the gateway responses,
 # set by the WAF's 403 and by the reference model's function itself): which region served it, so a caller (the smoke
-# suite) can tell which region the edge reached. CloudFront passes it on to the viewer (edge.py).
+# suite) can tell which region the edge reached. CloudFront passes it on to the viewer (edge.py); a cached GET repeats
+# the region whose answer filled the cache, a predict (never cached) names the region that served it.
 REGION_HEADER = "X-ML-Edge-Region"
 
 # Gateway response templates get simple variable substitution only (no VTL, so no escaping): a variable whose
