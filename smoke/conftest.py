@@ -1,7 +1,9 @@
 """The ml-edge edge smoke suite: options, shared clients, the deployed models, and the plugins of the run.
 
-python -m pytest smoke --edge-url URL --origin-url URL [--expected-models M1,M2] [--api-key KEY] [--junitxml FILE]
-(or EDGE_URL, ORIGIN_URL, SMOKE_EXPECTED_MODELS, SMOKE_API_KEY, SMOKE_RESTRICTED_API_KEY, SMOKE_RESTRICTED_MODELS).
+python -m pytest smoke --edge-url URL --origin-url [REGION=]URL… [--expected-models M1,M2] [--api-key KEY]
+[--junitxml FILE] (or EDGE_URL, ORIGIN_URLS / ORIGIN_URL, SMOKE_EXPECTED_MODELS, SMOKE_API_KEY,
+SMOKE_RESTRICTED_API_KEY, SMOKE_RESTRICTED_MODELS). `--origin-url` once per region: each region's direct origin is
+checked on its own (origins.py).
 Models come from the deployed list when given (the stack output `models`), else from GET /models. Keys are sent
 as x-api-key to the edge only, and never printed.
 """
@@ -16,6 +18,9 @@ from catalog import CatalogRead, read_catalog
 from edge_client import Client, expect, json_body, with_scheme
 from edge_waf import BlockState
 from latency import budget_problems
+from origins import Origin
+from origins import given as given_origins
+from origins import problems as origin_problems
 from readiness import PROBE_BODY, wait_until_ready
 from results import SmokeResults
 from retrying import Retries
@@ -24,13 +29,15 @@ from warm_up import WarmUps
 MAX_SAMPLES = 50
 HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # what an x-api-key header can carry as is
 CATALOG_READ = pytest.StashKey[CatalogRead]()
+ORIGINS = pytest.StashKey[list[Origin]]()
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("ml-edge smoke")
     group.addoption("--edge-url", default=os.environ.get("EDGE_URL"), help="https URL of the edge (EDGE_URL)")
-    group.addoption("--origin-url", default=os.environ.get("ORIGIN_URL"),
-                    help="https invoke URL of the API stage (ORIGIN_URL)")
+    group.addoption("--origin-url", action="append", metavar="[REGION=]URL",
+                    help="https invoke URL of the API stage; once per region as REGION=URL when the API runs in "
+                         "several (ORIGIN_URLS: space-separated REGION=URL; ORIGIN_URL: one)")
     group.addoption("--expected-models", default=os.environ.get("SMOKE_EXPECTED_MODELS", ""),
                     help="comma-separated models deployed (the stack output `models`; SMOKE_EXPECTED_MODELS): "
                          "tested whatever the edge's cached catalog lists, and compared with it")
@@ -67,6 +74,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "check(title): the check's title in the results ({param} names a parameter)")
+    config.stash[ORIGINS] = given_origins(config.option.origin_url, os.environ)
     results = SmokeResults(config.option.edge_url, config.option.results_file)
     config.pluginmanager.register(results, "ml-edge-smoke-results")
     config.pluginmanager.register(BlockState(), "ml-edge-smoke-edge-waf")
@@ -75,12 +83,15 @@ def pytest_configure(config):
     if config.option.help or config.option.collectonly:
         return
     missing = [flag for flag, value in (("--edge-url/EDGE_URL", config.option.edge_url),
-                                        ("--origin-url/ORIGIN_URL", config.option.origin_url)) if not value]
+                                        ("--origin-url/ORIGIN_URL (or ORIGIN_URLS)", config.stash[ORIGINS]))
+               if not value]
     if missing:
         raise pytest.UsageError(f"the smoke suite needs {' and '.join(missing)}")
-    for flag, value in (("--edge-url", config.option.edge_url), ("--origin-url", config.option.origin_url)):
-        if not value.startswith("https://"):
-            raise pytest.UsageError(f"{flag} must be an https:// URL, got {value!r}")
+    if not config.option.edge_url.startswith("https://"):
+        raise pytest.UsageError(f"--edge-url must be an https:// URL, got {config.option.edge_url!r}")
+    problems = origin_problems(config.stash[ORIGINS])
+    if problems:
+        raise pytest.UsageError("; ".join(problems))
     if not 1 <= config.option.samples <= MAX_SAMPLES:
         raise pytest.UsageError(f"--samples must be 1–{MAX_SAMPLES}")
     if config.option.retries < 0 or config.option.retry_backoff < 0 or config.option.retry_budget < 0:
@@ -107,12 +118,13 @@ def check_budgets(path: Path) -> None:
         raise pytest.UsageError(f"--budgets {path}: " + "; ".join(problems))
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Each check's title, known before it runs: a check skipped or failed in its setup is named too."""
     for item in items:
         mark = item.get_closest_marker("check")
         if mark:
-            params = item.callspec.params if hasattr(item, "callspec") else {}
+            # one origin is a fixture, several a parameter (pytest_generate_tests): either may name the region
+            params = {"origin": the_only_origin(config), **(item.callspec.params if hasattr(item, "callspec") else {})}
             item.user_properties.append(("check", mark.args[0].format(**params)))
 
 
@@ -180,10 +192,30 @@ def keyless_edge(pytestconfig) -> Client:
     return Client(pytestconfig.option.edge_url, pytestconfig.option.request_timeout, observe=observer(pytestconfig))
 
 
+def origins_of(config) -> list[Origin]:
+    return config.stash.get(ORIGINS, [])
+
+
+def the_only_origin(config) -> Origin:
+    origins = origins_of(config)
+    return origins[0] if len(origins) == 1 else Origin(None, "")
+
+
 @pytest.fixture(scope="session")
-def origin(pytestconfig) -> Client:
+def origins(pytestconfig) -> list[Origin]:
+    return origins_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def origin(pytestconfig) -> Origin:
+    """The one origin given; with several, each check of an origin is parametrized by region instead."""
+    return the_only_origin(pytestconfig)
+
+
+@pytest.fixture
+def origin_client(origin, pytestconfig) -> Client:
     # deliberately without the secret header (and without any API key): the origin must refuse it
-    return Client(pytestconfig.option.origin_url, pytestconfig.option.request_timeout)
+    return Client(origin.url, pytestconfig.option.request_timeout)
 
 
 @pytest.fixture(scope="session")
@@ -242,6 +274,9 @@ def sample_model(catalog, expected_models) -> dict:
 
 
 def pytest_generate_tests(metafunc):
+    origins = origins_of(metafunc.config)
+    if "origin" in metafunc.fixturenames and len(origins) > 1:
+        metafunc.parametrize("origin", origins, ids=[o.region for o in origins], scope="session")
     if "model" in metafunc.fixturenames:
         names = expected_models_of(metafunc.config)
         if not names:

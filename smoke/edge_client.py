@@ -14,9 +14,11 @@ CACHE_HITS = ("Hit from cloudfront", "RefreshHit from cloudfront")
 BODY_PREVIEW = 200
 # What a real edge needs to be debugged, in every failure message: the answer's kind, its cache state and age,
 # the edge location (x-amz-cf-pop) and CloudFront's request id (x-amz-cf-id, what AWS Support asks for), API
-# Gateway's request id and error type (its execution and access logs are searched by it)
+# Gateway's request id and error type (its execution and access logs are searched by it), and the region whose API
+# answered (X-ML-Edge-Region: each region has its own logs)
 DEBUG_HEADERS = ("Content-Type", "Location", "X-Cache", "Age", "x-amz-cf-pop", "x-amz-cf-id", "Via",
-                 "x-amzn-RequestId", "x-amzn-ErrorType", "Cache-Control", "Strict-Transport-Security")
+                 "x-amzn-RequestId", "x-amzn-ErrorType", "Cache-Control", "Strict-Transport-Security",
+                 "X-ML-Edge-Region")
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The smoke results as people read them: a Markdown table (check, result, detail, latency) under a heading that
-names the edge and the edge locations tested, printed at the end of the run and appended to the file named by
-GITHUB_STEP_SUMMARY when that variable is set."""
+names the edge, the edge locations tested and the regions whose API answered the edge's predicts, printed at the end
+of the run and appended to the file named by GITHUB_STEP_SUMMARY when that variable is set."""
 
 import os
 import re
@@ -9,23 +9,29 @@ from collections import Counter
 RESULT = {"passed": "✅ pass", "failed": "❌ fail", "skipped": "⏭ skip"}
 RETRIED = " (retried)"
 POP_HEADER = "x-amz-cf-pop"
+REGION_HEADER = "X-ML-Edge-Region"  # origins.py: the region whose API answered
 EXCEPTION_NAME = re.compile(r"^[\w.]*(AssertionError|Failed|EdgeBlocked|NoAnswer): ")
 
 
 class SmokeResults:
     """A pytest plugin: tests describe themselves with record_property("check" | "detail" | "latency", …);
-    the retry plugin adds "retried". `observe` counts the edge location of every answer."""
+    the retry plugin adds "retried". `observe` counts the edge location of every answer, and the region that
+    answered each predict (never cached, so each names the region CloudFront reached for it)."""
 
     def __init__(self, edge_url: str | None, results_file=None):
         self.edge_url = edge_url or "(no edge URL)"
         self.results_file = results_file
         self.rows: list[dict] = []
         self.edge_locations: Counter = Counter()
+        self.predict_regions: Counter = Counter()  # region ("" when none is named) → answers to POST …/predict
 
     def observe(self, response) -> None:
         pop = response.headers.get(POP_HEADER)
         if pop:
             self.edge_locations[pop] += 1
+        request = response.request
+        if request is not None and request.method == "POST" and request.path_url.endswith("/predict"):
+            self.predict_regions[response.headers.get(REGION_HEADER, "")] += 1
 
     def pytest_runtest_logreport(self, report):
         if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
@@ -67,6 +73,7 @@ class SmokeResults:
         if retried:
             verdict += f" ({retried} retried)"
         lines = [f"### Edge smoke · {self.edge_url} · {verdict}", "", self.locations(), "",
+                 *([self.regions(), ""] if self.predict_regions else []),
                  "| check | result | detail | latency |", "| --- | --- | --- | --- |"]
         for row in self.rows:
             cells = (row["check"], row["result"], row["detail"], row["latency"])
@@ -79,6 +86,16 @@ class SmokeResults:
         seen = ", ".join(f"{pop} ({count} answers)" for pop, count in self.edge_locations.most_common())
         plural = "s" if len(self.edge_locations) > 1 else ""
         return f"Edge location{plural} tested ({POP_HEADER}): {seen}"
+
+
+    def regions(self) -> str:
+        named = Counter({region: count for region, count in self.predict_regions.items() if region})
+        if not named:
+            return f"Region that served predict: unknown (no answer to a predict carried {REGION_HEADER})"
+        # an answer naming none is CloudFront's own (an error page) or an API's from before it named its region
+        seen = ", ".join(f"{region} ({count} answers)" for region, count in named.most_common())
+        plural = "s" if len(named) > 1 else ""
+        return f"Region{plural} that served predict ({REGION_HEADER}): {seen}"
 
 
 def first_line(report) -> str:

@@ -6,6 +6,7 @@ import pytest
 import requests
 from edge_client import cache_state, describe, expect, expect_https_redirect, is_cache_hit, json_body
 from latency import MIN_FOR_MEDIAN, catalog_budget, judge, model_budget
+from origins import REGION_HEADER
 from readiness import PROBE_BODY
 
 CACHE_REPEATS = 3  # the catalog must be a cache hit within this many repeats of a first request
@@ -140,6 +141,28 @@ def expect_predictions(answer: requests.Response, model: dict, expected_status: 
            answer)
 
 
+@pytest.mark.check("region that served predict")
+def test_the_region_that_served_predict_is_reported(edge, sample_model, origins, record):
+    """X-ML-Edge-Region of the edge's answer: the region CloudFront reached (Route 53's latency choice for its edge
+    location). With several origins given, it must be one of them; with one, it is reported, and an answer
+    without it (an API deployed before it named its region) is reported as unknown, not failed."""
+    path = f"/models/{sample_model['name']}/predict"
+    answer = edge.post(path, json=sample_model["example"]).response
+    region = answer.headers.get(REGION_HEADER)
+    tested = [origin.region for origin in origins if origin.region]
+    several = len(origins) > 1
+    expect(region is not None or not several,
+           f"{REGION_HEADER} on the edge's answer to POST {path}: several regions are tested "
+           f"({', '.join(tested)}), and every answer of the API names its own", answer)
+    expect(region in tested or not several, f"POST {path} served by one of the regions tested ({', '.join(tested)})",
+           answer, note=f"{REGION_HEADER}: {region}; that region's origin was not checked")
+    pop = answer.headers.get("x-amz-cf-pop")
+    where = f"{answer.status_code} at {pop}" if pop else str(answer.status_code)
+    record(detail=f"{region} ({REGION_HEADER} of POST {path}: {where})" if region else
+           f"unknown: the answer to POST {path} carries no {REGION_HEADER} (an API deployed before it named its "
+           "region)")
+
+
 MALFORMED_BODIES = [('{"instances": "not-a-list"}', "instances that are not a list"),
                     ("{not json", "a body that is not JSON")]
 
@@ -241,23 +264,31 @@ def test_answers_are_json_with_hsts(edge, keyless_edge, sample_model, warm_ups, 
     record(detail=f"answers {statuses}")
 
 
-@pytest.mark.check("origin guard: no or a wrong secret → the WAF's 403")
-def test_origin_guard_refuses_callers_without_the_secret(origin, sample_model, record):
+@pytest.mark.check("origin guard{origin.where}: no or a wrong secret → the WAF's 403")
+def test_origin_guard_refuses_callers_without_the_secret(origin, origin_client, sample_model, record):
+    """One row per region given: each region's stage has its own guard."""
     predict = f"/models/{sample_model['name']}/predict"
     # GET /health needs no consumer key: only the guard can refuse it, so a 403 there is the guard's own
     probes = [("GET", "/health", {}, f"without {ORIGIN_SECRET_HEADER}"),
               ("GET", "/health", {ORIGIN_SECRET_HEADER: WRONG_SECRET}, f"with a wrong {ORIGIN_SECRET_HEADER}"),
               ("POST", predict, {}, f"without {ORIGIN_SECRET_HEADER}")]
-    wrong = []
+    wrong, named = [], set()
     for method, path, headers, how in probes:
-        answer = origin.request(method, path, headers=headers,
-                                **({"json": sample_model["example"]} if method == "POST" else {})).response
+        answer = origin_client.request(method, path, headers=headers,
+                                       **({"json": sample_model["example"]} if method == "POST" else {})).response
         if not is_guard_answer(answer):
             mistaken = " (the API's own refusal, not the guard's)" if answer.status_code == 403 else ""
             wrong.append(f"{method} {answer.request.path_url} {how}: {describe(answer)}{mistaken}")
+        named.add(answer.headers.get(REGION_HEADER))
     expect(not wrong, f"the origin guard's own answer (403 {GUARD_BODY}, Cache-Control: {GUARD_CACHE_CONTROL}) "
                       "to every caller without the origin secret", note="; ".join(wrong))
-    record(detail=f"GET /health and POST {predict}, without {ORIGIN_SECRET_HEADER} and with a wrong one")
+    # an API deployed before it named its region names none: only another region's name is a mistake
+    others = sorted(name for name in named - {None, origin.region} if name)
+    expect(not (origin.region and others), f"the origin given for {origin.region} to answer as {origin.region}",
+           note=f"it answered as {', '.join(others)} ({REGION_HEADER}): its URL is another region's")
+    answered = sorted(name for name in named if name)
+    record(detail=f"GET /health and POST {predict}, without {ORIGIN_SECRET_HEADER} and with a wrong one"
+                  + (f"; answered as {', '.join(answered)}" if answered else ""))
 
 
 def is_guard_answer(answer: requests.Response) -> bool:

@@ -7,8 +7,11 @@ edge    CloudFront: one port serving plain HTTP and TLS; plain HTTP gets a redir
         policy ignores query strings); a hit says `X-Cache: Hit from cloudfront` with `Age` and replays the
         stored answer, request id included. Every answer carries Via, X-Amz-Cf-Pop and X-Amz-Cf-Id; answers of
         the origin (cached or not, errors included) get HSTS (the response headers policy); CloudFront's own
-        error pages are HTML with `X-Cache: Error from cloudfront`. Proxies to the origin adding the secret header.
-origin  API Gateway behind its regional WAF, TLS only. The guard first: no or a wrong secret header gets the
+        error pages are HTML with `X-Cache: Error from cloudfront`. Proxies to one regional origin (`edge_region`,
+        by default eu-west-1, the nearest to its edge locations: Route 53's latency choice) adding the secret header.
+origins API Gateway behind its regional WAF, one per region of REGIONS (us-east-1, the stack's own region, whose
+        URL is `origin_url` as the stack output `originUrl`, and eu-west-1), TLS only; every answer of each names its
+        region (X-ML-Edge-Region), the guard's 403 included. The guard first: no or a wrong secret header gets the
         WAF's custom 403 ({"message": "Forbidden"}, Cache-Control: no-store). Then /v1/health, /v1/models and
         /v1/models/{model}/predict, which checks the consumer key first (403, also on a model outside the key's
         list), then the body (400), then calls the backend: iris is the real reference-model handler, sentiment
@@ -48,6 +51,8 @@ CATALOG = {"models": [IRIS, SENTIMENT]}
 STALE_CATALOG = {"models": [IRIS, RETIRED]}  # what the edge cached before the deploy that added sentiment
 MAX_INSTANCES = 100
 POPS = ("LHR50-P1", "FRA56-P2")
+REGIONS = ("us-east-1", "eu-west-1")  # the first is the stack's own region (aws:region)
+REGION_HEADER = "X-ML-Edge-Region"
 SLOW_SECONDS = 0.2  # over the smoke tests' median budget of http models, 150 ms
 COLD_START_SECONDS = 0.15
 STALE_AGE_SECONDS = 1800
@@ -73,6 +78,8 @@ FAULTS = {
     "missing_hsts_on_errors": "Strict-Transport-Security on successful answers only",
     "html_errors": "the API's errors come back as HTML",
     "open_origin": "no origin guard: the API answers without the secret header",
+    "open_second_region": f"the {REGIONS[1]} origin has no guard (the {REGIONS[0]} one still refuses): that region's "
+                          "API answers without the secret header",
     "guard_accepts_any_secret": "the guard lets any value of the secret header through",
     "slow": f"the sentiment backend answers in {SLOW_SECONDS * 1000:.0f} ms",
     "predict_without_key": "predict answers without a consumer key",
@@ -92,6 +99,8 @@ CONDITIONS = {
                              "after the first request",
     "refresh_hit": "every cached copy is stale at once and the origin confirms it (a conditional request): the "
                    "edge serves it as `X-Cache: RefreshHit from cloudfront`",
+    # fine with one origin given (the region is reported as unknown); with several it fails the region's check
+    "no_region_header": f"the API was deployed before it named its region: no answer carries {REGION_HEADER}",
 }
 REDIRECTED_PATHS = ("/health", "/models")  # redirect-to-https; every other behaviour allows POST: https-only
 CACHED_PATHS = ("/health", "/models")
@@ -126,6 +135,7 @@ class StandIn:
     api_key: str = "standin-consumer-key-0123456789abcdef"  # the smoke consumer: every model
     restricted_key: str = "standin-restricted-key-fedcba9876543210"
     restricted_models: tuple[str, ...] = ("iris",)
+    edge_region: str = REGIONS[1]  # the region whose origin the edge reaches
     api_keys_at_edge: list = field(default_factory=list)  # x-api-key of every edge request (None when absent)
     api_keys_at_origin: list = field(default_factory=list)  # x-api-key of every direct origin request
     api_keys_over_plain_http: list = field(default_factory=list)  # x-api-key of every plain-HTTP edge request
@@ -138,6 +148,8 @@ class StandIn:
         unknown = self.faults - set(FAULTS) - set(CONDITIONS)
         if unknown:
             raise ValueError(f"unknown faults {unknown}; known: {sorted(FAULTS)} and {sorted(CONDITIONS)}")
+        if self.edge_region not in REGIONS:
+            raise ValueError(f"edge_region {self.edge_region!r} is none of {REGIONS}")
         self.ca = trustme.CA()
         self.first_request_at: float | None = None  # conditions count from here, not from a slow process start
         self.caches: dict[str, dict[tuple, Cached]] = {pop: {} for pop in POPS}
@@ -152,17 +164,18 @@ class StandIn:
     def __enter__(self) -> "StandIn":
         origin_context = self._server_context(self.ca)
         edge_ca = trustme.CA() if "untrusted_certificate" in self.faults else self.ca
-        self.origin = TlsServer(("127.0.0.1", 0), OriginHandler, origin_context, self)
+        self.origins = {region: TlsServer(("127.0.0.1", 0), OriginHandler, origin_context, self, region)
+                        for region in REGIONS}
         self.edge = DualProtocolServer(("127.0.0.1", 0), EdgeHandler, self._server_context(edge_ca), self)
         self.client_context = ssl.create_default_context()
         self.ca.configure_trust(self.client_context)
-        for server in (self.origin, self.edge):
+        for server in (*self.origins.values(), self.edge):
             # shutdown() waits for the next poll: the default 0.5 s, twice, would be most of a short test
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
-        for server in (self.edge, self.origin):
+        for server in (self.edge, *self.origins.values()):
             server.shutdown()
             server.server_close()
 
@@ -203,8 +216,20 @@ class StandIn:
         return f"https://127.0.0.1:{self.edge.server_address[1]}"
 
     @property
+    def origin_urls(self) -> dict[str, str]:
+        """Region → the invoke URL of its stage (the stack output `originUrls`)."""
+        return {region: f"https://127.0.0.1:{server.server_address[1]}{STAGE}"
+                for region, server in self.origins.items()}
+
+    @property
     def origin_url(self) -> str:
-        return f"https://127.0.0.1:{self.origin.server_address[1]}{STAGE}"
+        """The first region's (the stack output `originUrl`)."""
+        return self.origin_urls[REGIONS[0]]
+
+    @property
+    def origin_urls_variable(self) -> str:
+        """ORIGIN_URLS: space-separated region=URL."""
+        return " ".join(f"{region}={url}" for region, url in self.origin_urls.items())
 
 
 def origin_headers(extra: dict | None = None) -> dict:
@@ -215,9 +240,9 @@ def origin_headers(extra: dict | None = None) -> dict:
 class TlsServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, handler, context: ssl.SSLContext, standin: StandIn):
+    def __init__(self, address, handler, context: ssl.SSLContext, standin: StandIn, region: str | None = None):
         super().__init__(address, handler)
-        self.context, self.standin = context, standin
+        self.context, self.standin, self.region = context, standin, region
 
     def get_request(self):
         sock, address = self.socket.accept()
@@ -268,7 +293,11 @@ class JsonHandler(BaseHTTPRequestHandler):
 
 
 class OriginHandler(JsonHandler):
-    """API Gateway behind its WAF: the secret header first, then the routes of the contract."""
+    """One region's API Gateway behind its WAF: the secret header first, then the routes of the contract."""
+
+    def send(self, status: int, payload: dict | bytes, headers: dict | None = None) -> None:
+        named = {} if "no_region_header" in self.faults else {REGION_HEADER: self.server.region}
+        super().send(status, payload, {**(headers or {}), **named})
 
     def do_GET(self):
         self.route("GET", b"")
@@ -301,7 +330,7 @@ class OriginHandler(JsonHandler):
                                   "MissingAuthenticationTokenException")
 
     def guard_admits(self, secret: str | None) -> bool:
-        if "open_origin" in self.faults:
+        if "open_origin" in self.faults or ("open_second_region" in self.faults and self.server.region == REGIONS[1]):
             return True
         if "guard_accepts_any_secret" in self.faults:
             return secret is not None
@@ -489,15 +518,17 @@ class EdgeHandler(JsonHandler):
         connection.request(method, STAGE + self.path, body=body or None, headers=headers)
         answer = connection.getresponse()
         data = answer.read()
-        passed = ("Content-Type", "Cache-Control", "x-amzn-RequestId", "x-amzn-ErrorType", "x-amz-apigw-id")
+        passed = ("Content-Type", "Cache-Control", "x-amzn-RequestId", "x-amzn-ErrorType", "x-amz-apigw-id",
+                  REGION_HEADER)
         return answer.status, {name: answer.getheader(name) for name in passed if answer.getheader(name)}, data
 
     def origin_connection(self) -> http.client.HTTPSConnection:
         """One kept-alive connection to the origin per viewer connection, as CloudFront keeps origin connections
         open (and as a TLS handshake per request would make every test run slower)."""
         if getattr(self, "_origin", None) is None:
-            host, port = self.server.standin.origin.server_address
-            self._origin = http.client.HTTPSConnection(host, port, context=self.server.standin.client_context,
+            standin = self.server.standin
+            host, port = standin.origins[standin.edge_region].server_address
+            self._origin = http.client.HTTPSConnection(host, port, context=standin.client_context,
                                                        timeout=10)
         return self._origin
 

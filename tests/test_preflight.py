@@ -229,8 +229,8 @@ def test_the_cloud_preview_refuses_and_the_comment_says_why(self_managed, tmp_pa
 def test_the_smoke_run_refuses_unless_the_urls_are_given(self_managed, monkeypatch, capsys):
     """It only reads the stack's outputs (decrypted with the provider the state records): the stack file's lines
     are not its business, the role and region are."""
-    monkeypatch.delenv("EDGE_URL", raising=False)
-    monkeypatch.delenv("ORIGIN_URL", raising=False)
+    for name in ("EDGE_URL", "ORIGIN_URL", "ORIGIN_URLS"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ROLE_ARN", "")
     assert smoke_cli.main(["--env", "dev"]) == preflight.REFUSED
     assert ("error: not running the smoke suite for dev: AWS_ROLE_ARN is empty: the GitHub environment dev-observe "

@@ -100,3 +100,15 @@ def test_weights_file_matches_the_iris_features():
     assert model.classes == ("setosa", "versicolor", "virginica")
     assert len(model.mean) == len(model.scale) == len(model.features) == 4
     assert all(len(row) == 4 for row in model.coef)
+
+
+@pytest.mark.parametrize("body", [EVENT["body"], '{"instances": "not-a-list"}'])
+def test_every_answer_names_the_region_the_function_runs_in(monkeypatch, body):
+    """A proxy integration maps no header: the function names its region (Lambda sets AWS_REGION), as every
+    other answer of the API does (the smoke suite reports which region served the edge's predict)."""
+    from ml_edge.openapi import REGION_HEADER
+    assert handler_module.REGION_HEADER == REGION_HEADER  # the package is deployed alone: an equal copy
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-1")
+    assert handler(event_with(body), None)["headers"][REGION_HEADER] == "ap-southeast-1"
+    monkeypatch.delenv("AWS_REGION")
+    assert REGION_HEADER not in handler(event_with(body), None)["headers"]

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def no_pulumi(monkeypatch):
     monkeypatch.setattr(pulumi_cli, "find_pulumi", lambda: None)
-    monkeypatch.delenv("EDGE_URL", raising=False)
-    monkeypatch.delenv("ORIGIN_URL", raising=False)
+    for name in ("EDGE_URL", "ORIGIN_URL", "ORIGIN_URLS"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def fake_pulumi(tmp_path: Path, outputs: dict, status: int = 0, secrets: dict | None = None) -> Path:
@@ -49,16 +49,27 @@ def test_urls_come_from_the_environment_variables(no_pulumi, monkeypatch):
     monkeypatch.setenv("EDGE_URL", "https://d1.cloudfront.net")
     monkeypatch.setenv("ORIGIN_URL", "https://a.execute-api.eu-west-1.amazonaws.com/v1")
     assert smoke_run.resolve_urls("dev", "dev") == ("https://d1.cloudfront.net",
-                                                    "https://a.execute-api.eu-west-1.amazonaws.com/v1",
+                                                    ("https://a.execute-api.eu-west-1.amazonaws.com/v1",),
                                                     "EDGE_URL and ORIGIN_URL", {})
+
+
+def test_several_regions_origins_come_from_origin_urls_which_wins_over_origin_url(no_pulumi, monkeypatch):
+    monkeypatch.setenv("EDGE_URL", "https://d1.cloudfront.net")
+    monkeypatch.setenv("ORIGIN_URL", "https://a.execute-api.us-east-1.amazonaws.com/v1")
+    monkeypatch.setenv("ORIGIN_URLS", "us-east-1=https://a.execute-api.us-east-1.amazonaws.com/v1 "
+                                      " eu-west-1=https://b.execute-api.eu-west-1.amazonaws.com/v1")
+    edge, origins, source, _ = smoke_run.resolve_urls("prod", "prod")
+    assert origins == ("us-east-1=https://a.execute-api.us-east-1.amazonaws.com/v1",
+                       "eu-west-1=https://b.execute-api.eu-west-1.amazonaws.com/v1")
+    assert source == "EDGE_URL and ORIGIN_URLS"
 
 
 def test_urls_come_from_the_stack_outputs_when_pulumi_is_there(tmp_path, monkeypatch):
     bin_dir = fake_pulumi(tmp_path, {"edgeUrl": "https://api.example.com", "originUrl": "https://o.example.com/v1"})
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    edge, origin, source, _ = smoke_run.resolve_urls("prod", "acme/prod")
-    assert (edge, origin, source) == ("https://api.example.com", "https://o.example.com/v1",
-                                      "pulumi stack output of acme/prod")
+    edge, origins, source, _ = smoke_run.resolve_urls("prod", "acme/prod")
+    assert (edge, origins, source) == ("https://api.example.com", ("https://o.example.com/v1",),
+                                       "pulumi stack output of acme/prod")
     assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--stack", "acme/prod"]
 
 
@@ -66,15 +77,18 @@ KEY_VARIABLES = ("SMOKE_API_KEY", "SMOKE_KEY_PLAN", "SMOKE_RESTRICTED_API_KEY", 
 
 
 def test_the_smoke_keys_come_from_the_stack_in_the_environment_never_on_a_command_line(tmp_path):
+    """Also: a stack in two regions (`originUrls`) has each region's origin checked on its own row."""
     with StandIn() as standin:
         standin.write_ca_bundle(tmp_path / "ca.pem")
         bin_dir = fake_pulumi(tmp_path, {"edgeUrl": standin.edge_url, "originUrl": standin.origin_url,
+                                         "regions": list(standin.origin_urls), "originUrls": standin.origin_urls,
                                          "smokeApiKey": "[secret]", "smokeKeyPlan": "internal: 10 req/s",
                                          "smokeRestrictedApiKey": "[secret]", "smokeRestrictedModels": ["iris"]},
                               secrets={"smokeApiKey": standin.api_key, "smokeRestrictedApiKey": standin.restricted_key})
         env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem"),
                "GITHUB_ACTIONS": "true", "PULUMI_HOME": str(tmp_path / "pulumi-home"), **READY}
-        for name in (*KEY_VARIABLES, "EDGE_URL", "ORIGIN_URL", "GITHUB_STEP_SUMMARY", "PULUMI_BACKEND_URL"):
+        for name in (*KEY_VARIABLES, "EDGE_URL", "ORIGIN_URL", "ORIGIN_URLS", "GITHUB_STEP_SUMMARY",
+                     "PULUMI_BACKEND_URL"):
             env.pop(name, None)
         result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "gitops.cli.smoke", "--env", "dev",
                                  "-p", "no:cacheprovider", "--samples=2"],
@@ -83,6 +97,8 @@ def test_the_smoke_keys_come_from_the_stack_in_the_environment_never_on_a_comman
     assert "| consumer key and its plan | ✅ pass | internal: 10 req/s |" in result.stdout
     assert "| restricted key on another model → 403 | ✅ pass | sentiment (the key may call iris) |" in result.stdout
     assert "| restricted key on its own model → 200 | ✅ pass | iris |" in result.stdout
+    for region in standin.origin_urls:
+        assert f"| origin guard {region}: no or a wrong secret → the WAF's 403 | ✅ pass |" in result.stdout
     for key in (standin.api_key, standin.restricted_key):
         assert result.stdout.count(key) == 1  # only inside the ::add-mask:: command GitHub consumes
         assert f"::add-mask::{key}" in result.stdout
@@ -132,6 +148,26 @@ def test_the_stacks_models_reach_the_suite_as_the_deployed_models(stack_with_key
     [(_, from_stack), (_, given)] = stack_with_keys
     assert from_stack["SMOKE_EXPECTED_MODELS"] == "iris,churn,sentiment"
     assert given["SMOKE_EXPECTED_MODELS"] == "iris"
+
+
+def test_every_regions_origin_from_the_stack_reaches_the_suite(stack_with_keys, monkeypatch, capsys):
+    """`originUrls` (only with more than one region): each region's URL as its own --origin-url region=URL;
+    without it (one region), `originUrl` as before."""
+    regional = {"us-east-1": "https://a.execute-api.us-east-1.amazonaws.com/v1",
+                "eu-west-1": "https://b.execute-api.eu-west-1.amazonaws.com/v1",
+                "ap-southeast-1": "https://c.execute-api.ap-southeast-1.amazonaws.com/v1"}
+    outputs = {"edgeUrl": "https://e.example.com", "originUrl": regional["us-east-1"], "originUrls": regional}
+    monkeypatch.setattr(smoke_run, "stack_outputs", lambda stack, show_secrets=False: outputs)
+    assert smoke_cli.main(["--env", "prod"]) == 0
+    del outputs["originUrls"]
+    assert smoke_cli.main(["--env", "dev"]) == 0
+    [(several, _), (one, _)] = stack_with_keys
+    assert [part for part in several if part.startswith("--origin-url")] == [
+        f"--origin-url={region}={url}" for region, url in regional.items()]
+    assert [part for part in one if part.startswith("--origin-url")] == [f"--origin-url={regional['us-east-1']}"]
+    assert (f"smoke-testing prod: edge https://e.example.com, origins us-east-1={regional['us-east-1']}, "
+            f"eu-west-1={regional['eu-west-1']}, ap-southeast-1={regional['ap-southeast-1']} (from pulumi stack "
+            "output of ") in capsys.readouterr().err
 
 
 def test_without_the_stack_no_deployed_models_are_made_up(no_pulumi, monkeypatch):
@@ -202,7 +238,10 @@ def test_make_smoke_runs_the_suite_against_the_urls(tmp_path):
     assert f"smoke-testing dev: edge {standin.edge_url}" in result.stderr
     # the key's plan is reported only when known; the restricted key's two checks need that key; the deployed
     # models are not known without the stack, and 3 samples are too few to judge a latency
-    assert "✅ 12 checks passed, 7 skipped" in result.stdout
+    assert "✅ 13 checks passed, 7 skipped" in result.stdout
+    # one origin (ORIGIN_URL, as before regions): one guard row, and the region the edge reached is reported
+    assert "| origin guard: no or a wrong secret → the WAF's 403 | ✅ pass |" in result.stdout
+    assert "| region that served predict | ✅ pass | eu-west-1 (X-ML-Edge-Region of POST " in result.stdout
 
 
 # A key with the characters that escaping changes (XML, Python repr, a Markdown table cell): each file holds it in

@@ -8,6 +8,7 @@ deploy, cold backends, a briefly stale catalog) passes, and the results say what
 import importlib
 import json
 import os
+import re
 import sys
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 from forked_pytest import run_pytest
-from standin import CONDITIONS, FAULTS, POPS, STALE_AGE_SECONDS, STALE_BRIEFLY_SECONDS, StandIn
+from standin import CONDITIONS, FAULTS, POPS, REGIONS, STALE_AGE_SECONDS, STALE_BRIEFLY_SECONDS, StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = {"catalog": {"p50": 300, "p95": 400}, "predict": {"p50": 300, "p95": 400},
@@ -36,13 +37,18 @@ RESTRICTED = {"test_restricted_key_is_refused_on_another_model", "test_restricte
 MALFORMED = {'test_malformed_body_gets_400_naming_the_problem[{"instances": "not-a-list"}-instances that are not a '
              'list]', "test_malformed_body_gets_400_naming_the_problem[{not json-a body that is not JSON]"}
 CATALOG_MATCH = "test_catalog_lists_the_deployed_models"
+GUARD = "test_origin_guard_refuses_callers_without_the_secret"  # one origin given: one check
+GUARDS = {f"{GUARD}[{region}]" for region in REGIONS}  # ORIGIN_URLS, as run_smoke gives it: one per region
+SECOND_GUARD = f"{GUARD}[{REGIONS[1]}]"
+SERVED_BY = "test_the_region_that_served_predict_is_reported"
 ALL_CHECKS = {
     "test_plain_http_redirects_to_https", "test_plain_http_post_is_refused_not_redirected",
     "test_tls_verifies_and_health_is_ok", CATALOG_MATCH, "test_catalog_is_served_from_the_edge_cache",
-    *PREDICTS, *MALFORMED, "test_predict_without_a_consumer_key_is_refused", "test_the_keys_plan_is_reported",
-    *RESTRICTED, "test_unknown_model_gets_404", "test_answers_are_json_with_hsts",
-    "test_origin_guard_refuses_callers_without_the_secret", "test_catalog_latency_within_budget", *MODEL_LATENCY,
+    *PREDICTS, SERVED_BY, *MALFORMED, "test_predict_without_a_consumer_key_is_refused",
+    "test_the_keys_plan_is_reported", *RESTRICTED, "test_unknown_model_gets_404", "test_answers_are_json_with_hsts",
+    *GUARDS, "test_catalog_latency_within_budget", *MODEL_LATENCY,
 }
+ONE_ORIGIN_CHECKS = ALL_CHECKS - GUARDS | {GUARD}  # ORIGIN_URL alone, as before regions
 SECRET_VARIABLES = ("SMOKE_API_KEY", "SMOKE_RESTRICTED_API_KEY", "SMOKE_RESTRICTED_MODELS", "GITHUB_STEP_SUMMARY",
                     "SMOKE_EXPECTED_MODELS")
 NO_KEY = "no consumer key given (--api-key / SMOKE_API_KEY): API Gateway checks the key before the body"
@@ -70,6 +76,7 @@ def run_smoke(tmp_path: Path, standin: StandIn, *extra: str, env: dict | None = 
     environment = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
     environment.update({"REQUESTS_CA_BUNDLE": str(ca), "GITHUB_STEP_SUMMARY": str(summary),
                         "EDGE_URL": standin.edge_url, "ORIGIN_URL": standin.origin_url,
+                        "ORIGIN_URLS": standin.origin_urls_variable,
                         "SMOKE_API_KEY": standin.api_key, "SMOKE_KEY_PLAN": KEY_PLAN,
                         "SMOKE_RESTRICTED_API_KEY": standin.restricted_key,
                         "SMOKE_RESTRICTED_MODELS": ",".join(standin.restricted_models),
@@ -140,13 +147,14 @@ EXPECTED = {
                                  "test_restricted_key_is_refused_on_another_model", "test_answers_are_json_with_hsts"},
                     "Content-Type application/json"),
     # without a guard GET /health answers, and the keyless POST gets the API's key check: a 403, not the guard's
-    "open_origin": ({"test_origin_guard_refuses_callers_without_the_secret"},
+    "open_origin": (GUARDS,
                     ("GET /v1/health without X-Origin-Verify: got 200 OK",
                      "POST /v1/models/iris/predict without X-Origin-Verify: got 403 Forbidden; body '{\"message\": "
                      "\"Forbidden: send a valid consumer key in x-api-key\"}'",
                      "(the API's own refusal, not the guard's)")),
-    "guard_accepts_any_secret": ({"test_origin_guard_refuses_callers_without_the_secret"},
-                                 "GET /v1/health with a wrong X-Origin-Verify: got 200 OK"),
+    "open_second_region": ({SECOND_GUARD}, ("GET /v1/health without X-Origin-Verify: got 200 OK",
+                                            f"'X-ML-Edge-Region': '{REGIONS[1]}'")),
+    "guard_accepts_any_secret": (GUARDS, "GET /v1/health with a wrong X-Origin-Verify: got 200 OK"),
     "slow": ({"test_inference_latency_within_budget[sentiment]"},
              "POST /models/sentiment/predict within budget (median ≤ 150 ms, p95 ≤ 400 ms (backends.http + predict)); "
              "got median 2"),
@@ -208,18 +216,20 @@ def test_a_stale_catalog_is_one_failure_and_every_deployed_model_is_still_judged
 
 @pytest.fixture(scope="module")
 def fine_conditions(tmp_path_factory) -> SmokeRun:
-    """One run meeting two conditions users are fine with: every backend cold (its first call a 504), and the
-    edge's catalog a copy from before the deploy that expires while the suite reads it again."""
-    with StandIn({"cold_start", "stale_catalog_briefly"}) as standin:
+    """One run meeting three conditions users are fine with: every backend cold (its first call a 504), the
+    edge's catalog a copy from before the deploy that expires while the suite reads it again, and an API deployed
+    before it named its region, given as one origin (ORIGIN_URL alone, as before regions)."""
+    with StandIn({"cold_start", "stale_catalog_briefly", "no_region_header"}) as standin:
         # backoff 0.1 s: reads at 0 and 0.1 s, the copy expires at 0.05 s; the warm-up waits as long
         assert STALE_BRIEFLY_SECONDS < 0.1
-        return run_smoke(tmp_path_factory.mktemp("conditions"), standin, "--retry-backoff=0.1")
+        return run_smoke(tmp_path_factory.mktemp("conditions"), standin, "--retry-backoff=0.1",
+                         env={"ORIGIN_URLS": ""})
 
 
 def test_stale_catalog_briefly_scenario(fine_conditions):
     run = fine_conditions
     assert run.status == 0, run.output[-3000:]
-    assert run.passed == ALL_CHECKS and "(retried)" not in run.summary
+    assert run.passed == ONE_ORIGIN_CHECKS and "(retried)" not in run.summary
     assert "| GET /models lists the deployed models | ✅ pass | iris, sentiment, on read 2 (read 1: the edge's " \
            "catalog lacks sentiment and lists retired, not deployed" in run.summary
 
@@ -240,6 +250,48 @@ def test_cold_start_scenario(fine_conditions):
         row = run.row(f"POST /models/{model}/predict")
         assert "; warm-up: 504 in " in row and " ms → 200 in " in row, row
         assert " after a warm-up; judged: median ≤ " in run.row(f"latency POST /models/{model}/predict")
+
+
+def test_no_region_header_scenario(fine_conditions):
+    """One origin given and no answer naming its region (a deployment from before the API named it): reported as
+    unknown, not failed; the one origin's guard is one row, titled as before regions."""
+    run = fine_conditions
+    assert run.status == 0, run.output[-3000:]
+    assert run.row("region that served predict").startswith(
+        "| region that served predict | ✅ pass | unknown: the answer to POST /models/iris/predict carries no "
+        "X-ML-Edge-Region (an API deployed before it named its region) |")
+    assert run.row("origin guard: no or a wrong secret → the WAF's 403").startswith(
+        "| origin guard: no or a wrong secret → the WAF's 403 | ✅ pass | GET /health and POST /models/iris/predict, "
+        "without X-Origin-Verify and with a wrong one |")
+    assert "\nRegion that served predict: unknown (no answer to a predict carried X-ML-Edge-Region)\n" in run.summary
+
+
+def test_with_several_regions_an_answer_without_its_region_fails_the_region_check_only(tmp_path):
+    """Several regions given: the API of this change names its region on every answer, so an edge answer without
+    it fails, saying so; the guards, whose answers lack it too, still pass (a missing name is not judged there)."""
+    with StandIn({"no_region_header"}) as standin:
+        run = run_smoke(tmp_path, standin, "-k", "region_that_served or origin_guard")
+    assert set(run.failed) == {SERVED_BY} and run.passed == GUARDS, run.output[-3000:]
+    assert (f"expected X-ML-Edge-Region on the edge's answer to POST /models/iris/predict: several regions are "
+            f"tested ({', '.join(REGIONS)}), and every answer of the API names its own; got 200 OK") \
+        in run.failed[SERVED_BY]
+
+
+def test_an_origin_given_under_another_regions_name_fails_its_row_and_the_region_served_is_not_tested(tmp_path):
+    """ORIGIN_URLS naming eu-west-1's URL ap-southeast-1 (a mistaken mapping): that guard refuses, but as another
+    region; and the edge's predict is served by eu-west-1, whose origin then was not among those checked."""
+    with StandIn() as standin:
+        mistaken = f"{REGIONS[0]}={standin.origin_url} ap-southeast-1={standin.origin_urls[REGIONS[1]]}"
+        run = run_smoke(tmp_path, standin, "-k", "origin_guard or region_that_served",
+                        env={"ORIGIN_URLS": mistaken})
+    mislabelled = f"{GUARD}[ap-southeast-1]"
+    assert set(run.failed) == {mislabelled, SERVED_BY} and run.passed == {f"{GUARD}[{REGIONS[0]}]"}, \
+        run.output[-3000:]
+    assert (f"expected the origin given for ap-southeast-1 to answer as ap-southeast-1; it answered as {REGIONS[1]} "
+            "(X-ML-Edge-Region): its URL is another region's") in run.failed[mislabelled]
+    assert (f"expected POST /models/iris/predict served by one of the regions tested ({REGIONS[0]}, "
+            f"ap-southeast-1); got 200 OK") in run.failed[SERVED_BY]
+    assert f"(X-ML-Edge-Region: {REGIONS[1]}; that region's origin was not checked)" in run.failed[SERVED_BY]
 
 
 def test_an_edge_waf_block_is_one_failure_not_one_per_check(tmp_path):
@@ -310,6 +362,20 @@ def test_results_table_goes_to_the_step_summary_and_the_terminal(tmp_path):
     assert run.summary.strip() in run.output.replace("\r", "")
 
 
+def test_the_results_name_the_region_that_served_predict_and_each_regions_guard(healthy):
+    """The stand-in's edge reaches eu-west-1 (the region nearest its edge locations), not the first region."""
+    _, run = healthy
+    served = run.row("region that served predict")
+    assert served.startswith(f"| region that served predict | ✅ pass | {REGIONS[1]} (X-ML-Edge-Region of POST "
+                             "/models/iris/predict: 200 at ")
+    assert re.search(rf"\nRegion that served predict \(X-ML-Edge-Region\): {REGIONS[1]} \(\d+ answers\)\n",
+                     run.summary), run.summary[:500]
+    for region in REGIONS:
+        assert run.row(f"origin guard {region}: no or a wrong secret → the WAF's 403").startswith(
+            f"| origin guard {region}: no or a wrong secret → the WAF's 403 | ✅ pass | GET /health and POST "
+            f"/models/iris/predict, without X-Origin-Verify and with a wrong one; answered as {region} |")
+
+
 def test_the_results_name_the_edge_locations_and_the_cache_hit_is_judged_on_one_connection(healthy):
     standin, run = healthy
     locations = next(line for line in run.summary.splitlines() if line.startswith("Edge location"))
@@ -324,7 +390,7 @@ def test_the_results_name_the_edge_locations_and_the_cache_hit_is_judged_on_one_
 
 def test_missing_urls_are_a_clear_usage_error(tmp_path):
     with StandIn() as standin:
-        run = run_smoke(tmp_path, standin, env={"EDGE_URL": "", "ORIGIN_URL": ""})
+        run = run_smoke(tmp_path, standin, env={"EDGE_URL": "", "ORIGIN_URL": "", "ORIGIN_URLS": ""})
     assert run.status == 4
     assert "the smoke suite needs --edge-url/EDGE_URL and --origin-url/ORIGIN_URL" in run.output
 
@@ -488,6 +554,42 @@ def test_the_edge_waf_is_told_from_cloudfronts_other_refusals():
     assert waf_block(answer(202, {"x-amzn-waf-action": "challenge"})) is not None
 
 
+def test_origins_come_from_the_command_line_else_origin_urls_else_origin_url():
+    with smoke_modules() as load:
+        origins = load("origins")
+    plain, one = "https://a.execute-api.us-east-1.amazonaws.com/v1", "https://b.execute-api.eu-west-1.amazonaws.com/v1"
+    environ = {"ORIGIN_URLS": f" us-east-1={plain}  eu-west-1={one} ", "ORIGIN_URL": plain}
+    assert origins.given(None, environ) == [("us-east-1", plain), ("eu-west-1", one)]
+    assert origins.given([f"eu-west-1={one}"], environ) == [("eu-west-1", one)]
+    assert origins.given(None, {**environ, "ORIGIN_URLS": " "}) == [(None, plain)]
+    assert origins.given(None, {}) == []
+    # a URL's own "=" names no region
+    assert origins.parse("https://o.example.com/v1?a=b") == (None, "https://o.example.com/v1?a=b")
+    assert origins.parse("ap-southeast-1=https://o/v1").where == " ap-southeast-1"
+
+
+@pytest.mark.parametrize(("entries", "problem"), [
+    (["us-east-1=http://o/v1"], "--origin-url must be an https:// URL (or region=https://…), got "
+                                "'us-east-1=http://o/v1'"),
+    (["eu-west-1"], "--origin-url must be an https:// URL (or region=https://…), got 'eu-west-1'"),
+    (["eu-west-1=https://a/v1", "eu-west-1=https://b/v1"], "--origin-url: eu-west-1 is given more than once"),
+    (["us-east-1=https://a/v1", "https://b/v1"], "--origin-url: with several origins, name each one's region "
+                                                 "(region=URL): 1 given without one"),
+])
+def test_origins_that_cannot_be_tested_are_named(entries, problem):
+    with smoke_modules() as load:
+        origins = load("origins")
+    assert origins.problems([origins.parse(entry) for entry in entries]) == [problem]
+
+
+def test_origins_that_cannot_be_tested_are_a_usage_error_before_any_check(tmp_path):
+    with StandIn() as standin:
+        run = run_smoke(tmp_path, standin, env={"ORIGIN_URLS": f"eu-west-1={standin.origin_url} eu-west-1=http://o"})
+    assert run.status == 4 and not run.passed
+    assert ("--origin-url must be an https:// URL (or region=https://…), got 'eu-west-1=http://o'; --origin-url: "
+            "eu-west-1 is given more than once") in run.output
+
+
 def test_latency_figures_are_judged_only_on_enough_samples():
     with smoke_modules() as load:
         latency = load("latency")
@@ -519,6 +621,13 @@ def test_every_model_has_a_budget_and_says_where_it_came_from():
     assert model_budget({}, "iris", "reference").p50 < model_budget({}, "churn", "sagemaker").p50
 
 
+def test_the_readme_documents_every_option_of_the_suite():
+    options = re.findall(r'addoption\("(--[a-z-]+)"', (ROOT / "smoke" / "conftest.py").read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert "--origin-url" in options and [o for o in options if f"`{o}" not in readme] == []
+    assert all(f"`{variable}`" in readme for variable in ("EDGE_URL", "ORIGIN_URL", "ORIGIN_URLS"))
+
+
 def test_golden_smoke_summary():
     """The README's example summary is the real renderer's output for a fixture of results."""
     with smoke_modules() as load:
@@ -528,6 +637,7 @@ def test_golden_smoke_summary():
     results.rows = [{**row, "result": results_module.RESULT[row["result"]] +
                      (results_module.RETRIED if row.get("retried") else "")} for row in fixture["rows"]]
     results.edge_locations = Counter(fixture["edge_locations"])
+    results.predict_regions = Counter(fixture["predict_regions"])
     golden = Path(__file__).parent / "golden" / "smoke_summary.md"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(results.table())

@@ -178,6 +178,16 @@ MUTANTS = [
            "tests/test_regional_guardrails.py"),
     Mutant("guardrail: latency origin secret unseen", "policies/guardrails/origin_secret_accepted.py",
            "if r.type == API_DOMAIN_NAME} - {None}", "if False}", "tests/test_regional_guardrails.py"),
+    Mutant("region header not mapped", "program/ml_edge/openapi.py",
+           "    mapping = {f\"method.response.header.{REGION_HEADER}\": f\"'{region}'\"}", "    mapping = {}",
+           "tests/test_region_header.py"),
+    Mutant("smoke: every region's guard row on one origin", "smoke/conftest.py",
+           "    return Client(origin.url, pytestconfig.option.request_timeout)",
+           "    return Client(origins_of(pytestconfig)[0].url, pytestconfig.option.request_timeout)",
+           "tests/test_smoke_suite.py::test_each_fault_fails_its_own_check"),
+    Mutant("smoke: only the first region's origin handed over", "gitops/smoke_run/run.py",
+           '*(f"--origin-url={origin}" for origin in origins)]',
+           '*(f"--origin-url={origin}" for origin in origins[:1])]', "tests/test_smoke_run.py"),
 ]
 
 

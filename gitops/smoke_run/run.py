@@ -1,10 +1,13 @@
 """`make smoke ENV=<env>`: run the edge smoke suite against a deployed environment.
 
-The URLs come from `pulumi stack output --json` when the Pulumi CLI is available, from EDGE_URL / ORIGIN_URL
-otherwise; so do the smoke consumer's key and the restricted smoke key with its models (SMOKE_API_KEY,
-SMOKE_RESTRICTED_API_KEY and SMOKE_RESTRICTED_MODELS otherwise), handed to the suite in its environment, never on
-a command line; latency budgets from environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs;
-78 when the stack would be read but a setup step is missing and EDGE_URL / ORIGIN_URL are not given instead).
+The URLs come from `pulumi stack output --json` when the Pulumi CLI is available, from EDGE_URL and ORIGIN_URLS /
+ORIGIN_URL otherwise: every region's origin (the stack output `originUrls`, exported with more than one region, or
+ORIGIN_URLS, space-separated region=URL) goes to the suite as `--origin-url region=URL`, each checked on its own;
+with one region, `originUrl` (ORIGIN_URL) as a plain `--origin-url URL`. So do the smoke consumer's key and the
+restricted smoke key with its models (SMOKE_API_KEY, SMOKE_RESTRICTED_API_KEY and SMOKE_RESTRICTED_MODELS
+otherwise), handed to the suite in its environment, never on a command line; latency budgets from
+environments/<env>/smoke.json. Exit status is the suite's (2 when no URLs; 78 when the stack would be read but a
+setup step is missing and EDGE_URL / ORIGIN_URL(S) are not given instead).
 
 The stack's `models` output goes to the suite as the deployed models (SMOKE_EXPECTED_MODELS, unless that is set):
 every deployed model is tested whatever the edge's cached catalog lists, and the catalog is compared with it.
@@ -13,7 +16,7 @@ in the stack's region (`aws:region` of its stack file); a failure to publish is 
 suite's.
 
 Before the stack is read (with the CLI found), gitops/stacks/preflight.py checks the environment is set up; when it is
-not, the stack is not read: EDGE_URL / ORIGIN_URL are used if given, else the run stops naming the missing step.
+not, the stack is not read: EDGE_URL / ORIGIN_URL(S) are used if given, else the run stops naming the missing step.
 
 A failing check must not put a key in an artefact: pytest prints short tracebacks (no test's arguments), and
 before this exits every key value it handed over is replaced by [secret] in every file the suite wrote (the JUnit
@@ -63,21 +66,42 @@ class NoUrls(LookupError):
 
 class Target(NamedTuple):
     edge: str
-    origin: str
+    origins: tuple[str, ...]  # what the suite's --origin-url takes: one URL, or region=URL once per region
     source: str
     outputs: dict  # the stack's public outputs ({} when the URLs came from the environment)
 
 
+def stack_origins(outputs: dict) -> tuple[str, ...]:
+    """Every region's invoke URL (`originUrls`: only with more than one region), else the one `originUrl`."""
+    by_region = outputs.get("originUrls")
+    if isinstance(by_region, dict) and len(by_region) > 1:
+        return tuple(f"{region}={url}" for region, url in by_region.items())
+    return (outputs["originUrl"],)
+
+
 def stack_target(stack: str) -> Target | None:
-    """edgeUrl and originUrl of a stack (with its other outputs), or None when the Pulumi CLI is missing or cannot
-    tell."""
+    """edgeUrl and the origins of a stack (with its other outputs), or None when the Pulumi CLI is missing or
+    cannot tell."""
     outputs = stack_outputs(stack)
     if outputs is None:
         return None
     if outputs.get("edgeUrl") and outputs.get("originUrl"):
-        return Target(outputs["edgeUrl"], outputs["originUrl"], f"pulumi stack output of {stack}", outputs)
+        return Target(outputs["edgeUrl"], stack_origins(outputs), f"pulumi stack output of {stack}", outputs)
     print(f"stack {stack} has no edgeUrl/originUrl outputs (not deployed yet?)", file=sys.stderr)
     return None
+
+
+def environment_origins() -> tuple[tuple[str, ...], str]:
+    """The origins EDGE_URL goes with: ORIGIN_URLS (space-separated region=URL), else ORIGIN_URL; and their name."""
+    several = (os.environ.get("ORIGIN_URLS") or "").split()
+    if several:
+        return tuple(several), "ORIGIN_URLS"
+    one = os.environ.get("ORIGIN_URL")
+    return ((one,) if one else ()), "ORIGIN_URL"
+
+
+def urls_in_environment() -> bool:
+    return bool(os.environ.get("EDGE_URL") and environment_origins()[0])
 
 
 def stack_keys(stack: str, wanted: list[StackKey]) -> dict[str, str]:
@@ -109,13 +133,15 @@ def resolve_urls(env: str, stack: str, read_stack: bool = True) -> Target:
     found = stack_target(stack) if read_stack else None
     if found:
         return found
-    edge, origin = os.environ.get("EDGE_URL"), os.environ.get("ORIGIN_URL")
-    if edge and origin:
-        return Target(edge, origin, "EDGE_URL and ORIGIN_URL", {})
+    edge = os.environ.get("EDGE_URL")
+    origins, variable = environment_origins()
+    if edge and origins:
+        return Target(edge, origins, f"EDGE_URL and {variable}", {})
     raise NoUrls(f"no URLs to test for {env}: the Pulumi CLI is not available or has no outputs for stack "
                  f"{stack}, and EDGE_URL / ORIGIN_URL are not both set. Either log in to Pulumi "
                  f"(pulumi login; the stack must be deployed) or run: EDGE_URL=https://… ORIGIN_URL=https://… "
-                 f"make smoke ENV={env}")
+                 f"make smoke ENV={env} (several regions: ORIGIN_URLS=\"us-east-1=https://… eu-west-1=https://…\" "
+                 "instead of ORIGIN_URL)")
 
 
 def deployed_models(outputs: dict) -> dict[str, str]:
@@ -145,9 +171,12 @@ def publish_heartbeat(env: str, passed: bool) -> None:
     heartbeat.publish(env, region, passed)
 
 
-def smoke_command(env: str, edge: str, origin: str, extra: list[str],
+def smoke_command(env: str, edge: str, origins: tuple[str, ...] | str, extra: list[str],
                   environments_dir: Path = ENVIRONMENTS_DIR) -> list[str]:
-    command = [sys.executable, "-m", "pytest", "smoke", f"--edge-url={edge}", f"--origin-url={origin}"]
+    """`origins`: one URL, or region=URL per region (each becomes an --origin-url)."""
+    origins = (origins,) if isinstance(origins, str) else origins
+    command = [sys.executable, "-m", "pytest", "smoke", f"--edge-url={edge}",
+               *(f"--origin-url={origin}" for origin in origins)]
     budgets = environments_dir / env / "smoke.json"
     if budgets.is_file():
         command.append(f"--budgets={budgets}")
@@ -201,18 +230,20 @@ def run_suite(env: str, stack: str | None = None, extra: list[str] | None = None
     reads_stack = pulumi_cli.find_pulumi() is not None
     refusal = preflight.refused(env, "the smoke suite", f"{env}-observe",
                                 runs_the_program=False) if reads_stack else None
-    if refusal and not (os.environ.get("EDGE_URL") and os.environ.get("ORIGIN_URL")):
+    if refusal and not urls_in_environment():
         preflight.report(refusal)
         return preflight.REFUSED
     if refusal:
-        print(f"not reading the stack ({refusal.splitlines()[0]}): using EDGE_URL and ORIGIN_URL", file=sys.stderr)
+        print(f"not reading the stack ({refusal.splitlines()[0]}): using EDGE_URL and {environment_origins()[1]}",
+              file=sys.stderr)
     try:
         target = resolve_urls(env, stack, read_stack=not refusal)
     except NoUrls as error:
         print(f"error: {error}", file=sys.stderr)
         return NO_URLS
-    print(f"smoke-testing {env}: edge {target.edge}, origin {target.origin} (from {target.source})",
-          file=sys.stderr)
+    origins = f"origin {target.origins[0]}" if len(target.origins) == 1 else \
+        f"origins {', '.join(target.origins)}"
+    print(f"smoke-testing {env}: edge {target.edge}, {origins} (from {target.source})", file=sys.stderr)
     environment = dict(os.environ)
     if target.outputs:  # a value given in the environment wins over the stack's
         if not environment.get("SMOKE_EXPECTED_MODELS"):
@@ -221,7 +252,7 @@ def run_suite(env: str, stack: str | None = None, extra: list[str] | None = None
         environment.update(stack_keys(stack, wanted))
     keys = StackSecrets(handed_keys(extra, environment))
     try:
-        status = subprocess.run(smoke_command(env, target.edge, target.origin, extra), cwd=ROOT,
+        status = subprocess.run(smoke_command(env, target.edge, target.origins, extra), cwd=ROOT,
                                 env=environment).returncode
     finally:
         scrub_files(written_files(extra, environment), keys)

@@ -23,7 +23,7 @@ from . import backends
 from .config import BackendCertificateConfig, HttpModel, Model, ReferenceModel, SageMakerModel, Throttling, default
 from .consumers import Consumers
 from .lambda_function import FunctionSettings
-from .openapi import ERROR_HEADERS, openapi_document
+from .openapi import ERROR_HEADERS, REGION_HEADER, openapi_document
 from .origin import DEFAULT_ORIGIN_ID, ApiOrigin, invoke_url_host
 from .origin_secret import OriginSecret
 from .placement import region_argument
@@ -161,7 +161,7 @@ class ModelApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[execution_logs]),
             **regional,
         )
-        self.origin_guard = self._origin_guard(name, origin_secret, regional)
+        self.origin_guard = self._origin_guard(name, origin_secret, args.region, regional)
         # the host as the provider computes the stage's invoke URL (the API's id, region and partition)
         self.origin = ApiOrigin(origin_id=args.origin_id,
                                 domain_name=self.stage.invoke_url.apply(invoke_url_host),
@@ -193,11 +193,13 @@ class ModelApi(pulumi.ComponentResource):
                 integrations[model.name] = backends.http_integration(model, args.region)
         return integrations, references
 
-    def _origin_guard(self, name: str, origin_secret: OriginSecret, regional: dict) -> aws.wafv2.WebAcl:
+    def _origin_guard(self, name: str, origin_secret: OriginSecret, region: str, regional: dict) -> aws.wafv2.WebAcl:
         """A REGIONAL web ACL on the stage: requests carrying an accepted origin secret pass (either of two while
         a secret is rotated), all others get a JSON 403. Its custom response takes precedence over API Gateway's
-        gateway responses, so it carries their headers itself. Sampled requests stay off: they show request
-        headers, so the live secret, to anyone who may read the web ACL; metrics stay on."""
+        gateway responses, so it carries their headers itself, the region's name included (a custom response's
+        headers keep their names: only headers WAF inserts into a request get the `x-amzn-waf-` prefix). Sampled
+        requests stay off: they show request headers, so the live secret, to anyone who may read the web ACL;
+        metrics stay on."""
         visibility = {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": False}
         matches = [{"byte_match_statement": {
             "field_to_match": {"single_header": {"name": origin_secret.header.lower()}},
@@ -212,7 +214,8 @@ class ModelApi(pulumi.ComponentResource):
             default_action={"block": {"custom_response": {
                 "response_code": 403,
                 "custom_response_body_key": "forbidden",
-                "response_headers": [{"name": header, "value": value} for header, value in ERROR_HEADERS.items()],
+                "response_headers": [{"name": header, "value": value}
+                                     for header, value in {**ERROR_HEADERS, REGION_HEADER: region}.items()],
             }}},
             custom_response_bodies=[{"key": "forbidden", "content": '{"message": "Forbidden"}',
                                      "content_type": "APPLICATION_JSON"}],

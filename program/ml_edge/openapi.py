@@ -16,6 +16,11 @@ AUTHORIZER_SCHEME = "consumer"  # the Lambda REQUEST authorizer that knows each 
 AUTHORIZER_CACHE_SECONDS = 300  # a key's answer (every route it may call) is reused this long
 NOT_FOUND_MESSAGE = "Not found: no such model or path. GET /models lists the models."
 ERROR_HEADERS = {"Cache-Control": "no-store"}  # on every error answer: gateway responses and the WAF's 403
+# On every answer of a region's API (mapped here for the mock and non-proxy integrations and the gateway responses,
+# set by the WAF's 403 and by the reference model's function itself): which region served it, so a caller (the smoke
+# suite) can tell which region the edge reached. CloudFront passes it on to the viewer (edge.py); a cached GET repeats
+# the region whose answer filled the cache, a predict (never cached) names the region that served it.
+REGION_HEADER = "X-ML-Edge-Region"
 
 # Gateway response templates get simple variable substitution only (no VTL, so no escaping): a variable whose
 # text may hold a quote, such as $context.error.validationErrorString, would break the JSON. Only
@@ -31,6 +36,9 @@ class ApiDefinition(Protocol):
     def environment(self) -> str: ...
 
     @property
+    def region(self) -> str: ...
+
+    @property
     def models(self) -> Sequence[Model]: ...
 
     @property
@@ -41,12 +49,12 @@ def openapi_document(api: ApiDefinition, integrations: dict[str, dict], authoriz
     """`integrations` maps each model name to its x-amazon-apigateway-integration; `authorizer_uri` is the
     consumer authorizer's Lambda invocation URI."""
     paths = {
-        "/health": {"get": _static_get("Liveness of this environment", health_body(api))},
+        "/health": {"get": _static_get("Liveness of this environment", health_body(api), api.region)},
         "/models": {"get": _static_get("The model catalog, with one valid example request per model",
-                                       catalog_body(api))},
+                                       catalog_body(api), api.region)},
     }
     for model in api.models:
-        paths[f"/models/{model.name}/predict"] = {"post": _predict(model, integrations[model.name])}
+        paths[f"/models/{model.name}/predict"] = {"post": _predict(model, integrations[model.name], api.region)}
     return {
         "openapi": "3.0.1",
         "info": {"title": f"ml-edge-{api.environment}", "version": "1.0",
@@ -100,7 +108,8 @@ def gateway_responses(api: ApiDefinition) -> dict:
     """API Gateway's own errors as JSON: 404 instead of 'Missing Authentication Token', 403 for a missing, unknown
     or not-allowed key, 400 saying what a valid body is. (The origin guard's 403 comes from WAF, which answers
     before API Gateway: its headers are set there.)"""
-    headers = {f"gatewayresponse.header.{name}": f"'{value}'" for name, value in ERROR_HEADERS.items()}
+    headers = {f"gatewayresponse.header.{name}": f"'{value}'"
+               for name, value in {**ERROR_HEADERS, REGION_HEADER: api.region}.items()}
 
     def response(status: str | None, message: str | None = None) -> dict:
         template = json.dumps({"message": message}) if message else f'{{"message": {SUBSTITUTED_QUOTED}}}'
@@ -127,33 +136,49 @@ def gateway_responses(api: ApiDefinition) -> dict:
     }
 
 
-def _static_get(summary: str, body: dict) -> dict:
+def region_headers() -> dict:
+    """A method response's declaration of the region header (API Gateway maps only declared headers)."""
+    return {"headers": {REGION_HEADER: {"schema": {"type": "string"}}}}
+
+
+def with_region_header(integration: dict, region: str) -> dict:
+    """The integration with every integration response mapping the region header to a static value. A proxy
+    integration has no integration responses: its backend sets the header itself (the reference model does)."""
+    if "responses" not in integration:
+        return integration
+    mapping = {f"method.response.header.{REGION_HEADER}": f"'{region}'"}
+    return {**integration, "responses": {
+        pattern: {**response, "responseParameters": {**response.get("responseParameters", {}), **mapping}}
+        for pattern, response in integration["responses"].items()}}
+
+
+def _static_get(summary: str, body: dict, region: str) -> dict:
     return {
         "summary": summary,
         # no inline response schema: API Gateway would have to invent a model for it (an import warning)
-        "responses": {"200": {"description": "OK"}},
-        "x-amazon-apigateway-integration": {
+        "responses": {"200": {"description": "OK", **region_headers()}},
+        "x-amazon-apigateway-integration": with_region_header({
             "type": "mock",
             "passthroughBehavior": "when_no_match",
             "requestTemplates": {JSON: '{"statusCode": 200}'},
             "responses": {"default": {"statusCode": "200", "responseTemplates": {JSON: vtl_literal(body)}}},
-        },
+        }, region),
     }
 
 
-def _predict(model, integration: dict) -> dict:
+def _predict(model, integration: dict, region: str) -> dict:
     schema = "IrisPredictRequest" if isinstance(model, ReferenceModel) else "PredictRequest"
-    responses = {"200": {"description": "One prediction per instance"}}
-    error = {"description": "Error", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    responses = {"200": {"description": "One prediction per instance", **region_headers()}}
     for status in ("400", "403", "404", "429", "502"):
-        responses[status] = error
+        responses[status] = {"description": "Error", **region_headers(),
+                             "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}}
     return {
         "summary": f"Predict with {model.name} ({model.backend})",
         "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
         "responses": responses,
         "security": [{API_KEY_SCHEME: [], AUTHORIZER_SCHEME: []}],  # a consumer key allowed on this model
         "x-amazon-apigateway-request-validator": "body",
-        "x-amazon-apigateway-integration": integration,
+        "x-amazon-apigateway-integration": with_region_header(integration, region),
     }
 
 

@@ -1,7 +1,9 @@
 """Lambda handler behind `POST /models/{model}/predict` (API Gateway AWS_PROXY integration).
 
 Request body: {"instances": [[sepal_length, sepal_width, petal_length, petal_width], ...]} (centimetres).
-Answers 200 {"model": name, "predictions": [...]} or 400 {"message": ...} naming what is wrong.
+Answers 200 {"model": name, "predictions": [...]} or 400 {"message": ...} naming what is wrong, each with
+X-ML-Edge-Region: the region the function runs in (AWS_REGION, which Lambda sets), as every answer of the API
+carries it (a proxy integration maps no header: the function sets its own).
 API Gateway validates the body's shape first; the handler checks again so a direct invocation is safe too.
 """
 
@@ -15,6 +17,7 @@ from .model import IrisModel
 MODEL = IrisModel.load()
 MAX_INSTANCES = int(os.environ.get("MAX_INSTANCES", "100"))
 N_FEATURES = len(MODEL.features)
+REGION_HEADER = "X-ML-Edge-Region"  # program/ml_edge/openapi.py REGION_HEADER (this package is deployed alone)
 
 
 class BadRequest(ValueError):
@@ -62,8 +65,8 @@ def check_instance(index: int, instance: object) -> None:
 
 
 def respond(status: int, body: dict) -> dict:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
-        "body": json.dumps(body),
-    }
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    region = os.environ.get("AWS_REGION")
+    if region:  # always in Lambda; absent only when the handler is called outside it
+        headers[REGION_HEADER] = region
+    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
