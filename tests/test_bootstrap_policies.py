@@ -33,7 +33,9 @@ ENVS = ("dev", "staging", "prod")
 STATE_BUCKET = f"ml-edge-pulumi-state-{ACCOUNT}"
 OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
-PROD_ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"  # environments/prod: ml-edge:customDomain
+PROD_ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"  # environments/prod: customDomain, originDomain
+PROD_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-1")  # environments/prod: ml-edge:regions
+ORIGIN_NAME = "origin.ml-edge.example.com"  # environments/prod: ml-edge:originDomain
 SUB, AUD = "token.actions.githubusercontent.com:sub", "token.actions.githubusercontent.com:aud"
 
 
@@ -108,11 +110,20 @@ CARRY_THE_BOUNDARY = {"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole"
                       "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
 
 
-def request_context(action: str, context: dict) -> dict:
-    """What IAM puts in the request: no iam:PermissionsBoundary for an action that does not carry it."""
+def requested_region(resource: str) -> str | None:
+    """The region of a regional ARN (`arn:aws:<service>:<region>:…`), None for `*` and global ARNs."""
+    parts = resource.split(":")
+    return parts[3] or None if len(parts) > 3 and parts[0] == "arn" else None
+
+
+def request_context(action: str, resource: str, context: dict) -> dict:
+    """What IAM puts in the request: no iam:PermissionsBoundary for an action that does not carry it, and
+    aws:RequestedRegion, which every request carries (IAM User Guide, "AWS global condition context keys"): a call
+    on a regional resource goes to that region's endpoint, so its region unless the test names another."""
     if action.lower().startswith("iam:") and action not in CARRY_THE_BOUNDARY:
-        return {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
-    return context
+        context = {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
+    region = requested_region(resource)
+    return {"aws:RequestedRegion": region, **context} if region else context
 
 
 # --- what the bootstrap applied ---------------------------------------------------------------------------------
@@ -134,7 +145,7 @@ class Applied:
         return [s for doc in docs for s in doc["Statement"]]
 
     def may(self, role: str, action: str, resource: str, **context) -> bool:
-        return allowed(self.statements(role), action, resource, **request_context(action, context))
+        return allowed(self.statements(role), action, resource, **request_context(action, resource, context))
 
     def documents(self) -> list[dict]:
         return [*[d for p in self.inline.values() for d in p.values()], *self.managed.values(), *self.trust.values(),
@@ -196,10 +207,14 @@ def pipeline_roles(env: str) -> list[str]:
 
 # --- no wildcard grants ------------------------------------------------------------------------------------------
 
-# actions AWS authorises on "*" only (no resource-level permissions), each needed by pulumi or the program's roles
+# actions AWS authorises on "*" only (no resource-level permissions), each needed by pulumi or the program's roles.
+# acm:RequestCertificate and route53:CreateHealthCheck: the Service Authorization Reference's ACM and Route 53 tables
+# (a machine-readable copy: iann0036/iam-dataset aws/iam_definition.json) list no resource type for them;
+# RequestCertificate takes acm:DomainNames, acm:ValidationMethod and aws:RequestTag, CreateHealthCheck no condition.
 WITHOUT_RESOURCE_LEVEL = {"sts:GetCallerIdentity", "logs:DescribeLogGroups", "acm:ListCertificates",
                           "logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies",
-                          "cloudfront:CreateCachePolicy", "cloudfront:CreateDistribution",
+                          "cloudfront:CreateCachePolicy", "cloudfront:CreateDistribution", "acm:RequestCertificate",
+                          "route53:CreateHealthCheck",
                           "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                           "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries", "cloudwatch:PutMetricData"}
 
@@ -228,10 +243,20 @@ def test_no_role_may_do_everything_and_only_actions_without_resource_level_permi
             if "*" in as_list(statement["Resource"]):
                 assert set(as_list(statement["Action"])) <= WITHOUT_RESOURCE_LEVEL
     assert checked > 50
-    # the one "*" create is still pinned to the environment by its request tags
+    # the "*" creates are still pinned to the environment by their request tags, a certificate to the origin name
     (create,) = [s for s in shared_account.statements("ml-edge-deploy-dev")
                  if "cloudfront:CreateDistribution" in as_list(s["Action"])]
     assert create["Condition"] == {"StringEquals": {"aws:RequestTag/environment": "dev"}}
+    (request,) = [s for s in shared_account.statements("ml-edge-deploy-prod")
+                  if "acm:RequestCertificate" in as_list(s["Action"])]
+    assert request["Condition"] == {
+        "StringEquals": {"aws:RequestTag/environment": "prod", "acm:ValidationMethod": "DNS",
+                         "aws:RequestedRegion": list(PROD_REGIONS)},
+        "ForAllValues:StringEquals": {"acm:DomainNames": [ORIGIN_NAME]}, "Null": {"acm:DomainNames": "false"}}
+    # Route 53's CreateHealthCheck takes no condition: only an environment with an origin domain gets it
+    creates_health_checks = {env for env in ENVS for s in shared_account.statements(f"ml-edge-deploy-{env}")
+                             if "route53:CreateHealthCheck" in as_list(s["Action"])}
+    assert creates_health_checks == {"prod"}
 
 
 # --- IAM: the deploy role cannot mint an administrator -----------------------------------------------------------
@@ -361,24 +386,35 @@ def test_the_boundary_lets_the_programs_roles_invoke_the_stack_files_sagemaker_e
     assert allowed(statements, "sagemaker:InvokeEndpoint", endpoint + "churn-xgb-prod") == (env == "prod")
     for other in ("fraud-model-of-another-team", "churn-xgb-staging", "churn-xgb-prod-v2"):
         assert not allowed(statements, "sagemaker:InvokeEndpoint", endpoint + other)
-    elsewhere = f"arn:aws:sagemaker:{'eu-west-1' if env == 'prod' else 'us-east-1'}:{ACCOUNT}:endpoint/"
+    for other_region in PROD_REGIONS[1:]:  # prod's endpointName is one name for every region of ml-edge:regions
+        assert allowed(statements, "sagemaker:InvokeEndpoint",
+                       f"arn:aws:sagemaker:{other_region}:{ACCOUNT}:endpoint/churn-xgb-prod") == (env == "prod")
+    elsewhere = f"arn:aws:sagemaker:{'ap-northeast-1' if env == 'prod' else 'us-east-1'}:{ACCOUNT}:endpoint/"
     assert not allowed(statements, "sagemaker:InvokeEndpoint", elsewhere + "churn-xgb-prod")
 
 
 SAGEMAKER_MODELS = """config:
   aws:region: eu-west-1
+  ml-edge:regions: [eu-west-1, us-east-2]
+  ml-edge:originDomain: {name: origin.qa.example.com, hostedZoneId: Z0QA}
   ml-edge:models:
     - name: churn
       backend: sagemaker
-      endpointName: Churn-XGB  # SageMaker ARNs spell the name in lowercase
-    - endpointName: "fraud-v2"
+      endpointName: Churn-XGB  # SageMaker ARNs spell the name in lowercase; one name for every region
+    - endpointName:
+        eu-west-1: "fraud-v2"
+        us-east-2: fraud-v2-ohio
       name: fraud
       backend: sagemaker
+    - {name: third, backend: sagemaker, endpointName: third}
 """
 
 
-def test_the_boundary_names_every_endpoint_of_the_stack_file_and_a_name_it_cannot_read_stops_the_bootstrap(
+def test_the_boundary_names_every_endpoint_of_the_stack_file_in_its_regions_and_a_name_it_cannot_use_stops_it(
         tmp_path):
+    """The stack file is read as YAML (gitops/stacks/bootstrap_inputs.py), so flow style is read like block style
+    and a per-region map of endpoint names gives each region its own; a value that cannot be an endpoint name stops
+    the bootstrap before any change, naming the key and the file."""
     root = copy_of_the_tools(tmp_path)
     add_environment(root, "qa", SAGEMAKER_MODELS)
     (tmp_path / "stand-ins").mkdir()
@@ -387,15 +423,18 @@ def test_the_boundary_names_every_endpoint_of_the_stack_file_and_a_name_it_canno
     assert result.returncode == 0, result.stderr
     (invoke,) = [s for s in applied_by(bootstrap).managed["ml-edge-qa-boundary"]["Statement"]
                  if s["Action"] == "sagemaker:InvokeEndpoint"]
-    assert invoke["Resource"] == [f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/churn-xgb",
-                                  f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/fraud-v2"]
-    assert "SageMaker endpoints they may invoke (the stack file's; re-run after changing them): Churn-XGB fraud-v2" \
-        in result.stdout
+    endpoint = f"arn:aws:sagemaker:{{}}:{ACCOUNT}:endpoint/{{}}".format
+    assert invoke["Resource"] == [endpoint("eu-west-1", "churn-xgb"), endpoint("eu-west-1", "fraud-v2"),
+                                  endpoint("eu-west-1", "third"), endpoint("us-east-2", "churn-xgb"),
+                                  endpoint("us-east-2", "fraud-v2-ohio"), endpoint("us-east-2", "third")]
+    assert ("SageMaker endpoints they may invoke (the stack file's; re-run after changing them): Churn-XGB fraud-v2 "
+            "fraud-v2-ohio third") in result.stdout
     stack = root / "environments" / "qa" / "Pulumi.qa.yaml"
-    stack.write_text(SAGEMAKER_MODELS + "    - {name: third, backend: sagemaker, endpointName: third}\n")
+    stack.write_text(SAGEMAKER_MODELS.replace("endpointName: third}", "endpointName: third_model}"))
     result = bootstrap.run("qa", root=root)
     assert result.returncode != 0
-    assert "environments/qa/Pulumi.qa.yaml: write each endpointName in block style" in result.stderr
+    assert ("error: environments/qa/Pulumi.qa.yaml: ml-edge:models[2].endpointName: expected a SageMaker endpoint "
+            "name") in result.stderr
     assert bootstrap.calls == []
 
 
@@ -414,7 +453,15 @@ UNSCOPED = {
     "LogResourcePolicies": "CloudWatch Logs authorises resource policies on * only (the edge access-log group's)",
     "WhoAmI": "sts:GetCallerIdentity",
     "SmokeHeartbeat": "cloudwatch:PutMetricData is authorised on * only; pinned to the environment's namespace",
+    "HealthCheckCreate": "route53:CreateHealthCheck is authorised on * only, with no condition key",
+    "HealthChecks": "Route 53 names health checks by id and has no tag condition keys (documented residue)",
 }
+
+
+def origin_custom_domains(name: str = ORIGIN_NAME) -> list[str]:
+    """The origin name's API Gateway custom domains and their base path mappings, in any region: the name is the
+    environment's own (its stack file's ml-edge:originDomain), as its hosted zone is."""
+    return [f"arn:aws:apigateway:*::/domainnames/{name}", f"arn:aws:apigateway:*::/domainnames/{name}/*"]
 
 
 def names_environment(resource: str, env: str) -> bool:
@@ -432,7 +479,7 @@ def test_every_grant_names_the_environment_or_is_pinned_to_its_tag(shared_accoun
         strictly = statement.get("Condition", {}).get("StringEquals", {})
         pinned = env in (strictly.get("aws:ResourceTag/environment"), strictly.get("aws:RequestTag/environment"))
         own = (key, f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/meta.yaml",  # the state layout's version: no secret
-               *([PROD_ZONE] if env == "prod" else []))
+               *([PROD_ZONE, *origin_custom_domains()] if env == "prod" else []))
         scoped = all(names_environment(r, env) or r in own for r in resources) or \
             all(names_environment(p, env) for p in as_list(conditions.get("s3:prefix", "-"))) or \
             conditions.get("kms:ViaService", "").startswith("s3.") and \
@@ -994,7 +1041,7 @@ def test_the_state_bucket_refuses_plain_http_and_old_tls(shared_account):
 def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
     root = copy_of_the_tools(tmp_path)
     env = "abcdefghijklmnopqrst"  # 20 characters, the config's limit
-    models = "".join(f"    - name: m{i}\n      backend: sagemaker\n      endpointName: {str(i) * 63}\n"
+    models = "".join(f"    - name: m{i}\n      backend: sagemaker\n      endpointName: {'e' * 62}{i}\n"
                      for i in range(8))  # eight endpoints of the longest name
     add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n  ml-edge:customDomain:\n"
                                "    domainName: a-rather-long-subdomain.of-a-long-domain-name.example.com\n"
