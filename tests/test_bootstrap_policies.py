@@ -27,6 +27,9 @@ from test_deploy_bootstrap import (
     option,
 )
 
+from gitops.stacks.bootstrap_inputs import MAX_REGIONS
+from ml_edge import resource_types as types
+from ml_edge.regions import REGIONS
 from ml_edge.resource_types import LOG_GROUP
 
 ENVS = ("dev", "staging", "prod")
@@ -370,6 +373,9 @@ def test_the_boundary_allows_only_what_the_programs_roles_do(shared_account, env
         *(["sagemaker:InvokeEndpoint"] if env == "prod" else [])}  # only prod's stack file names an endpoint
     own_group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/ml-edge/{env}/authorizer:log-stream:2026/x"
     assert allowed(statements, "logs:PutLogEvents", own_group)
+    for other_region in set(PROD_REGIONS) - {region}:  # each region's functions log in their region
+        assert allowed(statements, "logs:PutLogEvents", own_group.replace(region, other_region)) == (env == "prod")
+    assert not allowed(statements, "logs:PutLogEvents", own_group.replace(region, OUTSIDE))
     other = "staging" if env != "staging" else "dev"
     assert not allowed(statements, "logs:PutLogEvents", own_group.replace(f"/{env}/", f"/{other}/"))
     assert not allowed(statements, "iam:CreateRole", "*") and not allowed(statements, "s3:GetObject", "*")
@@ -714,6 +720,229 @@ def test_only_an_environment_with_a_hosted_zone_may_change_records_and_only_its_
                    for a in as_list(s.get("Action", [])) if s["Effect"] == "Allow")
 
 
+# --- every region of ml-edge:regions, and no other ----------------------------------------------------------------
+
+OUTSIDE = "us-west-2"  # a region of no environment
+IN_REGION_TYPES = {types.REST_API, types.DEPLOYMENT, types.STAGE, types.METHOD_SETTINGS, types.CLIENT_CERTIFICATE,
+                   types.API_KEY, types.API_DOMAIN_NAME, types.BASE_PATH_MAPPING, types.USAGE_PLAN,
+                   types.USAGE_PLAN_KEY, types.WEB_ACL, types.WEB_ACL_ASSOCIATION, types.CERTIFICATE,
+                   types.CERTIFICATE_VALIDATION, types.FUNCTION, types.LAMBDA_PERMISSION, types.LOG_GROUP,
+                   types.METRIC_ALARM}
+# what lives in us-east-1 whatever the regions (the edge: deploy-edge-iam.json), or in no region (IAM, Route 53)
+EDGE_OR_GLOBAL_TYPES = {types.DISTRIBUTION, types.CACHE_POLICY, types.LOG_DELIVERY_SOURCE,
+                        types.LOG_DELIVERY_DESTINATION, types.LOG_DELIVERY, types.LOG_RESOURCE_POLICY, types.IAM_ROLE,
+                        types.IAM_ROLE_POLICY, types.IAM_ROLE_POLICY_ATTACHMENT, types.DNS_RECORD, types.HEALTH_CHECK,
+                        types.RANDOM_PASSWORD}
+
+
+def creating_calls(plan, resource) -> list[tuple[str, str, dict]]:
+    """The calls pulumi-aws makes to create the resource in its region, each with the resource IAM judges it on
+    (Service Authorization Reference: API Gateway's resources are its paths, ACM's RequestCertificate and Route 53's
+    CreateHealthCheck authorise on * only) and the request's context: the tags the provider sends (aws:defaultTags:
+    every taggable create carries `environment`), and, on a part of a tagged API, the API's tags."""
+    region, inputs, env = plan.region_of(resource), resource.inputs, plan.environment
+    creating = {"aws:RequestTag/environment": env, "aws:TagKeys": ["environment", "project", "managed-by"]}
+    existing = tagged(env)
+    apigateway = f"arn:aws:apigateway:{region}::"
+    name = inputs.get("name")
+    match resource.type:
+        case types.REST_API:
+            return [("apigateway:POST", f"{apigateway}/restapis", creating),
+                    ("apigateway:PUT", f"{apigateway}/restapis/a1b2c3", existing)]  # the OpenAPI body
+        case types.DEPLOYMENT:
+            return [("apigateway:POST", f"{apigateway}/restapis/{inputs['restApi']}/deployments", existing)]
+        case types.STAGE:
+            return [("apigateway:POST", f"{apigateway}/restapis/{inputs['restApi']}/stages", {**existing, **creating})]
+        case types.METHOD_SETTINGS:
+            return [("apigateway:PATCH", f"{apigateway}/restapis/{inputs['restApi']}/stages/{inputs['stageName']}",
+                     existing)]
+        case types.CLIENT_CERTIFICATE | types.API_KEY | types.USAGE_PLAN:
+            collection = {types.CLIENT_CERTIFICATE: "clientcertificates", types.API_KEY: "apikeys",
+                          types.USAGE_PLAN: "usageplans"}[resource.type]
+            return [("apigateway:POST", f"{apigateway}/{collection}", creating)]
+        case types.USAGE_PLAN_KEY:
+            return [("apigateway:POST", f"{apigateway}/usageplans/{inputs['usagePlanId']}/keys", existing)]
+        case types.API_DOMAIN_NAME:
+            return [("apigateway:POST", f"{apigateway}/domainnames", creating),
+                    ("apigateway:GET", f"{apigateway}/domainnames/{inputs['domainName']}", existing)]
+        case types.BASE_PATH_MAPPING:
+            return [("apigateway:POST", f"{apigateway}/domainnames/{inputs['domainName']}/basepathmappings", {})]
+        case types.WEB_ACL:
+            return [("wafv2:CreateWebACL", f"arn:aws:wafv2:{region}:{ACCOUNT}:regional/webacl/{name}/1d", creating)]
+        case types.WEB_ACL_ASSOCIATION:
+            return [("wafv2:AssociateWebACL", inputs["webAclArn"] + "/1d", {}),
+                    ("wafv2:AssociateWebACL", inputs["resourceArn"], {}),
+                    ("apigateway:SetWebACL", inputs["resourceArn"], existing)]
+        case types.CERTIFICATE:
+            certificate = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/0a1b2c3d"
+            return [("acm:RequestCertificate", "*", {**creating, "aws:RequestedRegion": region,
+                                                     "acm:DomainNames": [inputs["domainName"]],
+                                                     "acm:ValidationMethod": inputs["validationMethod"]}),
+                    ("acm:AddTagsToCertificate", certificate, creating),  # RequestCertificate's dependent action
+                    ("acm:DescribeCertificate", certificate, existing)]
+        case types.CERTIFICATE_VALIDATION:
+            return [("acm:DescribeCertificate", inputs["certificateArn"], existing)]
+        case types.FUNCTION:
+            return [("lambda:CreateFunction", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}", creating)]
+        case types.LAMBDA_PERMISSION:
+            return [("lambda:AddPermission", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{inputs['function']}",
+                     {"lambda:Principal": inputs["principal"]})]
+        case types.LOG_GROUP:
+            group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}"
+            return [("logs:CreateLogGroup", group, creating), ("logs:PutRetentionPolicy", group, existing)]
+        case types.METRIC_ALARM:
+            return [("cloudwatch:PutMetricAlarm", f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}", creating)]
+    raise AssertionError(f"no calls known for {resource.type}: add them here and the grants to the bootstrap")
+
+
+def in_another_region(call: tuple[str, str, dict], region: str, other: str) -> tuple[str, str, dict]:
+    action, resource, context = call
+    moved = resource.replace(f":{region}:", f":{other}:")
+    return action, moved, {**context, **({"aws:RequestedRegion": other} if resource == "*" else {})}
+
+
+def regional_resources(plan) -> list:
+    """The plan's resources that live in one region of ml-edge:regions. Not the edge's, in us-east-1 whatever the
+    regions: its WAF (CloudFront's scope, deploy-api.json's EdgeWebAcl) and its access-log group
+    (deploy-edge-iam.json, test_the_deploy_role_may_set_up_its_edges_access_logs…). A type creating_calls does
+    not know fails the test that uses it."""
+    return [r for r in plan.resources if r.type.startswith("aws:") and r.type not in EDGE_OR_GLOBAL_TYPES
+            and r.inputs.get("scope") != "CLOUDFRONT" and not str(r.inputs.get("name")).endswith("/edge-access")]
+
+
+
+
+def test_the_deploy_role_may_create_each_regional_resource_in_each_of_prods_regions_and_in_no_other(
+        shared_account, plans):
+    """prod runs in three regions (ml-edge:regions): each regional resource its plan creates, in whichever region it
+    is placed, is allowed to prod's deploy role; the same calls in a region outside the list, and by another
+    environment's deploy role, are refused (aws:RequestedRegion, IAM User Guide "AWS global condition context
+    keys": the region a request is made to, every request carries it)."""
+    plan, deploy = plans["prod"], "ml-edge-deploy-prod"
+    resources = regional_resources(plan)
+    types_per_region = {region: {r.type for r in resources if plan.region_of(r) == region} for region in PROD_REGIONS}
+    for region in PROD_REGIONS:  # every kind of regional resource in every region
+        assert types_per_region[region] == IN_REGION_TYPES, region
+    checked = 0
+    for resource in resources:
+        region, calls = plan.region_of(resource), creating_calls(plan, resource)
+        for action, arn, context in calls:
+            assert shared_account.may(deploy, action, arn, **context), (resource.name, region, action, arn)
+            action, moved, context = in_another_region((action, arn, context), region, OUTSIDE)
+            assert not shared_account.may(deploy, action, moved, **context), (resource.name, action, moved)
+            checked += 1
+        # another environment cannot make it (a single call may be shared-account residue, such as WAF's side of
+        # an association; a certificate validation only reads, and any certificate's metadata in us-east-1 is)
+        writes = [(a, r, c) for a, r, c in calls if not a.split(":")[1].startswith(("Get", "Describe", "List"))]
+        assert not writes or not all(shared_account.may("ml-edge-deploy-staging", a, r, **c) for a, r, c in writes), \
+            resource.name
+    assert checked > 100
+
+
+def test_dev_and_staging_may_create_their_regional_resources_in_their_one_region_only(shared_account, plans):
+    for env in ("dev", "staging"):
+        plan = plans[env]
+        for resource in regional_resources(plan):
+            region = plan.region_of(resource)
+            assert region == "eu-west-1"
+            for call in creating_calls(plan, resource):
+                assert shared_account.may(f"ml-edge-deploy-{env}", call[0], call[1], **call[2]), (env, call)
+                moved = in_another_region(call, region, "ap-southeast-1")  # one of prod's, not theirs
+                assert not shared_account.may(f"ml-edge-deploy-{env}", moved[0], moved[1], **moved[2]), (env, moved)
+
+
+def normalized(record_name: str) -> str:
+    """route53:ChangeResourceRecordSetsNormalizedRecordNames: lower case, without the trailing dot (Route 53
+    Developer Guide, "Using IAM policy conditions for fine-grained access control")."""
+    return record_name.lower().removesuffix(".")
+
+
+def record_change(name: str, kind: str) -> dict:
+    return {"route53:ChangeResourceRecordSetsNormalizedRecordNames": [normalized(name)],
+            "route53:ChangeResourceRecordSetsRecordTypes": [kind],
+            "route53:ChangeResourceRecordSetsActions": ["CREATE"]}
+
+
+def test_the_deploy_role_may_change_only_the_origin_names_records_and_its_validation_record_in_the_origin_zone(
+        shared_account, plans):
+    plan, deploy, change = plans["prod"], "ml-edge-deploy-prod", "route53:ChangeResourceRecordSets"
+    records = [r for r in plan.of_type(types.DNS_RECORD) if normalized(r.inputs["name"]).endswith(ORIGIN_NAME)]
+    assert sorted(r.inputs["type"] for r in records) == ["A", "A", "A", "CNAME"]  # a latency record per region
+    for record in records:
+        zone = f"arn:aws:route53:::hostedzone/{record.inputs['zoneId']}"
+        assert shared_account.may(deploy, change, zone, **record_change(record.inputs["name"], record.inputs["type"]))
+    validation = next(r.inputs["name"] for r in records if r.inputs["type"] == "CNAME")
+    assert validation.startswith("_")
+    for name, kind in [(ORIGIN_NAME, "TXT"), (ORIGIN_NAME, "CNAME"), (ORIGIN_NAME, "AAAA"),
+                       (f"www.{ORIGIN_NAME}", "A"), ("mail.ml-edge.example.com", "A"),
+                       ("_0a1b2c.api.ml-edge.example.com", "CNAME"),  # another name's validation record
+                       ("_0a1b2c.ml-edge.example.com", "CNAME"), (validation, "TXT")]:
+        assert not shared_account.may(deploy, change, PROD_ZONE, **record_change(name, kind)), (name, kind)
+    mixed = {"route53:ChangeResourceRecordSetsNormalizedRecordNames": [ORIGIN_NAME, "mail.ml-edge.example.com"],
+             "route53:ChangeResourceRecordSetsRecordTypes": ["A"]}
+    assert not shared_account.may(deploy, change, PROD_ZONE, **mixed)  # a batch smuggling another name in
+    assert not shared_account.may(deploy, change, "arn:aws:route53:::hostedzone/ZOTHER",
+                                  **record_change(ORIGIN_NAME, "A"))
+    for other in ("dev", "staging"):
+        assert not shared_account.may(f"ml-edge-deploy-{other}", change, PROD_ZONE, **record_change(ORIGIN_NAME, "A"))
+
+
+def test_only_an_environment_with_an_origin_domain_gets_origin_grants_and_they_name_its_origin(shared_account):
+    """Certificates for the origin name only (acm:DomainNames, DNS validation), tagged for the environment; custom
+    domains of that name only; health checks, which Route 53 cannot scope (no resource-level CreateHealthCheck, no
+    tag condition keys), only for an environment that has an origin domain (the shared-account residue)."""
+    prod, request = "ml-edge-deploy-prod", "acm:RequestCertificate"
+    asking = {"aws:RequestTag/environment": "prod", "acm:ValidationMethod": "DNS", "aws:RequestedRegion": "eu-west-1"}
+    assert shared_account.may(prod, request, "*", **asking, **{"acm:DomainNames": [ORIGIN_NAME]})
+    for refused in ({**asking, "acm:DomainNames": ["api.ml-edge.example.com"]},
+                    {**asking, "acm:DomainNames": [ORIGIN_NAME, "evil.example.com"]},
+                    {**asking, "acm:ValidationMethod": "EMAIL", "acm:DomainNames": [ORIGIN_NAME]},
+                    {**asking, "aws:RequestTag/environment": "dev", "acm:DomainNames": [ORIGIN_NAME]},
+                    {**asking, "aws:RequestedRegion": OUTSIDE, "acm:DomainNames": [ORIGIN_NAME]},
+                    asking):  # no domain names at all
+        assert not shared_account.may(prod, request, "*", **refused), refused
+    certificate = f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/0a1b2c3d"
+    assert shared_account.may(prod, "acm:DeleteCertificate", certificate, **tagged("prod"))
+    assert not shared_account.may(prod, "acm:DeleteCertificate", certificate, **tagged("staging"))
+    assert not shared_account.may(prod, "acm:DeleteCertificate", certificate)  # untagged: not the program's
+    assert not shared_account.may(prod, "acm:RemoveTagsFromCertificate", certificate, **tagged("prod"),
+                                  **{"aws:TagKeys": ["environment"]})
+    domain = f"arn:aws:apigateway:eu-west-1::/domainnames/{ORIGIN_NAME}"
+    assert shared_account.may(prod, "apigateway:DELETE", domain)
+    assert not shared_account.may(prod, "apigateway:DELETE", domain.replace(ORIGIN_NAME, "api.ml-edge.example.com"))
+    for env in ("dev", "staging"):
+        deploy = f"ml-edge-deploy-{env}"
+        assert not shared_account.may(deploy, request, "*", **{**asking, "aws:RequestTag/environment": env,
+                                                               "acm:DomainNames": [ORIGIN_NAME]})
+        assert not shared_account.may(deploy, "route53:CreateHealthCheck", "*")
+        assert not shared_account.may(deploy, "apigateway:POST", "arn:aws:apigateway:eu-west-1::/domainnames",
+                                      **{"aws:RequestTag/environment": env})
+    assert shared_account.may(prod, "route53:CreateHealthCheck", "*")
+    assert shared_account.may(prod, "route53:DeleteHealthCheck", "arn:aws:route53:::healthcheck/abcdef01")
+
+
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_the_observe_role_reads_prods_regional_resources_in_each_of_its_regions(shared_account, region):
+    """The nightly drift check refreshes every resource of the stack: each region's API, functions, logs, web ACL,
+    alarm, certificate and custom domain; the guard's OnlyReads lets those reads through, and nothing outside the
+    regions is read."""
+    observe, env = "ml-edge-observe-prod", tagged("prod")
+    reads = [("apigateway:GET", api("/restapis/a1b2c3", region), env),
+             ("apigateway:GET", api(f"/domainnames/{ORIGIN_NAME}/basepathmappings/v1", region), {}),
+             ("lambda:GetFunction", f"arn:aws:lambda:{region}:{ACCOUNT}:function:ml-edge-prod-authorizer-x", {}),
+             ("logs:ListTagsForResource", f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/ml-edge/prod/authorizer", {}),
+             ("wafv2:GetWebACL", f"arn:aws:wafv2:{region}:{ACCOUNT}:regional/webacl/ml-edge-prod-api-guard-x/1", {}),
+             ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:ml-edge-prod-{region}"
+                                           "-origin-5xx", {}),
+             ("acm:DescribeCertificate", f"arn:aws:acm:{region}:{ACCOUNT}:certificate/0a1b2c3d", env)]
+    for action, resource, context in reads:
+        assert shared_account.may(observe, action, resource, **context), (action, resource)
+        assert not shared_account.may(observe, action, resource.replace(region, OUTSIDE), **context), action
+    assert shared_account.may(observe, "route53:GetHealthCheck", "arn:aws:route53:::healthcheck/abcdef01")
+    assert shared_account.may(observe, "cloudwatch:DescribeAlarms",
+                              f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:ml-edge-prod-smoke-heartbeat")
+
+
 # --- state: each role its own stack; the preview and observe roles write nothing ---------------------------------
 
 def test_the_deploy_role_writes_its_own_stack_only(shared_account):
@@ -1038,12 +1267,22 @@ def test_the_state_bucket_refuses_plain_http_and_old_tls(shared_account):
 
 # --- IAM's size limits, with the longest names the config allows ------------------------------------------------
 
-def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
+LONGEST_REGIONS = sorted(REGIONS, key=lambda region: (-len(region), region))
+
+
+@pytest.mark.parametrize("count", [1, 3, MAX_REGIONS])
+def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path, count):
+    """The deploy role's regional grants list every region (aws:RequestedRegion), the boundary names each region's
+    log groups and endpoints: MAX_REGIONS (the bootstrap refuses more) is what fits with the longest names."""
     root = copy_of_the_tools(tmp_path)
     env = "abcdefghijklmnopqrst"  # 20 characters, the config's limit
     models = "".join(f"    - name: m{i}\n      backend: sagemaker\n      endpointName: {'e' * 62}{i}\n"
                      for i in range(8))  # eight endpoints of the longest name
-    add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n  ml-edge:customDomain:\n"
+    regions = ["ap-southeast-2", *[r for r in LONGEST_REGIONS if r != "ap-southeast-2"][:count - 1]]
+    add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n"
+                               f"  ml-edge:regions: [{', '.join(regions)}]\n  ml-edge:originDomain:\n"
+                               "    name: a-rather-long-origin-name.of-a-long-domain-name.example.com\n"
+                               "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n  ml-edge:customDomain:\n"
                                "    domainName: a-rather-long-subdomain.of-a-long-domain-name.example.com\n"
                                "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n  ml-edge:models:\n" + models)
     (tmp_path / "stand-ins").mkdir()
@@ -1064,5 +1303,21 @@ def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
     for alias, document in applied.key_policies.items():
         assert size(document) <= 32_768, alias
     assert len(applied.attached[f"ml-edge-deploy-{env}"]) <= 10
-    assert json.dumps(applied.managed[f"ml-edge-{env}-boundary"]).count(":endpoint/") == 8
+    assert json.dumps(applied.managed[f"ml-edge-{env}-boundary"]).count(":endpoint/") == 8 * count
+    assert set(applied.managed) == {f"ml-edge-{env}-{name}" for name in ("boundary", "deploy-api", "deploy-edge-iam",
+                                                                         "deploy-origin", "observe")}
     assert Path(root / "tools" / "bootstrap.sh").exists()
+
+
+def test_more_regions_than_the_policies_can_name_stop_the_bootstrap_naming_the_key(tmp_path):
+    root = copy_of_the_tools(tmp_path)
+    regions = LONGEST_REGIONS[:MAX_REGIONS + 1]
+    add_environment(root, "qa", f"config:\n  aws:region: {regions[0]}\n  ml-edge:regions: [{', '.join(regions)}]\n"
+                                "  ml-edge:originDomain: {name: origin.example.com, hostedZoneId: Z1}\n")
+    (tmp_path / "stand-ins").mkdir()
+    bootstrap = Bootstrap(tmp_path / "stand-ins")
+    result = bootstrap.run("qa", root=root)
+    assert result.returncode != 0
+    assert (f"error: environments/qa/Pulumi.qa.yaml: ml-edge:regions: at most {MAX_REGIONS} regions, got "
+            f"{MAX_REGIONS + 1}") in result.stderr
+    assert bootstrap.calls == []

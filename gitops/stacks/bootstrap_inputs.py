@@ -28,6 +28,10 @@ from ml_edge.config import DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, SAGEMAKER_ENDP
 from ml_edge.regions import REGIONS  # isort: skip
 
 UNUSABLE = 2
+# The deploy role's regional grants and the permissions boundary name each region (aws:RequestedRegion lists, log
+# groups and SageMaker endpoints per region), and IAM limits a customer managed policy to 6,144 characters without
+# white space: five regions fit with the longest names the config allows, six may not (tests/test_bootstrap_policies.py)
+MAX_REGIONS = 5
 REGION_KEY, REGIONS_KEY = "aws:region", "ml-edge:regions"
 CUSTOM_DOMAIN_KEY, ORIGIN_DOMAIN_KEY, MODELS_KEY = "ml-edge:customDomain", "ml-edge:originDomain", "ml-edge:models"
 
@@ -107,6 +111,10 @@ def _regions(value: Any, region: str, fail) -> tuple[str, ...]:
     repeated = sorted({r for r in value if value.count(r) > 1})
     if repeated:
         raise fail(REGIONS_KEY, f"named more than once: {', '.join(repeated)}")
+    if len(value) > MAX_REGIONS:
+        raise fail(REGIONS_KEY, f"at most {MAX_REGIONS} regions, got {len(value)}: the deploy role's policies and the "
+                                "permissions boundary name each region, and IAM limits a managed policy to 6,144 "
+                                "characters")
     return tuple(value)
 
 

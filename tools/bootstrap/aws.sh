@@ -154,7 +154,7 @@ sagemaker_invoke_statement() {
 environment_roles() {
   local env=$1 env_key prefix="ml-edge-$1" boundary fill d regions zone domain origin origin_zone endpoints
   local deploy="ml-edge-deploy-$1" observe="ml-edge-observe-$1" preview="ml-edge-preview-$1" api edge origin_policy
-  local arns template managed log_groups="" r
+  local arns template managed log_groups="" r reads
   regions=$(stack_input "$env" regions)
   zone=$(stack_input "$env" custom-zone)
   domain=$(stack_input "$env" custom-domain)
@@ -215,12 +215,16 @@ environment_roles() {
 
   echo "  $observe: plan, smoke and drift of $env (environment $env-observe, main only)"
   role "$observe" "$d/trust-observe.json" "ml-edge GitHub Actions: plan, smoke and drift of $env (read only)"
+  # managed, like the deploy role's: a role's inline policies share one 10,240-character limit, and the reads
+  # name every region
+  managed_policy "$prefix-observe" "$d/observe.json"
+  reads="arn:aws:iam::${account}:policy/$prefix-observe"
+  attach_policy "$observe" "$reads"
   inline_policy "$observe" state "$d/state-read.json"
-  inline_policy "$observe" observe "$d/observe.json"
   inline_policy "$observe" guard "$d/guard-observe.json"
   if [ -n "$zone" ]; then inline_policy "$observe" route53 "$d/observe-route53.json"; fi
   if [ -n "$origin_zone" ]; then inline_policy "$observe" origin "$d/observe-origin.json"; fi
-  prune_role "$observe" "state observe guard${zone:+ route53}${origin_zone:+ origin}" ""
+  prune_role "$observe" "state guard${zone:+ route53}${origin_zone:+ origin}" "$reads"
   arns="$arns, \"arn:aws:iam::${account}:role/$observe\""
 
   if [ "$env" = "$protected" ]; then
