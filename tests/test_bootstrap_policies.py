@@ -626,6 +626,51 @@ def test_what_a_shared_account_still_leaves_open_to_devs_deploy_role_is_the_docu
     assert reachable == SHARED_ACCOUNT_RESIDUE
 
 
+# And what an environment with an origin domain (prod: several regions) may do besides, in a shared account; README.md
+# ("What one shared account leaves open") says the same.
+ORIGIN_DOMAIN_RESIDUE = {
+    "create health checks", "change any health check", "delete any health check", "tag any health check",
+    "tag an untagged certificate of its regions as its own", "create a custom domain of another name",
+}
+
+
+def test_what_a_shared_account_leaves_open_to_an_environment_with_an_origin_domain_is_the_documented_residue(
+        shared_account):
+    """Route 53 authorises CreateHealthCheck on * only and has no tag condition keys (Service Authorization
+    Reference, Route 53), ACM's RequestCertificate needs AddTagsToCertificate on the new, untagged certificate (its
+    dependent action), and API Gateway's create of a custom domain names no domain in its resource."""
+    prod, region = "ml-edge-deploy-prod", "eu-west-1"
+    health_check = "arn:aws:route53:::healthcheck/0a1b2c3d-other-team"
+    certificate = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/other"
+    claim_prod = {"aws:RequestTag/environment": "prod", "aws:TagKeys": ["environment"]}
+    other_domain = f"arn:aws:apigateway:{region}::/domainnames/api.other-team.example.com"
+    probes = {
+        "create health checks": ("route53:CreateHealthCheck", "*", {}),
+        "change any health check": ("route53:UpdateHealthCheck", health_check, {}),
+        "delete any health check": ("route53:DeleteHealthCheck", health_check, {}),
+        "tag any health check": ("route53:ChangeTagsForResource", health_check, {}),
+        "tag an untagged certificate of its regions as its own": ("acm:AddTagsToCertificate", certificate,
+                                                                  claim_prod),
+        "tag an untagged certificate elsewhere as its own": ("acm:AddTagsToCertificate",
+                                                             certificate.replace(region, OUTSIDE), claim_prod),
+        "retag a staging certificate": ("acm:AddTagsToCertificate", certificate, {**tagged("staging"), **claim_prod}),
+        "delete an untagged certificate": ("acm:DeleteCertificate", certificate, {}),
+        "delete a staging certificate": ("acm:DeleteCertificate", certificate, tagged("staging")),
+        "request a certificate for another name": ("acm:RequestCertificate", "*", {
+            **claim_prod, "aws:RequestedRegion": region, "acm:ValidationMethod": "DNS",
+            "acm:DomainNames": ["api.other-team.example.com"]}),
+        "create a custom domain of another name": ("apigateway:POST", f"arn:aws:apigateway:{region}::/domainnames",
+                                                   claim_prod),
+        "change a custom domain of another name": ("apigateway:PATCH", other_domain, {}),
+        "map a path of a custom domain of another name": ("apigateway:POST", f"{other_domain}/basepathmappings", {}),
+        "change an alarm of another team": ("cloudwatch:PutMetricAlarm",
+                                            f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:checkout-5xx", {}),
+    }
+    reachable = {name for name, (action, resource, context) in probes.items()
+                 if shared_account.may(prod, action, resource, **context)}
+    assert reachable == ORIGIN_DOMAIN_RESIDUE
+
+
 def edge_access_log_calls(plan) -> list[tuple[str, str, dict]]:
     """The calls pulumi-aws makes to create, read, update and delete the edge's access-log resources the environment's
     plan names (CloudFront standard logging v2 into CloudWatch Logs, program/ml_edge/edge_logs.py), each with the
