@@ -161,6 +161,10 @@ environment_roles() {
   origin=$(stack_input "$env" origin-domain)
   origin_zone=$(stack_input "$env" origin-zone)
   endpoints=$(stack_input "$env" endpoint)
+  # Regional grants name region-wildcard ARNs and list the regions in aws:RequestedRegion, the region a request is
+  # made to, which every request carries (IAM User Guide, "AWS global condition context keys"): one list per
+  # statement keeps deploy-api.json within IAM's 6,144 characters for up to 5 regions (bootstrap_inputs.py
+  # MAX_REGIONS), where its 17 regional ARNs repeated per region would add some 1,000 characters a region
   for r in $regions; do  # the program's functions write their logs in their own region
     log_groups="${log_groups:+$log_groups, }\"arn:aws:logs:$r:${account}:log-group:/ml-edge/$env/*\""
   done
@@ -201,7 +205,12 @@ environment_roles() {
   attach_policy "$deploy" "$api"
   attach_policy "$deploy" "$edge"
   managed="$api $edge"
-  if [ -n "$origin_zone" ]; then  # the latency-routed origin of several regions: certificates, domains, records
+  # The latency-routed origin of several regions: certificates, custom domains, records and health checks. ACM's
+  # RequestCertificate and Route 53's CreateHealthCheck have no resource-level permissions, and Route 53 no tag
+  # condition keys (Service Authorization Reference, "Actions, resources, and condition keys for AWS Certificate
+  # Manager" and "… for Amazon Route 53"): deploy-origin.json pins a certificate request by acm:DomainNames, DNS
+  # validation and the environment tag, and is attached only to an environment with an originDomain.
+  if [ -n "$origin_zone" ]; then
     origin_policy="arn:aws:iam::${account}:policy/$prefix-deploy-origin"
     managed_policy "$prefix-deploy-origin" "$d/deploy-origin.json"
     attach_policy "$deploy" "$origin_policy"
