@@ -27,13 +27,18 @@ from test_deploy_bootstrap import (
     option,
 )
 
+from gitops.stacks.bootstrap_inputs import MAX_REGIONS
+from ml_edge import resource_types as types
+from ml_edge.regions import REGIONS
 from ml_edge.resource_types import LOG_GROUP
 
 ENVS = ("dev", "staging", "prod")
 STATE_BUCKET = f"ml-edge-pulumi-state-{ACCOUNT}"
 OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
-PROD_ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"  # environments/prod: ml-edge:customDomain
+PROD_ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"  # environments/prod: customDomain, originDomain
+PROD_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-1")  # environments/prod: ml-edge:regions
+ORIGIN_NAME = "origin.ml-edge.example.com"  # environments/prod: ml-edge:originDomain
 SUB, AUD = "token.actions.githubusercontent.com:sub", "token.actions.githubusercontent.com:aud"
 
 
@@ -108,11 +113,20 @@ CARRY_THE_BOUNDARY = {"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole"
                       "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"}
 
 
-def request_context(action: str, context: dict) -> dict:
-    """What IAM puts in the request: no iam:PermissionsBoundary for an action that does not carry it."""
+def requested_region(resource: str) -> str | None:
+    """The region of a regional ARN (`arn:aws:<service>:<region>:…`), None for `*` and global ARNs."""
+    parts = resource.split(":")
+    return parts[3] or None if len(parts) > 3 and parts[0] == "arn" else None
+
+
+def request_context(action: str, resource: str, context: dict) -> dict:
+    """What IAM puts in the request: no iam:PermissionsBoundary for an action that does not carry it, and
+    aws:RequestedRegion, which every request carries (IAM User Guide, "AWS global condition context keys"): a call
+    on a regional resource goes to that region's endpoint, so its region unless the test names another."""
     if action.lower().startswith("iam:") and action not in CARRY_THE_BOUNDARY:
-        return {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
-    return context
+        context = {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
+    region = requested_region(resource)
+    return {"aws:RequestedRegion": region, **context} if region else context
 
 
 # --- what the bootstrap applied ---------------------------------------------------------------------------------
@@ -134,7 +148,7 @@ class Applied:
         return [s for doc in docs for s in doc["Statement"]]
 
     def may(self, role: str, action: str, resource: str, **context) -> bool:
-        return allowed(self.statements(role), action, resource, **request_context(action, context))
+        return allowed(self.statements(role), action, resource, **request_context(action, resource, context))
 
     def documents(self) -> list[dict]:
         return [*[d for p in self.inline.values() for d in p.values()], *self.managed.values(), *self.trust.values(),
@@ -196,10 +210,14 @@ def pipeline_roles(env: str) -> list[str]:
 
 # --- no wildcard grants ------------------------------------------------------------------------------------------
 
-# actions AWS authorises on "*" only (no resource-level permissions), each needed by pulumi or the program's roles
+# actions AWS authorises on "*" only (no resource-level permissions), each needed by pulumi or the program's roles.
+# acm:RequestCertificate and route53:CreateHealthCheck: the Service Authorization Reference's ACM and Route 53 tables
+# (a machine-readable copy: iann0036/iam-dataset aws/iam_definition.json) list no resource type for them;
+# RequestCertificate takes acm:DomainNames, acm:ValidationMethod and aws:RequestTag, CreateHealthCheck no condition.
 WITHOUT_RESOURCE_LEVEL = {"sts:GetCallerIdentity", "logs:DescribeLogGroups", "acm:ListCertificates",
                           "logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies",
-                          "cloudfront:CreateCachePolicy", "cloudfront:CreateDistribution",
+                          "cloudfront:CreateCachePolicy", "cloudfront:CreateDistribution", "acm:RequestCertificate",
+                          "route53:CreateHealthCheck",
                           "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                           "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries", "cloudwatch:PutMetricData"}
 
@@ -228,10 +246,20 @@ def test_no_role_may_do_everything_and_only_actions_without_resource_level_permi
             if "*" in as_list(statement["Resource"]):
                 assert set(as_list(statement["Action"])) <= WITHOUT_RESOURCE_LEVEL
     assert checked > 50
-    # the one "*" create is still pinned to the environment by its request tags
+    # the "*" creates are still pinned to the environment by their request tags, a certificate to the origin name
     (create,) = [s for s in shared_account.statements("ml-edge-deploy-dev")
                  if "cloudfront:CreateDistribution" in as_list(s["Action"])]
     assert create["Condition"] == {"StringEquals": {"aws:RequestTag/environment": "dev"}}
+    (request,) = [s for s in shared_account.statements("ml-edge-deploy-prod")
+                  if "acm:RequestCertificate" in as_list(s["Action"])]
+    assert request["Condition"] == {
+        "StringEquals": {"aws:RequestTag/environment": "prod", "acm:ValidationMethod": "DNS",
+                         "aws:RequestedRegion": list(PROD_REGIONS)},
+        "ForAllValues:StringEquals": {"acm:DomainNames": [ORIGIN_NAME]}, "Null": {"acm:DomainNames": "false"}}
+    # Route 53's CreateHealthCheck takes no condition: only an environment with an origin domain gets it
+    creates_health_checks = {env for env in ENVS for s in shared_account.statements(f"ml-edge-deploy-{env}")
+                             if "route53:CreateHealthCheck" in as_list(s["Action"])}
+    assert creates_health_checks == {"prod"}
 
 
 # --- IAM: the deploy role cannot mint an administrator -----------------------------------------------------------
@@ -345,6 +373,9 @@ def test_the_boundary_allows_only_what_the_programs_roles_do(shared_account, env
         *(["sagemaker:InvokeEndpoint"] if env == "prod" else [])}  # only prod's stack file names an endpoint
     own_group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/ml-edge/{env}/authorizer:log-stream:2026/x"
     assert allowed(statements, "logs:PutLogEvents", own_group)
+    for other_region in set(PROD_REGIONS) - {region}:  # each region's functions log in their region
+        assert allowed(statements, "logs:PutLogEvents", own_group.replace(region, other_region)) == (env == "prod")
+    assert not allowed(statements, "logs:PutLogEvents", own_group.replace(region, OUTSIDE))
     other = "staging" if env != "staging" else "dev"
     assert not allowed(statements, "logs:PutLogEvents", own_group.replace(f"/{env}/", f"/{other}/"))
     assert not allowed(statements, "iam:CreateRole", "*") and not allowed(statements, "s3:GetObject", "*")
@@ -361,24 +392,35 @@ def test_the_boundary_lets_the_programs_roles_invoke_the_stack_files_sagemaker_e
     assert allowed(statements, "sagemaker:InvokeEndpoint", endpoint + "churn-xgb-prod") == (env == "prod")
     for other in ("fraud-model-of-another-team", "churn-xgb-staging", "churn-xgb-prod-v2"):
         assert not allowed(statements, "sagemaker:InvokeEndpoint", endpoint + other)
-    elsewhere = f"arn:aws:sagemaker:{'eu-west-1' if env == 'prod' else 'us-east-1'}:{ACCOUNT}:endpoint/"
+    for other_region in PROD_REGIONS[1:]:  # prod's endpointName is one name for every region of ml-edge:regions
+        assert allowed(statements, "sagemaker:InvokeEndpoint",
+                       f"arn:aws:sagemaker:{other_region}:{ACCOUNT}:endpoint/churn-xgb-prod") == (env == "prod")
+    elsewhere = f"arn:aws:sagemaker:{'ap-northeast-1' if env == 'prod' else 'us-east-1'}:{ACCOUNT}:endpoint/"
     assert not allowed(statements, "sagemaker:InvokeEndpoint", elsewhere + "churn-xgb-prod")
 
 
 SAGEMAKER_MODELS = """config:
   aws:region: eu-west-1
+  ml-edge:regions: [eu-west-1, us-east-2]
+  ml-edge:originDomain: {name: origin.qa.example.com, hostedZoneId: Z0QA}
   ml-edge:models:
     - name: churn
       backend: sagemaker
-      endpointName: Churn-XGB  # SageMaker ARNs spell the name in lowercase
-    - endpointName: "fraud-v2"
+      endpointName: Churn-XGB  # SageMaker ARNs spell the name in lowercase; one name for every region
+    - endpointName:
+        eu-west-1: "fraud-v2"
+        us-east-2: fraud-v2-ohio
       name: fraud
       backend: sagemaker
+    - {name: third, backend: sagemaker, endpointName: third}
 """
 
 
-def test_the_boundary_names_every_endpoint_of_the_stack_file_and_a_name_it_cannot_read_stops_the_bootstrap(
+def test_the_boundary_names_every_endpoint_of_the_stack_file_in_its_regions_and_a_name_it_cannot_use_stops_it(
         tmp_path):
+    """The stack file is read as YAML (gitops/stacks/bootstrap_inputs.py), so flow style is read like block style
+    and a per-region map of endpoint names gives each region its own; a value that cannot be an endpoint name stops
+    the bootstrap before any change, naming the key and the file."""
     root = copy_of_the_tools(tmp_path)
     add_environment(root, "qa", SAGEMAKER_MODELS)
     (tmp_path / "stand-ins").mkdir()
@@ -387,15 +429,18 @@ def test_the_boundary_names_every_endpoint_of_the_stack_file_and_a_name_it_canno
     assert result.returncode == 0, result.stderr
     (invoke,) = [s for s in applied_by(bootstrap).managed["ml-edge-qa-boundary"]["Statement"]
                  if s["Action"] == "sagemaker:InvokeEndpoint"]
-    assert invoke["Resource"] == [f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/churn-xgb",
-                                  f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/fraud-v2"]
-    assert "SageMaker endpoints they may invoke (the stack file's; re-run after changing them): Churn-XGB fraud-v2" \
-        in result.stdout
+    endpoint = f"arn:aws:sagemaker:{{}}:{ACCOUNT}:endpoint/{{}}".format
+    assert invoke["Resource"] == [endpoint("eu-west-1", "churn-xgb"), endpoint("eu-west-1", "fraud-v2"),
+                                  endpoint("eu-west-1", "third"), endpoint("us-east-2", "churn-xgb"),
+                                  endpoint("us-east-2", "fraud-v2-ohio"), endpoint("us-east-2", "third")]
+    assert ("SageMaker endpoints they may invoke (the stack file's; re-run after changing them): Churn-XGB fraud-v2 "
+            "fraud-v2-ohio third") in result.stdout
     stack = root / "environments" / "qa" / "Pulumi.qa.yaml"
-    stack.write_text(SAGEMAKER_MODELS + "    - {name: third, backend: sagemaker, endpointName: third}\n")
+    stack.write_text(SAGEMAKER_MODELS.replace("endpointName: third}", "endpointName: third_model}"))
     result = bootstrap.run("qa", root=root)
     assert result.returncode != 0
-    assert "environments/qa/Pulumi.qa.yaml: write each endpointName in block style" in result.stderr
+    assert ("error: environments/qa/Pulumi.qa.yaml: ml-edge:models[2].endpointName: expected a SageMaker endpoint "
+            "name") in result.stderr
     assert bootstrap.calls == []
 
 
@@ -414,7 +459,15 @@ UNSCOPED = {
     "LogResourcePolicies": "CloudWatch Logs authorises resource policies on * only (the edge access-log group's)",
     "WhoAmI": "sts:GetCallerIdentity",
     "SmokeHeartbeat": "cloudwatch:PutMetricData is authorised on * only; pinned to the environment's namespace",
+    "HealthCheckCreate": "route53:CreateHealthCheck is authorised on * only, with no condition key",
+    "HealthChecks": "Route 53 names health checks by id and has no tag condition keys (documented residue)",
 }
+
+
+def origin_custom_domains(name: str = ORIGIN_NAME) -> list[str]:
+    """The origin name's API Gateway custom domains and their base path mappings, in any region: the name is the
+    environment's own (its stack file's ml-edge:originDomain), as its hosted zone is."""
+    return [f"arn:aws:apigateway:*::/domainnames/{name}", f"arn:aws:apigateway:*::/domainnames/{name}/*"]
 
 
 def names_environment(resource: str, env: str) -> bool:
@@ -432,7 +485,7 @@ def test_every_grant_names_the_environment_or_is_pinned_to_its_tag(shared_accoun
         strictly = statement.get("Condition", {}).get("StringEquals", {})
         pinned = env in (strictly.get("aws:ResourceTag/environment"), strictly.get("aws:RequestTag/environment"))
         own = (key, f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/meta.yaml",  # the state layout's version: no secret
-               *([PROD_ZONE] if env == "prod" else []))
+               *([PROD_ZONE, *origin_custom_domains()] if env == "prod" else []))
         scoped = all(names_environment(r, env) or r in own for r in resources) or \
             all(names_environment(p, env) for p in as_list(conditions.get("s3:prefix", "-"))) or \
             conditions.get("kms:ViaService", "").startswith("s3.") and \
@@ -573,6 +626,51 @@ def test_what_a_shared_account_still_leaves_open_to_devs_deploy_role_is_the_docu
     assert reachable == SHARED_ACCOUNT_RESIDUE
 
 
+# And what an environment with an origin domain (prod: several regions) may do besides, in a shared account; README.md
+# ("What one shared account leaves open") says the same.
+ORIGIN_DOMAIN_RESIDUE = {
+    "create health checks", "change any health check", "delete any health check", "tag any health check",
+    "tag an untagged certificate of its regions as its own", "create a custom domain of another name",
+}
+
+
+def test_what_a_shared_account_leaves_open_to_an_environment_with_an_origin_domain_is_the_documented_residue(
+        shared_account):
+    """Route 53 authorises CreateHealthCheck on * only and has no tag condition keys (Service Authorization
+    Reference, Route 53), ACM's RequestCertificate needs AddTagsToCertificate on the new, untagged certificate (its
+    dependent action), and API Gateway's create of a custom domain names no domain in its resource."""
+    prod, region = "ml-edge-deploy-prod", "eu-west-1"
+    health_check = "arn:aws:route53:::healthcheck/0a1b2c3d-other-team"
+    certificate = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/other"
+    claim_prod = {"aws:RequestTag/environment": "prod", "aws:TagKeys": ["environment"]}
+    other_domain = f"arn:aws:apigateway:{region}::/domainnames/api.other-team.example.com"
+    probes = {
+        "create health checks": ("route53:CreateHealthCheck", "*", {}),
+        "change any health check": ("route53:UpdateHealthCheck", health_check, {}),
+        "delete any health check": ("route53:DeleteHealthCheck", health_check, {}),
+        "tag any health check": ("route53:ChangeTagsForResource", health_check, {}),
+        "tag an untagged certificate of its regions as its own": ("acm:AddTagsToCertificate", certificate,
+                                                                  claim_prod),
+        "tag an untagged certificate elsewhere as its own": ("acm:AddTagsToCertificate",
+                                                             certificate.replace(region, OUTSIDE), claim_prod),
+        "retag a staging certificate": ("acm:AddTagsToCertificate", certificate, {**tagged("staging"), **claim_prod}),
+        "delete an untagged certificate": ("acm:DeleteCertificate", certificate, {}),
+        "delete a staging certificate": ("acm:DeleteCertificate", certificate, tagged("staging")),
+        "request a certificate for another name": ("acm:RequestCertificate", "*", {
+            **claim_prod, "aws:RequestedRegion": region, "acm:ValidationMethod": "DNS",
+            "acm:DomainNames": ["api.other-team.example.com"]}),
+        "create a custom domain of another name": ("apigateway:POST", f"arn:aws:apigateway:{region}::/domainnames",
+                                                   claim_prod),
+        "change a custom domain of another name": ("apigateway:PATCH", other_domain, {}),
+        "map a path of a custom domain of another name": ("apigateway:POST", f"{other_domain}/basepathmappings", {}),
+        "change an alarm of another team": ("cloudwatch:PutMetricAlarm",
+                                            f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:checkout-5xx", {}),
+    }
+    reachable = {name for name, (action, resource, context) in probes.items()
+                 if shared_account.may(prod, action, resource, **context)}
+    assert reachable == ORIGIN_DOMAIN_RESIDUE
+
+
 def edge_access_log_calls(plan) -> list[tuple[str, str, dict]]:
     """The calls pulumi-aws makes to create, read, update and delete the edge's access-log resources the environment's
     plan names (CloudFront standard logging v2 into CloudWatch Logs, program/ml_edge/edge_logs.py), each with the
@@ -665,6 +763,229 @@ def test_only_an_environment_with_a_hosted_zone_may_change_records_and_only_its_
                                   **change)
     assert not any(a.startswith("route53:") for s in shared_account.statements("ml-edge-deploy-dev")
                    for a in as_list(s.get("Action", [])) if s["Effect"] == "Allow")
+
+
+# --- every region of ml-edge:regions, and no other ----------------------------------------------------------------
+
+OUTSIDE = "us-west-2"  # a region of no environment
+IN_REGION_TYPES = {types.REST_API, types.DEPLOYMENT, types.STAGE, types.METHOD_SETTINGS, types.CLIENT_CERTIFICATE,
+                   types.API_KEY, types.API_DOMAIN_NAME, types.BASE_PATH_MAPPING, types.USAGE_PLAN,
+                   types.USAGE_PLAN_KEY, types.WEB_ACL, types.WEB_ACL_ASSOCIATION, types.CERTIFICATE,
+                   types.CERTIFICATE_VALIDATION, types.FUNCTION, types.LAMBDA_PERMISSION, types.LOG_GROUP,
+                   types.METRIC_ALARM}
+# what lives in us-east-1 whatever the regions (the edge: deploy-edge-iam.json), or in no region (IAM, Route 53)
+EDGE_OR_GLOBAL_TYPES = {types.DISTRIBUTION, types.CACHE_POLICY, types.LOG_DELIVERY_SOURCE,
+                        types.LOG_DELIVERY_DESTINATION, types.LOG_DELIVERY, types.LOG_RESOURCE_POLICY, types.IAM_ROLE,
+                        types.IAM_ROLE_POLICY, types.IAM_ROLE_POLICY_ATTACHMENT, types.DNS_RECORD, types.HEALTH_CHECK,
+                        types.RANDOM_PASSWORD}
+
+
+def creating_calls(plan, resource) -> list[tuple[str, str, dict]]:
+    """The calls pulumi-aws makes to create the resource in its region, each with the resource IAM judges it on
+    (Service Authorization Reference: API Gateway's resources are its paths, ACM's RequestCertificate and Route 53's
+    CreateHealthCheck authorise on * only) and the request's context: the tags the provider sends (aws:defaultTags:
+    every taggable create carries `environment`), and, on a part of a tagged API, the API's tags."""
+    region, inputs, env = plan.region_of(resource), resource.inputs, plan.environment
+    creating = {"aws:RequestTag/environment": env, "aws:TagKeys": ["environment", "project", "managed-by"]}
+    existing = tagged(env)
+    apigateway = f"arn:aws:apigateway:{region}::"
+    name = inputs.get("name")
+    match resource.type:
+        case types.REST_API:
+            return [("apigateway:POST", f"{apigateway}/restapis", creating),
+                    ("apigateway:PUT", f"{apigateway}/restapis/a1b2c3", existing)]  # the OpenAPI body
+        case types.DEPLOYMENT:
+            return [("apigateway:POST", f"{apigateway}/restapis/{inputs['restApi']}/deployments", existing)]
+        case types.STAGE:
+            return [("apigateway:POST", f"{apigateway}/restapis/{inputs['restApi']}/stages", {**existing, **creating})]
+        case types.METHOD_SETTINGS:
+            return [("apigateway:PATCH", f"{apigateway}/restapis/{inputs['restApi']}/stages/{inputs['stageName']}",
+                     existing)]
+        case types.CLIENT_CERTIFICATE | types.API_KEY | types.USAGE_PLAN:
+            collection = {types.CLIENT_CERTIFICATE: "clientcertificates", types.API_KEY: "apikeys",
+                          types.USAGE_PLAN: "usageplans"}[resource.type]
+            return [("apigateway:POST", f"{apigateway}/{collection}", creating)]
+        case types.USAGE_PLAN_KEY:
+            return [("apigateway:POST", f"{apigateway}/usageplans/{inputs['usagePlanId']}/keys", existing)]
+        case types.API_DOMAIN_NAME:
+            return [("apigateway:POST", f"{apigateway}/domainnames", creating),
+                    ("apigateway:GET", f"{apigateway}/domainnames/{inputs['domainName']}", existing)]
+        case types.BASE_PATH_MAPPING:
+            return [("apigateway:POST", f"{apigateway}/domainnames/{inputs['domainName']}/basepathmappings", {})]
+        case types.WEB_ACL:
+            return [("wafv2:CreateWebACL", f"arn:aws:wafv2:{region}:{ACCOUNT}:regional/webacl/{name}/1d", creating)]
+        case types.WEB_ACL_ASSOCIATION:
+            return [("wafv2:AssociateWebACL", inputs["webAclArn"] + "/1d", {}),
+                    ("wafv2:AssociateWebACL", inputs["resourceArn"], {}),
+                    ("apigateway:SetWebACL", inputs["resourceArn"], existing)]
+        case types.CERTIFICATE:
+            certificate = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/0a1b2c3d"
+            return [("acm:RequestCertificate", "*", {**creating, "aws:RequestedRegion": region,
+                                                     "acm:DomainNames": [inputs["domainName"]],
+                                                     "acm:ValidationMethod": inputs["validationMethod"]}),
+                    ("acm:AddTagsToCertificate", certificate, creating),  # RequestCertificate's dependent action
+                    ("acm:DescribeCertificate", certificate, existing)]
+        case types.CERTIFICATE_VALIDATION:
+            return [("acm:DescribeCertificate", inputs["certificateArn"], existing)]
+        case types.FUNCTION:
+            return [("lambda:CreateFunction", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}", creating)]
+        case types.LAMBDA_PERMISSION:
+            return [("lambda:AddPermission", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{inputs['function']}",
+                     {"lambda:Principal": inputs["principal"]})]
+        case types.LOG_GROUP:
+            group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}"
+            return [("logs:CreateLogGroup", group, creating), ("logs:PutRetentionPolicy", group, existing)]
+        case types.METRIC_ALARM:
+            return [("cloudwatch:PutMetricAlarm", f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}", creating)]
+    raise AssertionError(f"no calls known for {resource.type}: add them here and the grants to the bootstrap")
+
+
+def in_another_region(call: tuple[str, str, dict], region: str, other: str) -> tuple[str, str, dict]:
+    action, resource, context = call
+    moved = resource.replace(f":{region}:", f":{other}:")
+    return action, moved, {**context, **({"aws:RequestedRegion": other} if resource == "*" else {})}
+
+
+def regional_resources(plan) -> list:
+    """The plan's resources that live in one region of ml-edge:regions. Not the edge's, in us-east-1 whatever the
+    regions: its WAF (CloudFront's scope, deploy-api.json's EdgeWebAcl) and its access-log group
+    (deploy-edge-iam.json, test_the_deploy_role_may_set_up_its_edges_access_logs…). A type creating_calls does
+    not know fails the test that uses it."""
+    return [r for r in plan.resources if r.type.startswith("aws:") and r.type not in EDGE_OR_GLOBAL_TYPES
+            and r.inputs.get("scope") != "CLOUDFRONT" and not str(r.inputs.get("name")).endswith("/edge-access")]
+
+
+
+
+def test_the_deploy_role_may_create_each_regional_resource_in_each_of_prods_regions_and_in_no_other(
+        shared_account, plans):
+    """prod runs in three regions (ml-edge:regions): each regional resource its plan creates, in whichever region it
+    is placed, is allowed to prod's deploy role; the same calls in a region outside the list, and by another
+    environment's deploy role, are refused (aws:RequestedRegion, IAM User Guide "AWS global condition context
+    keys": the region a request is made to, every request carries it)."""
+    plan, deploy = plans["prod"], "ml-edge-deploy-prod"
+    resources = regional_resources(plan)
+    types_per_region = {region: {r.type for r in resources if plan.region_of(r) == region} for region in PROD_REGIONS}
+    for region in PROD_REGIONS:  # every kind of regional resource in every region
+        assert types_per_region[region] == IN_REGION_TYPES, region
+    checked = 0
+    for resource in resources:
+        region, calls = plan.region_of(resource), creating_calls(plan, resource)
+        for action, arn, context in calls:
+            assert shared_account.may(deploy, action, arn, **context), (resource.name, region, action, arn)
+            action, moved, context = in_another_region((action, arn, context), region, OUTSIDE)
+            assert not shared_account.may(deploy, action, moved, **context), (resource.name, action, moved)
+            checked += 1
+        # another environment cannot make it (a single call may be shared-account residue, such as WAF's side of
+        # an association; a certificate validation only reads, and any certificate's metadata in us-east-1 is)
+        writes = [(a, r, c) for a, r, c in calls if not a.split(":")[1].startswith(("Get", "Describe", "List"))]
+        assert not writes or not all(shared_account.may("ml-edge-deploy-staging", a, r, **c) for a, r, c in writes), \
+            resource.name
+    assert checked > 100
+
+
+def test_dev_and_staging_may_create_their_regional_resources_in_their_one_region_only(shared_account, plans):
+    for env in ("dev", "staging"):
+        plan = plans[env]
+        for resource in regional_resources(plan):
+            region = plan.region_of(resource)
+            assert region == "eu-west-1"
+            for call in creating_calls(plan, resource):
+                assert shared_account.may(f"ml-edge-deploy-{env}", call[0], call[1], **call[2]), (env, call)
+                moved = in_another_region(call, region, "ap-southeast-1")  # one of prod's, not theirs
+                assert not shared_account.may(f"ml-edge-deploy-{env}", moved[0], moved[1], **moved[2]), (env, moved)
+
+
+def normalized(record_name: str) -> str:
+    """route53:ChangeResourceRecordSetsNormalizedRecordNames: lower case, without the trailing dot (Route 53
+    Developer Guide, "Using IAM policy conditions for fine-grained access control")."""
+    return record_name.lower().removesuffix(".")
+
+
+def record_change(name: str, kind: str) -> dict:
+    return {"route53:ChangeResourceRecordSetsNormalizedRecordNames": [normalized(name)],
+            "route53:ChangeResourceRecordSetsRecordTypes": [kind],
+            "route53:ChangeResourceRecordSetsActions": ["CREATE"]}
+
+
+def test_the_deploy_role_may_change_only_the_origin_names_records_and_its_validation_record_in_the_origin_zone(
+        shared_account, plans):
+    plan, deploy, change = plans["prod"], "ml-edge-deploy-prod", "route53:ChangeResourceRecordSets"
+    records = [r for r in plan.of_type(types.DNS_RECORD) if normalized(r.inputs["name"]).endswith(ORIGIN_NAME)]
+    assert sorted(r.inputs["type"] for r in records) == ["A", "A", "A", "CNAME"]  # a latency record per region
+    for record in records:
+        zone = f"arn:aws:route53:::hostedzone/{record.inputs['zoneId']}"
+        assert shared_account.may(deploy, change, zone, **record_change(record.inputs["name"], record.inputs["type"]))
+    validation = next(r.inputs["name"] for r in records if r.inputs["type"] == "CNAME")
+    assert validation.startswith("_")
+    for name, kind in [(ORIGIN_NAME, "TXT"), (ORIGIN_NAME, "CNAME"), (ORIGIN_NAME, "AAAA"),
+                       (f"www.{ORIGIN_NAME}", "A"), ("mail.ml-edge.example.com", "A"),
+                       ("_0a1b2c.api.ml-edge.example.com", "CNAME"),  # another name's validation record
+                       ("_0a1b2c.ml-edge.example.com", "CNAME"), (validation, "TXT")]:
+        assert not shared_account.may(deploy, change, PROD_ZONE, **record_change(name, kind)), (name, kind)
+    mixed = {"route53:ChangeResourceRecordSetsNormalizedRecordNames": [ORIGIN_NAME, "mail.ml-edge.example.com"],
+             "route53:ChangeResourceRecordSetsRecordTypes": ["A"]}
+    assert not shared_account.may(deploy, change, PROD_ZONE, **mixed)  # a batch smuggling another name in
+    assert not shared_account.may(deploy, change, "arn:aws:route53:::hostedzone/ZOTHER",
+                                  **record_change(ORIGIN_NAME, "A"))
+    for other in ("dev", "staging"):
+        assert not shared_account.may(f"ml-edge-deploy-{other}", change, PROD_ZONE, **record_change(ORIGIN_NAME, "A"))
+
+
+def test_only_an_environment_with_an_origin_domain_gets_origin_grants_and_they_name_its_origin(shared_account):
+    """Certificates for the origin name only (acm:DomainNames, DNS validation), tagged for the environment; custom
+    domains of that name only; health checks, which Route 53 cannot scope (no resource-level CreateHealthCheck, no
+    tag condition keys), only for an environment that has an origin domain (the shared-account residue)."""
+    prod, request = "ml-edge-deploy-prod", "acm:RequestCertificate"
+    asking = {"aws:RequestTag/environment": "prod", "acm:ValidationMethod": "DNS", "aws:RequestedRegion": "eu-west-1"}
+    assert shared_account.may(prod, request, "*", **asking, **{"acm:DomainNames": [ORIGIN_NAME]})
+    for refused in ({**asking, "acm:DomainNames": ["api.ml-edge.example.com"]},
+                    {**asking, "acm:DomainNames": [ORIGIN_NAME, "evil.example.com"]},
+                    {**asking, "acm:ValidationMethod": "EMAIL", "acm:DomainNames": [ORIGIN_NAME]},
+                    {**asking, "aws:RequestTag/environment": "dev", "acm:DomainNames": [ORIGIN_NAME]},
+                    {**asking, "aws:RequestedRegion": OUTSIDE, "acm:DomainNames": [ORIGIN_NAME]},
+                    asking):  # no domain names at all
+        assert not shared_account.may(prod, request, "*", **refused), refused
+    certificate = f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/0a1b2c3d"
+    assert shared_account.may(prod, "acm:DeleteCertificate", certificate, **tagged("prod"))
+    assert not shared_account.may(prod, "acm:DeleteCertificate", certificate, **tagged("staging"))
+    assert not shared_account.may(prod, "acm:DeleteCertificate", certificate)  # untagged: not the program's
+    assert not shared_account.may(prod, "acm:RemoveTagsFromCertificate", certificate, **tagged("prod"),
+                                  **{"aws:TagKeys": ["environment"]})
+    domain = f"arn:aws:apigateway:eu-west-1::/domainnames/{ORIGIN_NAME}"
+    assert shared_account.may(prod, "apigateway:DELETE", domain)
+    assert not shared_account.may(prod, "apigateway:DELETE", domain.replace(ORIGIN_NAME, "api.ml-edge.example.com"))
+    for env in ("dev", "staging"):
+        deploy = f"ml-edge-deploy-{env}"
+        assert not shared_account.may(deploy, request, "*", **{**asking, "aws:RequestTag/environment": env,
+                                                               "acm:DomainNames": [ORIGIN_NAME]})
+        assert not shared_account.may(deploy, "route53:CreateHealthCheck", "*")
+        assert not shared_account.may(deploy, "apigateway:POST", "arn:aws:apigateway:eu-west-1::/domainnames",
+                                      **{"aws:RequestTag/environment": env})
+    assert shared_account.may(prod, "route53:CreateHealthCheck", "*")
+    assert shared_account.may(prod, "route53:DeleteHealthCheck", "arn:aws:route53:::healthcheck/abcdef01")
+
+
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_the_observe_role_reads_prods_regional_resources_in_each_of_its_regions(shared_account, region):
+    """The nightly drift check refreshes every resource of the stack: each region's API, functions, logs, web ACL,
+    alarm, certificate and custom domain; the guard's OnlyReads lets those reads through, and nothing outside the
+    regions is read."""
+    observe, env = "ml-edge-observe-prod", tagged("prod")
+    reads = [("apigateway:GET", api("/restapis/a1b2c3", region), env),
+             ("apigateway:GET", api(f"/domainnames/{ORIGIN_NAME}/basepathmappings/v1", region), {}),
+             ("lambda:GetFunction", f"arn:aws:lambda:{region}:{ACCOUNT}:function:ml-edge-prod-authorizer-x", {}),
+             ("logs:ListTagsForResource", f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/ml-edge/prod/authorizer", {}),
+             ("wafv2:GetWebACL", f"arn:aws:wafv2:{region}:{ACCOUNT}:regional/webacl/ml-edge-prod-api-guard-x/1", {}),
+             ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:ml-edge-prod-{region}"
+                                           "-origin-5xx", {}),
+             ("acm:DescribeCertificate", f"arn:aws:acm:{region}:{ACCOUNT}:certificate/0a1b2c3d", env)]
+    for action, resource, context in reads:
+        assert shared_account.may(observe, action, resource, **context), (action, resource)
+        assert not shared_account.may(observe, action, resource.replace(region, OUTSIDE), **context), action
+    assert shared_account.may(observe, "route53:GetHealthCheck", "arn:aws:route53:::healthcheck/abcdef01")
+    assert shared_account.may(observe, "cloudwatch:DescribeAlarms",
+                              f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:ml-edge-prod-smoke-heartbeat")
 
 
 # --- state: each role its own stack; the preview and observe roles write nothing ---------------------------------
@@ -991,12 +1312,22 @@ def test_the_state_bucket_refuses_plain_http_and_old_tls(shared_account):
 
 # --- IAM's size limits, with the longest names the config allows ------------------------------------------------
 
-def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
+LONGEST_REGIONS = sorted(REGIONS, key=lambda region: (-len(region), region))
+
+
+@pytest.mark.parametrize("count", [1, 3, MAX_REGIONS])
+def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path, count):
+    """The deploy role's regional grants list every region (aws:RequestedRegion), the boundary names each region's
+    log groups and endpoints: MAX_REGIONS (the bootstrap refuses more) is what fits with the longest names."""
     root = copy_of_the_tools(tmp_path)
     env = "abcdefghijklmnopqrst"  # 20 characters, the config's limit
-    models = "".join(f"    - name: m{i}\n      backend: sagemaker\n      endpointName: {str(i) * 63}\n"
+    models = "".join(f"    - name: m{i}\n      backend: sagemaker\n      endpointName: {'e' * 62}{i}\n"
                      for i in range(8))  # eight endpoints of the longest name
-    add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n  ml-edge:customDomain:\n"
+    regions = ["ap-southeast-2", *[r for r in LONGEST_REGIONS if r != "ap-southeast-2"][:count - 1]]
+    add_environment(root, env, "config:\n  aws:region: ap-southeast-2\n"
+                               f"  ml-edge:regions: [{', '.join(regions)}]\n  ml-edge:originDomain:\n"
+                               "    name: a-rather-long-origin-name.of-a-long-domain-name.example.com\n"
+                               "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n  ml-edge:customDomain:\n"
                                "    domainName: a-rather-long-subdomain.of-a-long-domain-name.example.com\n"
                                "    hostedZoneId: Z0123456789ABCDEFGHIJKLMNOPQRSTUV\n  ml-edge:models:\n" + models)
     (tmp_path / "stand-ins").mkdir()
@@ -1017,5 +1348,21 @@ def test_the_documents_fit_iams_size_limits_with_the_longest_names(tmp_path):
     for alias, document in applied.key_policies.items():
         assert size(document) <= 32_768, alias
     assert len(applied.attached[f"ml-edge-deploy-{env}"]) <= 10
-    assert json.dumps(applied.managed[f"ml-edge-{env}-boundary"]).count(":endpoint/") == 8
+    assert json.dumps(applied.managed[f"ml-edge-{env}-boundary"]).count(":endpoint/") == 8 * count
+    assert set(applied.managed) == {f"ml-edge-{env}-{name}" for name in ("boundary", "deploy-api", "deploy-edge-iam",
+                                                                         "deploy-origin", "observe")}
     assert Path(root / "tools" / "bootstrap.sh").exists()
+
+
+def test_more_regions_than_the_policies_can_name_stop_the_bootstrap_naming_the_key(tmp_path):
+    root = copy_of_the_tools(tmp_path)
+    regions = LONGEST_REGIONS[:MAX_REGIONS + 1]
+    add_environment(root, "qa", f"config:\n  aws:region: {regions[0]}\n  ml-edge:regions: [{', '.join(regions)}]\n"
+                                "  ml-edge:originDomain: {name: origin.example.com, hostedZoneId: Z1}\n")
+    (tmp_path / "stand-ins").mkdir()
+    bootstrap = Bootstrap(tmp_path / "stand-ins")
+    result = bootstrap.run("qa", root=root)
+    assert result.returncode != 0
+    assert (f"error: environments/qa/Pulumi.qa.yaml: ml-edge:regions: at most {MAX_REGIONS} regions, got "
+            f"{MAX_REGIONS + 1}") in result.stderr
+    assert bootstrap.calls == []

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"
@@ -439,12 +440,15 @@ def option(call: dict, name: str) -> str:
 
 
 def copy_of_the_tools(tmp_path: Path, name: str = "repo") -> Path:
-    """A repository root with the bootstrap and the program's project file, and no environment yet."""
+    """A repository root with the bootstrap, the program (its project file, and the config facts the stack-file
+    reader checks values against), gitops/ (the reader) and the repository's virtualenv, and no environment yet."""
     root = tmp_path / name
+    no_caches = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "tools" / "bootstrap", root / "tools" / "bootstrap")
     shutil.copy(ROOT / "tools" / "bootstrap.sh", root / "tools")
-    (root / "program").mkdir()
-    shutil.copy(ROOT / "program" / "Pulumi.yaml", root / "program")
+    shutil.copytree(ROOT / "program", root / "program", ignore=no_caches)
+    shutil.copytree(ROOT / "gitops", root / "gitops", ignore=no_caches)
+    (root / ".venv").symlink_to(ROOT / ".venv")
     return root
 
 
@@ -457,7 +461,9 @@ def add_environment(root: Path, env: str, config: str, policy: bool = True) -> N
 
 # --- API Gateway's CloudWatch Logs role (an account setting per region) ----------------------------------------
 
-def test_the_logging_role_is_created_once_and_set_in_each_environments_region(standard):
+def test_the_logging_role_is_created_once_and_set_in_every_region_of_every_environment(standard):
+    """A stage with access logging is refused in a region whose account setting names no CloudWatch Logs role
+    ("CloudWatch Logs role ARN must be set in account settings"): every region of ml-edge:regions needs it."""
     bootstrap, result = standard, standard.result  # a new role reaches API Gateway a moment later
     (create,) = [c for c in bootstrap.called("iam", "create-role") if "ml-edge-apigateway-cloudwatch" in c["args"]]
     assert create["docs"] == [{"Version": "2012-10-17", "Statement": [{
@@ -468,11 +474,15 @@ def test_the_logging_role_is_created_once_and_set_in_each_environments_region(st
         "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
     updates = [(option(c, "--region"), option(c, "--patch-operations"))
                for c in bootstrap.called("apigateway", "update-account")]
-    # dev and staging share eu-west-1 (the first try meets the new role's propagation delay), prod: us-east-1
-    assert updates == [("eu-west-1", PATCH), ("eu-west-1", PATCH), ("us-east-1", PATCH)]
-    assert "Logs role ml-edge-apigateway-cloudwatch, set in eu-west-1 us-east-1\n" in result.stdout
+    # dev and staging run in eu-west-1 (the first try meets the new role's propagation delay), prod in us-east-1,
+    # eu-west-1 (set already) and ap-southeast-1: each region once
+    assert updates == [("eu-west-1", PATCH), ("eu-west-1", PATCH), ("us-east-1", PATCH), ("ap-southeast-1", PATCH)]
+    assert "Logs role ml-edge-apigateway-cloudwatch, set in eu-west-1 us-east-1 ap-southeast-1\n" in result.stdout
     assert bootstrap.sleeps == ["10"] and "eu-west-1: the new role is not usable yet, retrying in 10 s" in result.stdout
-    assert bootstrap.account == {"eu-west-1": LOGS_ROLE_ARN, "us-east-1": LOGS_ROLE_ARN}
+    assert bootstrap.account == {"eu-west-1": LOGS_ROLE_ARN, "us-east-1": LOGS_ROLE_ARN,
+                                 "ap-southeast-1": LOGS_ROLE_ARN}
+    prod_regions = yaml.safe_load(original_stack_file("prod"))["config"]["ml-edge:regions"]
+    assert len(prod_regions) == 3 and set(prod_regions) <= set(bootstrap.account)
 
 
 def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_stack_file(bootstrap):
@@ -615,13 +625,64 @@ def test_an_environment_name_that_would_let_one_role_manage_another_is_refused(b
     assert bootstrap.calls == [] and bootstrap.gh_calls == []
 
 
-def test_a_custom_domain_in_flow_style_is_refused_rather_than_guessed(bootstrap, tmp_path):
+TWO_DOMAINS = """config:
+  aws:region: eu-west-1
+  ml-edge:regions:  # a block list
+    - eu-west-1
+    - us-east-2
+  ml-edge:customDomain: {domainName: api.example.com, hostedZoneId: ZCUSTOM}  # flow style
+  ml-edge:originDomain:
+    name: origin.example.net
+    hostedZoneId: "ZORIGIN"  # a second hostedZoneId, under its own key
+"""
+
+
+def rendered(bootstrap: "Bootstrap", policy_name: str, role: str | None = None) -> dict:
+    """The document the bootstrap applied as this customer managed policy, or as this inline policy of the role."""
+    (document,) = [c["docs"][0] for c in bootstrap.calls
+                   if (c["args"][:2] == ["iam", "create-policy"] and role is None
+                       or c["args"][:2] == ["iam", "put-role-policy"] and option(c, "--role-name") == role)
+                   and option(c, "--policy-name") == policy_name]
+    return document
+
+
+def test_the_custom_and_origin_domains_are_read_from_their_own_keys_in_flow_or_block_style(bootstrap, tmp_path):
+    """The stack file is read as YAML, each value under its own key: two hostedZoneIds are not ambiguous, and
+    flow style is read like block style rather than refused or guessed."""
     root = copy_of_the_tools(tmp_path)
-    add_environment(root, "qa", "config:\n  aws:region: eu-west-1\n"
-                                "  ml-edge:customDomain: {domainName: api.example.com, hostedZoneId: Z123}\n")
+    add_environment(root, "qa", TWO_DOMAINS)
     result = bootstrap.run("qa", root=root)
-    assert result.returncode != 0 and "must set hostedZoneId once, in block style" in result.stderr
-    assert bootstrap.calls == []
+    assert result.returncode == 0, result.stderr
+    custom = json.dumps(rendered(bootstrap, "route53", "ml-edge-deploy-qa"))
+    assert "hostedzone/ZCUSTOM" in custom and '"api.example.com"' in custom and "ZORIGIN" not in custom
+    origin = json.dumps(rendered(bootstrap, "ml-edge-qa-deploy-origin"))
+    assert "hostedzone/ZORIGIN" in origin and '"origin.example.net"' in origin and "ZCUSTOM" not in origin
+    assert '"aws:RequestedRegion": ["eu-west-1", "us-east-2"]' in origin
+    assert [option(c, "--region") for c in bootstrap.called("apigateway", "update-account")] == [
+        "eu-west-1", "us-east-2"]
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ("  ml-edge:regions: [eu-west-1, us-east-2]\n",
+     "environments/qa/Pulumi.qa.yaml: ml-edge:originDomain: required with more than one region (ml-edge:regions: "
+     "eu-west-1, us-east-2)"),
+    ("  ml-edge:regions: [us-east-2, eu-west-1]\n  ml-edge:originDomain: {name: o.example.net, hostedZoneId: Z1}\n",
+     "environments/qa/Pulumi.qa.yaml: ml-edge:regions: the first region must be aws:region (eu-west-1), got us-east-2"),
+    ("  ml-edge:regions: [eu-west-1, cn-north-1]\n  ml-edge:originDomain: {name: o.example.net, hostedZoneId: Z1}\n",
+     "environments/qa/Pulumi.qa.yaml: ml-edge:regions: not regions of the commercial partition: cn-north-1"),
+    ("  ml-edge:regions: [eu-west-1, us-east-2]\n  ml-edge:originDomain: {name: o.example.net}\n",
+     "environments/qa/Pulumi.qa.yaml: ml-edge:originDomain.hostedZoneId: expected a Route 53 hosted zone id"),
+    ("  ml-edge:customDomain:\n    domainName: API.example.com\n",
+     "environments/qa/Pulumi.qa.yaml: ml-edge:customDomain.domainName: expected a lower-case DNS name"),
+])
+def test_a_stack_file_value_the_policies_cannot_use_stops_the_bootstrap_naming_the_key(bootstrap, tmp_path, config,
+                                                                                        message):
+    root = copy_of_the_tools(tmp_path)
+    add_environment(root, "qa", "config:\n  aws:region: eu-west-1\n" + config)
+    result = bootstrap.run("qa", root=root)
+    assert result.returncode != 0
+    assert f"error: {message}" in result.stderr
+    assert bootstrap.calls == [] and bootstrap.gh_calls == []
 
 
 # --- GitHub: the OIDC subject, environments, secrets, the ruleset -----------------------------------------------

@@ -6,7 +6,8 @@
 #
 # AWS (the account of the caller):
 #   - the Pulumi state bucket (versioned, private, TLS only, encrypted with the state key alias/ml-edge-pulumi)
-#   - GitHub's OIDC identity provider, and API Gateway's CloudWatch Logs role set in each environment's region
+#   - GitHub's OIDC identity provider, and API Gateway's CloudWatch Logs role set in every region of every
+#     environment (its ml-edge:regions, by default its aws:region)
 #   - per environment: a KMS key alias/ml-edge-<env> for its stack secrets, the permissions boundary
 #     ml-edge-<env>-boundary of every role the program creates (it names the SageMaker endpoints of the stack file:
 #     run the bootstrap again after adding or renaming one), and three roles, each trusting one GitHub
@@ -51,7 +52,6 @@ source "$root/tools/bootstrap/github.sh"
 source "$root/tools/bootstrap/stacks.sh"
 
 protected=prod  # the environment with required reviewers and without cloud preview
-endpoint_name='[a-zA-Z0-9][a-zA-Z0-9-]{0,62}'  # a SageMaker endpoint's name (program/ml_edge/config.py)
 prod_reviewers=""
 positional=()
 while [ $# -gt 0 ]; do
@@ -79,19 +79,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # --- everything is checked before anything changes -------------------------------------------------------------
-api_regions=()  # each environment's region, once
+api_regions=()  # every region of every environment (ml-edge:regions), once
 for env in "${environments[@]}"; do
   check_environment_name "$env"
   check_environment_folder "$env"
-  env_region=$(stack_value "$env" aws:region '[a-z0-9-]+')
-  [ -n "$env_region" ] || die "environments/$env/Pulumi.$env.yaml must set aws:region once"
-  stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}' >/dev/null
-  stack_value "$env" domainName '[a-z0-9.-]+' >/dev/null
-  stack_values "$env" endpointName "$endpoint_name" >/dev/null
-  case " ${api_regions[*]:-} " in
-    *" $env_region "*) ;;
-    *) api_regions+=("$env_region") ;;
-  esac
+  read_stack_inputs "$env"
+  for env_region in $(stack_input "$env" regions); do
+    case " ${api_regions[*]:-} " in
+      *" $env_region "*) ;;
+      *) api_regions+=("$env_region") ;;
+    esac
+  done
   if [ "$env" = "$protected" ] && [ -z "$prod_reviewers" ]; then
     die "$protected needs its required reviewers: --prod-reviewers <team-slug|@user>[,...]"
   fi
@@ -117,9 +115,7 @@ oidc_provider "$oidc"
 
 for env in "${environments[@]}"; do
   echo "environment ${env}"
-  environment_roles "$env" "$(stack_value "$env" aws:region '[a-z0-9-]+')" \
-    "$(stack_value "$env" hostedZoneId 'Z[A-Z0-9]{1,32}')" "$(stack_value "$env" domainName '[a-z0-9.-]+')" \
-    "$(stack_values "$env" endpointName "$endpoint_name")"
+  environment_roles "$env"
 done
 
 api_gateway_logging_role "${api_regions[@]}"

@@ -126,36 +126,63 @@ delete_role() {  # a role the design no longer has (prod's preview role): its po
   aws iam delete-role --role-name "$1"
 }
 
-# sagemaker_invoke_statement API_REGION ENDPOINT_NAMES: the boundary's statement that lets the program's roles invoke
-# these SageMaker endpoints (names one a line, from the stack file; ARNs name endpoints in lowercase), as a JSON
-# fragment following another statement; empty without endpoints (IAM refuses a statement without resources).
-sagemaker_invoke_statement() {
-  local name arns=""
-  for name in $(tr '[:upper:]' '[:lower:]' <<< "$2" | sort -u); do
-    arns="${arns:+$arns, }\"arn:aws:sagemaker:$1:${account}:endpoint/$name\""
+# quoted_list WORD...: the words as the items of a JSON list, `"a", "b"` (a template puts the brackets)
+quoted_list() {
+  local item list=""
+  for item in "$@"; do
+    list="${list:+$list, }\"$item\""
   done
+  echo "$list"
+}
+
+# sagemaker_invoke_statement ENDPOINTS: the boundary's statement that lets the program's roles invoke these SageMaker
+# endpoints (`<region> <name>` lines, the stack file's, each model in each region; ARNs name endpoints in lowercase),
+# as a JSON fragment following another statement; empty without endpoints (IAM refuses a statement without resources).
+sagemaker_invoke_statement() {
+  local arns
+  arns=$(awk -v account="$account" 'NF == 2 { print "arn:aws:sagemaker:" $1 ":" account ":endpoint/" tolower($2) }' \
+           <<< "$1" | sort -u)
   [ -n "$arns" ] || return 0
+  # shellcheck disable=SC2086  # one ARN a word
+  arns=$(quoted_list $arns)
   printf ',\n    {\n      "Sid": "InvokeTheEnvironmentsSageMakerEndpoints",\n      "Effect": "Allow",\n'
   printf '      "Action": "sagemaker:InvokeEndpoint",\n      "Resource": [%s]\n    }' "$arns"
 }
 
-# environment_roles ENV API_REGION HOSTED_ZONE_ID DOMAIN_NAME ENDPOINT_NAMES: the environment's KMS key, the boundary
-# of the program's roles, and the pipeline roles with their policies; prints nothing but progress.
+# environment_roles ENV: the environment's KMS key, the boundary of the program's roles, and the pipeline roles with
+# their policies, covering every region of its ml-edge:regions (read_stack_inputs); prints nothing but progress.
 environment_roles() {
-  local env=$1 api_region=$2 zone=$3 domain=$4 endpoints=$5 env_key prefix="ml-edge-$1" boundary fill d
-  local deploy="ml-edge-deploy-$1" observe="ml-edge-observe-$1" preview="ml-edge-preview-$1" api edge arns template
+  local env=$1 env_key prefix="ml-edge-$1" boundary fill d regions zone domain origin origin_zone endpoints
+  local deploy="ml-edge-deploy-$1" observe="ml-edge-observe-$1" preview="ml-edge-preview-$1" api edge origin_policy
+  local arns template managed log_groups="" r reads
+  regions=$(stack_input "$env" regions)
+  zone=$(stack_input "$env" custom-zone)
+  domain=$(stack_input "$env" custom-domain)
+  origin=$(stack_input "$env" origin-domain)
+  origin_zone=$(stack_input "$env" origin-zone)
+  endpoints=$(stack_input "$env" endpoint)
+  # Regional grants name region-wildcard ARNs and list the regions in aws:RequestedRegion, the region a request is
+  # made to, which every request carries (IAM User Guide, "AWS global condition context keys"): one list per
+  # statement keeps deploy-api.json within IAM's 6,144 characters for up to 5 regions (bootstrap_inputs.py
+  # MAX_REGIONS), where its 17 regional ARNs repeated per region would add some 1,000 characters a region
+  for r in $regions; do  # the program's functions write their logs in their own region
+    log_groups="${log_groups:+$log_groups, }\"arn:aws:logs:$r:${account}:log-group:/ml-edge/$env/*\""
+  done
   env_key=$(kms_key "alias/ml-edge-$env" "ml-edge $env: Pulumi stack secrets")
   boundary="arn:aws:iam::${account}:policy/$prefix-boundary"
-  fill=("ACCOUNT=$account" "ENV=$env" "PREFIX=$prefix" "API_REGION=$api_region" "STATE_REGION=$region"
-        "BUCKET=$bucket" "PROJECT=$project" "ENV_KEY_ARN=$env_key" "STATE_KEY_ARN=$state_key"
+  # shellcheck disable=SC2086  # one region, one ARN a word
+  fill=("ACCOUNT=$account" "ENV=$env" "PREFIX=$prefix" "API_REGIONS=$(quoted_list $regions)"
+        "ENVIRONMENT_LOG_GROUPS=$log_groups" "STATE_REGION=$region" "BUCKET=$bucket" "PROJECT=$project"
+        "ENV_KEY_ARN=$env_key" "STATE_KEY_ARN=$state_key"
         "BOUNDARY_ARN=$boundary" "REPOSITORY_ID=$repository_id" "REPO=$repo" "OIDC_PROVIDER_ARN=$oidc"
-        "HOSTED_ZONE_ID=$zone" "DOMAIN_NAME=$domain"
-        "SAGEMAKER_INVOKE_STATEMENT=$(sagemaker_invoke_statement "$api_region" "$endpoints")")
+        "HOSTED_ZONE_ID=$zone" "DOMAIN_NAME=$domain" "ORIGIN_NAME=$origin" "ORIGIN_ZONE_ID=$origin_zone"
+        "SAGEMAKER_INVOKE_STATEMENT=$(sagemaker_invoke_statement "$endpoints")")
   d="$work/$env"
   mkdir -p "$d"
   for template in "$templates"/*.json; do
     case ${template##*/} in
       *route53*) [ -n "$zone" ] || continue ;;
+      *origin*) [ -n "$origin_zone" ] || continue ;;
       env-key-policy.json) continue ;;  # needs the roles' ARNs, below
       bucket-policy.json | state-key-policy.json | trust-apigateway.json) continue ;;  # one per account
     esac
@@ -163,7 +190,9 @@ environment_roles() {
   done
 
   echo "  permissions boundary of the program's roles: $boundary"
+  endpoints=$(awk 'NF == 2 && !seen[$2]++ { print $2 }' <<< "$endpoints")
   endpoints=${endpoints:-none}
+  echo "    regions: $regions"
   echo "    SageMaker endpoints they may invoke (the stack file's; re-run after changing them): ${endpoints//$'\n'/ }"
   managed_policy "$prefix-boundary" "$d/boundary.json"
 
@@ -175,19 +204,36 @@ environment_roles() {
   edge="arn:aws:iam::${account}:policy/$prefix-deploy-edge-iam"
   attach_policy "$deploy" "$api"
   attach_policy "$deploy" "$edge"
+  managed="$api $edge"
+  # The latency-routed origin of several regions: certificates, custom domains, records and health checks. ACM's
+  # RequestCertificate and Route 53's CreateHealthCheck have no resource-level permissions, and Route 53 no tag
+  # condition keys (Service Authorization Reference, "Actions, resources, and condition keys for AWS Certificate
+  # Manager" and "… for Amazon Route 53"): deploy-origin.json pins a certificate request by acm:DomainNames, DNS
+  # validation and the environment tag, and is attached only to an environment with an originDomain.
+  if [ -n "$origin_zone" ]; then
+    origin_policy="arn:aws:iam::${account}:policy/$prefix-deploy-origin"
+    managed_policy "$prefix-deploy-origin" "$d/deploy-origin.json"
+    attach_policy "$deploy" "$origin_policy"
+    managed="$managed $origin_policy"
+  fi
   inline_policy "$deploy" state "$d/state-write.json"
   inline_policy "$deploy" guard "$d/guard-deploy.json"
   if [ -n "$zone" ]; then inline_policy "$deploy" route53 "$d/deploy-route53.json"; fi
-  prune_role "$deploy" "state guard${zone:+ route53}" "$api $edge"
+  prune_role "$deploy" "state guard${zone:+ route53}" "$managed"
   arns="\"arn:aws:iam::${account}:role/$deploy\""
 
   echo "  $observe: plan, smoke and drift of $env (environment $env-observe, main only)"
   role "$observe" "$d/trust-observe.json" "ml-edge GitHub Actions: plan, smoke and drift of $env (read only)"
+  # managed, like the deploy role's: a role's inline policies share one 10,240-character limit, and the reads
+  # name every region
+  managed_policy "$prefix-observe" "$d/observe.json"
+  reads="arn:aws:iam::${account}:policy/$prefix-observe"
+  attach_policy "$observe" "$reads"
   inline_policy "$observe" state "$d/state-read.json"
-  inline_policy "$observe" observe "$d/observe.json"
   inline_policy "$observe" guard "$d/guard-observe.json"
   if [ -n "$zone" ]; then inline_policy "$observe" route53 "$d/observe-route53.json"; fi
-  prune_role "$observe" "state observe guard${zone:+ route53}" ""
+  if [ -n "$origin_zone" ]; then inline_policy "$observe" origin "$d/observe-origin.json"; fi
+  prune_role "$observe" "state guard${zone:+ route53}${origin_zone:+ origin}" "$reads"
   arns="$arns, \"arn:aws:iam::${account}:role/$observe\""
 
   if [ "$env" = "$protected" ]; then

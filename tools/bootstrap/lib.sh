@@ -56,32 +56,22 @@ stack_file() {  # the stack file of an environment (it must exist)
   echo "$file"
 }
 
-# stack_value ENV KEY PATTERN: the value of `KEY: value` in the environment's stack file (block style, optionally
-# quoted, optionally followed by a comment), empty when the key is absent; a value not matching PATTERN, or a key
-# given twice, stops the bootstrap.
-stack_value() {
-  local file value key=$2 pattern=$3
-  file=$(stack_file "$1")
-  grep -qE "(^|[[:space:]{,])${key}:" "$file" || return 0
-  value=$(sed -n -E "s/^[[:space:]]+${key}:[[:space:]]*[\"']?(${pattern})[\"']?[[:space:]]*(#.*)?$/\1/p" "$file")
-  if [ -z "$value" ] || [[ "$value" == *$'\n'* ]]; then
-    die "${file#"$root"/} must set ${key} once, in block style (${key}: value)"
-  fi
-  echo "$value"
+# read_stack_inputs ENV: what the bootstrap needs from the environment's stack file, kept as `key value…` lines in
+# $work/inputs-ENV (gitops/stacks/bootstrap_inputs.py reads the file as the Pulumi CLI does, with the repository's
+# Python, and checks each value's shape: aws:region, ml-edge:regions, ml-edge:customDomain, ml-edge:originDomain and
+# the SageMaker endpointNames); a value it cannot use stops the bootstrap, naming the key and the file.
+read_stack_inputs() {
+  local python="$root/.venv/bin/python"
+  [ -x "$python" ] || die "the bootstrap reads the stack files with the repository's Python ($python), which" \
+    "make creates: run \`make preview ENV=$1\` once (step 3 of the first deploy)"
+  (cd "$root" && "$python" -m gitops.cli.bootstrap_inputs --env "$1") > "$work/inputs-$1" 2>"$work/error" ||
+    die "$(cat "$work/error")"
 }
 
-# stack_values ENV KEY PATTERN: every value of `KEY: value` in the environment's stack file, one a line (block style,
-# also as a list item's first key, `- KEY: value`); a value not matching PATTERN, or the key written any other way
-# (flow style), stops the bootstrap rather than being missed.
-stack_values() {
-  local file values mentions key=$2 pattern=$3
-  file=$(stack_file "$1")
-  mentions=$(grep -vE '^[[:space:]]*#' "$file" | grep -cE "(^|[[:space:]{,])${key}:" || true)
-  values=$(sed -n -E "s/^[[:space:]]*(-[[:space:]]+)?${key}:[[:space:]]*[\"']?(${pattern})[\"']?[[:space:]]*(#.*)?$/\2/p" "$file")
-  if [ "$(grep -c . <<< "$values" || true)" != "$mentions" ]; then
-    die "${file#"$root"/}: write each ${key} in block style (${key}: value), matching ${pattern}"
-  fi
-  [ -z "$values" ] || echo "$values"
+# stack_input ENV KEY: the value(s) read_stack_inputs found for KEY (region, regions, custom-domain, custom-zone,
+# origin-domain, origin-zone; endpoint: `<region> <name>`, one a line), empty when absent
+stack_input() {
+  sed -n "s/^$2 //p" "$work/inputs-$1"
 }
 
 project_name() {  # the Pulumi project (it names the state objects)
