@@ -25,13 +25,9 @@ from . import program_path  # noqa: F401  (makes the program's ml_edge package i
 from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound, read_stack_config, stack_file
 
 from ml_edge.config import DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, SAGEMAKER_ENDPOINT_PATTERN  # isort: skip
-from ml_edge.regions import REGIONS  # isort: skip
+from ml_edge.regions import MAX_REGIONS, REGIONS  # isort: skip
 
 UNUSABLE = 2
-# The deploy role's regional grants and the permissions boundary name each region (aws:RequestedRegion lists, log
-# groups and SageMaker endpoints per region), and IAM limits a customer managed policy to 6,144 characters without
-# white space: five regions fit with the longest names the config allows, six may not (tests/test_bootstrap_policies.py)
-MAX_REGIONS = 5
 REGION_KEY, REGIONS_KEY = "aws:region", "ml-edge:regions"
 CUSTOM_DOMAIN_KEY, ORIGIN_DOMAIN_KEY, MODELS_KEY = "ml-edge:customDomain", "ml-edge:originDomain", "ml-edge:models"
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from . import naming
-from .regions import REGIONS
+from .regions import MAX_REGIONS, REGIONS
 
 NAMESPACE = "ml-edge"
 REGION_KEY = "aws:region"
@@ -374,8 +374,8 @@ class EnvConfig(_Strict):
     regions: list[str] | None = Field(None, min_length=1, json_schema_extra={"default": "`[<aws:region>]`"},
                                       description=(
         "the regions the API runs in, active-active (each its own API, backends, WAF guard, consumers' keys and "
-        "logs); the first must be `aws:region`, each a region of the commercial partition, none twice. More than "
-        "one needs `originDomain`: CloudFront then reaches the nearest healthy region through Route 53"))
+        "logs); the first must be `aws:region`, each a region of the commercial partition, none twice, at most "
+        "5. More than one needs `originDomain`: CloudFront then reaches the nearest healthy region through Route 53"))
     origin_domain: OriginDomain | None = Field(None, json_schema_extra={"flatten": True, "default": (
         "required with more than one region")})
     default_tags: DefaultTags | None = Field(None, json_schema_extra={"default": "required"}, description=(
@@ -448,6 +448,9 @@ class EnvConfig(_Strict):
         repeated = sorted({r for r in regions if regions.count(r) > 1})
         if repeated:
             raise ValueError(f"list each region once; repeated: {', '.join(repeated)}")
+        if len(regions) > MAX_REGIONS:
+            raise ValueError(f"at most {MAX_REGIONS} regions, got {len(regions)}: the deploy role's policies name each "
+                             "region, and IAM limits a managed policy to 6,144 characters")
         return regions
 
     @model_validator(mode="after")

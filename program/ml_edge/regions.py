@@ -7,6 +7,9 @@ tests/test_regions.py keeps the list equal to botocore's endpoint data for the p
 """
 
 PARTITION = "aws"
+# an environment's regions at most: the bootstrap's deploy-role policies and permissions boundary name each region,
+# and IAM limits a managed policy to 6,144 characters (tests/test_bootstrap_policies.py measures them at this count)
+MAX_REGIONS = 5
 DNS_SUFFIX = "amazonaws.com"
 
 REGIONS = (
