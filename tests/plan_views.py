@@ -2,13 +2,60 @@
 only fixtures)."""
 
 import json
+from dataclasses import dataclass, field
 
 from gitops.planning.plan import Plan
 from gitops.planning.plan_mocks import Secret
-from gitops.stacks.environments import environment_names
+from gitops.stacks.environments import environment_names, read_stack_config
+from ml_edge.config_loading import load_config
 from ml_edge.resource_types import DISTRIBUTION, REST_API
 
 ENVIRONMENTS = environment_names()
+
+
+def configured_regions(environment: str) -> list[str]:
+    """The regions an environment's stack file names (the stack's own first), read when tests are collected: the
+    plans are built later, once per session."""
+    stack = read_stack_config(environment)
+    return load_config(stack.values, environment, stack.secret_keys).regions
+
+
+REGIONS = {env: configured_regions(env) for env in ENVIRONMENTS}
+# (environment, region) for every region of every environment: a test about the regional part runs once for each
+REGIONAL_PARTS = [(env, region) for env in ENVIRONMENTS for region in REGIONS[env]]
+
+
+@dataclass(frozen=True)
+class RegionalPart:
+    """One region's copy of an environment's regional part (REST API, stage, functions, keys and usage plans,
+    authorizer, WAF guard, log groups, backends): `plan` holds only the resources deployed in that region
+    (Plan.in_region; global ones, IAM and Route 53 and CloudFront, count as the stack's region), `whole` the
+    environment's plan, its edge and its outputs."""
+
+    whole: Plan
+    region: str
+    plan: Plan = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "plan", self.whole.in_region(self.region))
+
+    @property
+    def environment(self) -> str:
+        return self.whole.environment
+
+    @property
+    def home(self) -> bool:
+        """The stack's own region (aws:region), whose resources keep their one-region names."""
+        return self.region == self.whole.config.region
+
+    @property
+    def placed_in(self) -> str | None:
+        """How the program names the region in logical names (ml_edge.naming): None at home."""
+        return None if self.home else self.region
+
+    @property
+    def api_id(self) -> str:
+        return self.plan.one(REST_API).id
 
 
 def openapi(plan: Plan) -> dict:
