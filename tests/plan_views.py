@@ -1,6 +1,7 @@
 """What the tests read from a plan, and the environments they plan: helpers, imported by name (conftest.py keeps
 only fixtures)."""
 
+import copy
 import json
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ def configured_regions(environment: str) -> list[str]:
 REGIONS = {env: configured_regions(env) for env in ENVIRONMENTS}
 # (environment, region) for every region of every environment: a test about the regional part runs once for each
 REGIONAL_PARTS = [(env, region) for env in ENVIRONMENTS for region in REGIONS[env]]
+PER_REGION_VALUES = ("endpointName", "url")  # a model's backend: one for every region, or a map region → value
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,24 @@ class RegionalPart:
     @property
     def api_id(self) -> str:
         return self.plan.one(REST_API).id
+
+
+def in_regions(config: dict, regions: list[str]) -> dict:
+    """A stack config (as its file holds it, with its own `originDomain` if it runs in several regions) moved to
+    `regions` (the stack's own first): with one region, no `regions` nor `originDomain`, and each backend map reduced
+    to its one value, as a one-region environment is written; with several, each map naming exactly those regions."""
+    config = copy.deepcopy(config)
+    config.pop("ml-edge:regions", None)
+    origin_domain = config.pop("ml-edge:originDomain", None)
+    if len(regions) > 1:
+        config["ml-edge:regions"] = list(regions)
+        config["ml-edge:originDomain"] = origin_domain
+    for model in config["ml-edge:models"]:
+        for key in PER_REGION_VALUES:
+            if isinstance(model.get(key), dict):
+                model[key] = (model[key][config["aws:region"]] if len(regions) == 1
+                              else {region: model[key][region] for region in regions})
+    return config
 
 
 def openapi(plan: Plan) -> dict:

@@ -4,11 +4,11 @@ their region; with more than one region, a latency record per region on the orig
 on that region's 5XX alarm and aliased to the region's API custom domain (its certificate in that region, validated
 in the zone), and CloudFront's one origin on the latency name."""
 
-import copy
 import json
 
 import pytest
 import yaml
+from plan_views import in_regions
 
 from gitops.planning.plan import Plan, plan_environment
 from gitops.planning.plan_mocks import Secret, acm_dns_challenge, api_key_value, autoname
@@ -40,27 +40,9 @@ PROD = yaml.safe_load((ENVIRONMENTS_DIR / "prod" / "Pulumi.prod.yaml").read_text
 ORIGIN = {"name": "origin.ml-edge.example.com", "hostedZoneId": "Z0123456789ABCDEFGHIJ"}
 HOME = PROD["aws:region"]
 REGION_SETS = {1: [HOME], 2: [HOME, "eu-west-1"], 3: [HOME, "eu-west-1", "ap-southeast-1"]}
-PER_REGION_VALUES = ("endpointName", "url")  # a model's backend, one for all regions or a map region → value
 # every type the regional part creates in each region, and how many of it (prod: three models, five consumers)
 PER_REGION = {REST_API: 1, STAGE: 1, METHOD_SETTINGS: 1, WEB_ACL_ASSOCIATION: 1, FUNCTION: 2, API_KEY: 5,
               USAGE_PLAN: 3, USAGE_PLAN_KEY: 5}
-
-
-def in_regions(config: dict, regions: list[str]) -> dict:
-    """Prod's config in `regions` (the stack's own first): with one region, no `regions` nor `originDomain` and each
-    backend map reduced to its one value (as a one-region environment is written); with several, each map naming
-    exactly those regions."""
-    config = copy.deepcopy(config)
-    config.pop("ml-edge:regions", None)
-    config.pop("ml-edge:originDomain", None)
-    if len(regions) > 1:
-        config["ml-edge:regions"] = list(regions)
-        config["ml-edge:originDomain"] = dict(ORIGIN)
-    for model in config["ml-edge:models"]:
-        for key in PER_REGION_VALUES:
-            if isinstance(model.get(key), dict):
-                model[key] = model[key][HOME] if len(regions) == 1 else {r: model[key][r] for r in regions}
-    return config
 
 
 def plan_in(tmp_path, regions: list[str], change=lambda config: None) -> Plan:
@@ -94,6 +76,7 @@ def regional_web_acls(plan: Plan) -> list:
 
 def test_the_three_region_plan_is_prods_own_config():
     assert REGION_SETS[3] == PROD["ml-edge:regions"] and in_regions(PROD, REGION_SETS[3]) == PROD
+    assert PROD["ml-edge:originDomain"] == ORIGIN
     one = in_regions(PROD, REGION_SETS[1])
     assert not {"ml-edge:regions", "ml-edge:originDomain"} & set(one)
     assert [m["url"] for m in one["ml-edge:models"] if "url" in m] == [PROD["ml-edge:models"][2]["url"][HOME]]
