@@ -1,7 +1,7 @@
 """Fixtures only: the helpers tests import by name live in plan_views.py (and the fakes in their own modules)."""
 
 import pytest
-from plan_views import ENVIRONMENTS
+from plan_views import ENVIRONMENTS, REGIONAL_PARTS, RegionalPart
 
 from gitops.planning.plan import Plan, plan_environment
 
@@ -21,6 +21,16 @@ def two_region_plan(tmp_path_factory) -> Plan:
 @pytest.fixture(params=ENVIRONMENTS)
 def plan(request, plans) -> Plan:
     return plans[request.param]
+
+
+@pytest.fixture(params=REGIONAL_PARTS, ids=lambda part: "-".join(part))
+def regional(request, plans) -> RegionalPart:
+    """Each region's copy of each environment's regional part (ids like `prod-eu-west-1`): a fact about the API,
+    its stage, functions, keys, guard or logs holds in every region, not just in the first."""
+    environment, region = request.param
+    plan = plans[environment]
+    assert plan.config.regions == [r for env, r in REGIONAL_PARTS if env == environment], "collected other regions"
+    return RegionalPart(plan, region)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 The plans come from gitops.planning.plan, which awaits every output of the program under Pulumi's mock runtime before it
 returns plain data, so every assertion here runs on resolved values (no callback, no lost assertion).
+A fact about the regional part (the API, its stage, functions, keys, authorizer, WAF guard and logs) is checked in
+each region of each environment (the `regional` fixture); a fact about the edge once per environment (`plan`).
 `make mutants` breaks these facts one at a time and each turns a test here red.
 """
 
@@ -9,8 +11,9 @@ import hashlib
 import json
 import shutil
 
+import pytest
 import yaml
-from plan_views import behaviours, distribution, openapi
+from plan_views import REGIONS, RegionalPart, behaviours, distribution, openapi
 
 from gitops.planning.plan import plan_environment
 from gitops.planning.plan_mocks import Secret, api_key_value
@@ -48,6 +51,7 @@ from ml_edge.stack import (
     CONSUMER_OUTPUTS,
     HEARTBEAT_OUTPUT,
     OUTPUT_NAMES,
+    REGION_OUTPUTS,
     RESTRICTED_SMOKE_OUTPUTS,
     ROTATION_OUTPUT,
 )
@@ -62,8 +66,12 @@ def behaviour(plan, path: str) -> dict:
     return next(b for b in behaviours(plan) if b.get("pathPattern") == path)
 
 
-def test_rest_api_endpoint_is_regional_as_a_single_string(plan):
-    assert plan.one(REST_API).inputs["endpointConfiguration"]["types"] == "REGIONAL"
+def several_regions(plan) -> bool:
+    return len(plan.config.regions) > 1
+
+
+def test_rest_api_endpoint_is_regional_as_a_single_string(regional):
+    assert regional.plan.one(REST_API).inputs["endpointConfiguration"]["types"] == "REGIONAL"
 
 
 def test_the_managed_policy_ids_are_the_ones_aws_publishes():
@@ -84,9 +92,17 @@ def test_no_behaviour_forwards_the_viewer_host_header(plan):
         assert "forwardedValues" not in b
 
 
-def test_origin_is_the_execute_api_host_of_the_planned_api(plan):
-    api_id = plan.outputs["apiId"]
-    assert origin(plan)["domainName"] == f"{api_id}.execute-api.{plan.config.region}.amazonaws.com"
+def test_origin_is_the_apis_execute_api_host_or_the_latency_name_of_every_region(plan):
+    """One region: CloudFront's one origin is the API's own host. Several: it is `originDomain.name`, which Route 53
+    answers with the nearest healthy region's API (a latency record per region; test_regional_plans)."""
+    if not several_regions(plan):
+        api_id = plan.outputs["apiId"]
+        assert origin(plan)["domainName"] == f"{api_id}.execute-api.{plan.config.region}.amazonaws.com"
+        return
+    name = plan.config.origin_domain.name
+    assert origin(plan)["domainName"] == name
+    latency = [r for r in plan.of_type(DNS_RECORD) if r.inputs["name"] == name]
+    assert sorted(r.inputs["setIdentifier"] for r in latency) == sorted(plan.config.regions)
 
 
 def test_origin_path_is_the_stage(plan):
@@ -99,11 +115,19 @@ def test_origin_is_https_only_with_tls12_only(plan):
     assert custom["originSslProtocols"] == ["TLSv1.2"]
 
 
-def test_origin_url_output_is_the_stage_invoke_url(plan):
-    stage = plan.one(STAGE)
-    assert stage.inputs["stageName"] == plan.outputs["stage"]
-    assert plan.outputs["originUrl"] == (f"https://{plan.outputs['apiId']}.execute-api.{plan.config.region}"
-                                         f".amazonaws.com/{plan.config.stage_name}")
+def test_origin_url_output_is_the_stage_invoke_url(regional):
+    """`originUrl` (and `apiId`) are the stack's own region's; with several regions `originUrls` has every region's
+    invoke URL (the smoke suite checks each refuses a request without the secret)."""
+    stage, outputs = regional.plan.one(STAGE), regional.whole.outputs
+    assert stage.inputs["stageName"] == outputs["stage"]
+    invoke_url = (f"https://{regional.api_id}.execute-api.{regional.region}.amazonaws.com/"
+                  f"{regional.plan.config.stage_name}")
+    if regional.home:
+        assert (outputs["originUrl"], outputs["apiId"]) == (invoke_url, regional.api_id)
+    if several_regions(regional.whole):
+        assert outputs["originUrls"][regional.region] == invoke_url
+    else:
+        assert "originUrls" not in outputs
 
 
 def test_inference_and_unknown_paths_use_managed_caching_disabled(plan):
@@ -153,23 +177,23 @@ def test_cache_keys_hold_no_headers_cookies_or_query_strings(plan):
         assert key["queryStringsConfig"] == {"queryStringBehavior": "none"}
 
 
-def test_rest_api_has_every_contract_route(plan):
-    paths = openapi(plan)["paths"]
+def test_rest_api_has_every_contract_route(regional):
+    paths = openapi(regional.plan)["paths"]
     expected = {"/health": {"get"}, "/models": {"get"},
-                **{f"/models/{m.name}/predict": {"post"} for m in plan.config.models}}
+                **{f"/models/{m.name}/predict": {"post"} for m in regional.plan.config.models}}
     assert {path: set(methods) for path, methods in paths.items()} == expected
 
 
-def test_deployment_is_recreated_when_the_api_definition_changes(plan):
-    body = plan.one(REST_API).inputs["body"]
-    triggers = plan.one(DEPLOYMENT).inputs["triggers"]
+def test_deployment_is_recreated_when_the_api_definition_changes(regional):
+    body = regional.plan.one(REST_API).inputs["body"]
+    triggers = regional.plan.one(DEPLOYMENT).inputs["triggers"]
     assert triggers == {"openapi-sha256": hashlib.sha256(body.encode()).hexdigest()}
 
 
-def test_stage_serves_the_deployment_of_the_api(plan):
-    stage = plan.one(STAGE).inputs
-    assert stage["deployment"] == plan.one(DEPLOYMENT).id
-    assert stage["restApi"] == plan.outputs["apiId"]
+def test_stage_serves_the_deployment_of_the_api(regional):
+    stage = regional.plan.one(STAGE).inputs
+    assert stage["deployment"] == regional.plan.one(DEPLOYMENT).id
+    assert stage["restApi"] == regional.api_id
 
 
 def test_distribution_has_restrictions_and_a_viewer_certificate(plan):
@@ -189,23 +213,26 @@ def test_origin_secret_travels_in_its_own_header_leaving_x_api_key_free(plan):
     assert names == ["x-origin-verify"]
 
 
-def origin_guard(plan):
-    return next(a for a in plan.of_type(WEB_ACL) if a.inputs["scope"] == "REGIONAL")
+def origin_guard(part: RegionalPart):
+    (acl,) = [a for a in part.plan.of_type(WEB_ACL) if a.inputs["scope"] == "REGIONAL"]
+    return acl
 
 
-def test_api_rejects_requests_without_the_secret_before_any_backend(plan):
-    acl = origin_guard(plan)
+def test_api_rejects_requests_without_the_secret_before_any_backend(regional):
+    acl = origin_guard(regional)
     assert acl.inputs["defaultAction"]["block"]["customResponse"]["responseCode"] == 403
     (rule,) = acl.inputs["rules"]
     match = rule["statement"]["byteMatchStatement"]
     assert rule["action"] == {"allow": {}}
     assert match["fieldToMatch"] == {"singleHeader": {"name": "x-origin-verify"}}
     assert match["positionalConstraint"] == "EXACTLY"
-    (header,) = origin(plan)["customHeaders"]
+    (header,) = origin(regional.whole)["customHeaders"]
     assert match["searchString"] == header["value"]  # the value CloudFront sends is the value the API accepts
-    association = plan.one(WEB_ACL_ASSOCIATION).inputs
-    assert association["webAclArn"].startswith(f"arn:aws:wafv2:{plan.config.region}:")
-    assert association["resourceArn"].endswith(f"/restapis/{plan.outputs['apiId']}/stages/{plan.config.stage_name}")
+    association = regional.plan.one(WEB_ACL_ASSOCIATION)
+    assert association.property_dependencies["webAclArn"] == [acl.urn]
+    assert association.inputs["webAclArn"].startswith(f"arn:aws:wafv2:{regional.region}:")
+    assert association.inputs["resourceArn"] == (f"arn:aws:apigateway:{regional.region}::/restapis/{regional.api_id}"
+                                                 f"/stages/{regional.plan.config.stage_name}")
 
 
 def test_origin_secret_is_generated_in_the_program_and_stays_secret(plan):
@@ -229,9 +256,17 @@ def test_distribution_serves_http2_and_http3_with_the_configured_price_class(pla
 
 
 def test_stack_outputs_are_exactly_the_contract_names(plan):
+    """With several regions the stack also exports `regions` and `originUrls` (and, with http models, the
+    certificate each region presents); with one, the outputs are what they were before regions."""
     assert OUTPUT_NAMES == ("edgeUrl", "originUrl", "distributionId", "apiId", "stage", "models", "environment")
-    optional = [*RESTRICTED_SMOKE_OUTPUTS, *BACKEND_OUTPUTS, ROTATION_OUTPUT, HEARTBEAT_OUTPUT]
-    assert tuple(name for name in plan.outputs if name not in optional) == OUTPUT_NAMES + CONSUMER_OUTPUTS
+    optional = [*RESTRICTED_SMOKE_OUTPUTS, *BACKEND_OUTPUTS, ROTATION_OUTPUT, HEARTBEAT_OUTPUT,
+                "backendClientCertificatesByRegion"]
+    regional_outputs = REGION_OUTPUTS if several_regions(plan) else ()
+    assert tuple(name for name in plan.outputs if name not in optional) == (
+        OUTPUT_NAMES + CONSUMER_OUTPUTS[:2] + regional_outputs + CONSUMER_OUTPUTS[2:])
+    if several_regions(plan):
+        assert plan.outputs["regions"] == plan.config.regions
+        assert list(plan.outputs["originUrls"]) == plan.config.regions
     assert plan.outputs[ROTATION_OUTPUT] == {"send": plan.config.origin_secret.send,
                                              "accept": plan.config.origin_secret.accept,
                                              "generation": plan.config.origin_secret.generation}
@@ -254,55 +289,63 @@ def test_edge_waf_follows_the_config(plan):
     assert distribution(plan)["webAclId"].startswith("arn:aws:wafv2:us-east-1:")
 
 
-def test_stage_has_access_logging_and_tracing(plan):
+def test_stage_has_access_logging_and_tracing(regional):
+    plan = regional.plan
     stage = plan.one(STAGE).inputs
     log_groups = {g.inputs["name"]: g for g in plan.of_type(LOG_GROUP)}
     access = log_groups[f"/ml-edge/{plan.environment}/api-access"]
-    assert stage["accessLogSettings"]["destinationArn"].endswith(f":log-group:{access.inputs['name']}")
+    assert stage["accessLogSettings"]["destinationArn"] == (f"arn:aws:logs:{regional.region}:123456789012:log-group:"
+                                                            f"{access.inputs['name']}")
     assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
     assert access.inputs["retentionInDays"] == plan.config.log_retention_days
     assert stage["xrayTracingEnabled"] is plan.config.tracing
 
 
-def test_stage_throttling_comes_from_the_config(plan):
+def test_stage_throttling_comes_from_the_config(regional):
+    plan = regional.plan
     settings = plan.one(METHOD_SETTINGS).inputs
     assert settings["methodPath"] == "*/*"
     assert settings["settings"]["throttlingRateLimit"] == plan.config.throttling.rate_limit
     assert settings["settings"]["throttlingBurstLimit"] == plan.config.throttling.burst_limit
 
 
-def test_reference_lambda_may_be_invoked_only_by_its_predict_route(plan):
-    for permission in plan.of_type(LAMBDA_PERMISSION):
-        if "authorizer" in permission.name:
-            continue  # the consumer authorizer: test_predict_is_authorized_per_consumer_and_metered_per_key
+def test_reference_lambda_may_be_invoked_only_by_its_predict_route(regional):
+    permissions = [p for p in regional.plan.of_type(LAMBDA_PERMISSION) if "authorizer" not in p.name]
+    # (the consumer authorizer's: test_predict_is_authorized_per_consumer_and_metered_per_key)
+    references = [m.name for m in regional.plan.config.models if m.backend == "reference"]
+    assert len(permissions) == len(references)
+    for permission, model in zip(sorted(permissions, key=lambda p: p.name), sorted(references), strict=True):
         inputs = permission.inputs
         assert inputs["principal"] == "apigateway.amazonaws.com"
-        assert inputs["sourceArn"].endswith(f":{plan.outputs['apiId']}/*/POST/models/iris/predict")
+        assert inputs["sourceArn"] == (f"arn:aws:execute-api:{regional.region}:123456789012:{regional.api_id}/*/POST"
+                                       f"/models/{model}/predict")
 
 
 def test_sagemaker_role_may_invoke_only_the_configured_endpoints(plan):
-    endpoints = [m.endpoint_name for m in plan.config.models if m.backend == "sagemaker"]
+    """A role per region (IAM is global): each may invoke its region's endpoints, and only those."""
+    models = [m for m in plan.config.models if m.backend == "sagemaker"]
     policies = [p for p in plan.of_type(IAM_ROLE_POLICY) if "sagemaker" in p.name]
-    if not endpoints:
+    if not models:
         assert policies == []
         return
-    (statement,) = json.loads(policies[0].inputs["policy"])["Statement"]
-    assert statement["Action"] == "sagemaker:InvokeEndpoint"
-    assert statement["Resource"] == [f"arn:aws:sagemaker:{plan.config.region}:123456789012:endpoint/{e}"
-                                     for e in endpoints]
+    statements = [json.loads(p.inputs["policy"])["Statement"] for p in policies]
+    assert all(statement["Action"] == "sagemaker:InvokeEndpoint" for (statement,) in statements)
+    assert sorted(statement["Resource"] for (statement,) in statements) == sorted(
+        [f"arn:aws:sagemaker:{region}:123456789012:endpoint/{m.endpoint_in(region)}" for m in models]
+        for region in plan.config.regions)
 
 
 # --- issue 9: what the mock runtime cannot show, encoded on the plan ---------------------------------------------
 
-def test_the_waf_403_carries_the_headers_of_every_other_error_answer(plan):
+def test_the_waf_403_carries_the_headers_of_every_other_error_answer(regional):
     """A WAF custom response takes precedence over API Gateway's gateway responses (AWS WAF developer guide,
     "Custom responses for Block actions"), so the origin guard's 403 sets the error headers itself, and no
     gateway response for WAF_FILTERED is declared (it could never apply)."""
-    response = origin_guard(plan).inputs["defaultAction"]["block"]["customResponse"]
+    response = origin_guard(regional).inputs["defaultAction"]["block"]["customResponse"]
     body_key = response["customResponseBodyKey"]
-    (body,) = [b for b in origin_guard(plan).inputs["customResponseBodies"] if b["key"] == body_key]
+    (body,) = [b for b in origin_guard(regional).inputs["customResponseBodies"] if b["key"] == body_key]
     assert body["contentType"] == "APPLICATION_JSON" and json.loads(body["content"])["message"]
-    gateway = openapi(plan)["x-amazon-apigateway-gateway-responses"]
+    gateway = openapi(regional.plan)["x-amazon-apigateway-gateway-responses"]
     assert "WAF_FILTERED" not in gateway
     for kind, answer in gateway.items():
         headers = {k.removeprefix("gatewayresponse.header."): v.strip("'")
@@ -310,10 +353,10 @@ def test_the_waf_403_carries_the_headers_of_every_other_error_answer(plan):
         assert {h["name"]: h["value"] for h in response["responseHeaders"]} == headers, kind
 
 
-def test_the_origin_guard_never_samples_requests_but_keeps_metrics(plan):
+def test_the_origin_guard_never_samples_requests_but_keeps_metrics(regional):
     """WAF sampled requests show the request headers, so the live origin secret, to anyone who may read the
     web ACL (AWS WAF developer guide, "Viewing a sample of web requests")."""
-    acl = origin_guard(plan).inputs
+    acl = origin_guard(regional).inputs
     for visibility in [acl["visibilityConfig"], *(rule["visibilityConfig"] for rule in acl["rules"])]:
         assert visibility["sampledRequestsEnabled"] is False
         assert visibility["cloudwatchMetricsEnabled"] is True
@@ -326,10 +369,11 @@ def test_the_api_gateway_account_role_is_not_managed_by_an_environment(plan):
     assert not [r for r in plan.of_type(IAM_ROLE) if "cloudwatch" in r.name]
 
 
-def test_the_execution_log_group_exists_with_retention_before_execution_logging(plan):
+def test_the_execution_log_group_exists_with_retention_before_execution_logging(regional):
     """API Gateway creates API-Gateway-Execution-Logs_{restApiId}/{stage} itself, without retention and outside
     the stack, unless it exists when execution logging starts."""
-    name = f"API-Gateway-Execution-Logs_{plan.outputs['apiId']}/{plan.config.stage_name}"
+    plan = regional.plan
+    name = f"API-Gateway-Execution-Logs_{regional.api_id}/{plan.config.stage_name}"
     (group,) = [g for g in plan.of_type(LOG_GROUP) if g.inputs["name"] == name]
     assert group.inputs["retentionInDays"] == plan.config.log_retention_days
     settings = plan.one(METHOD_SETTINGS)
@@ -359,8 +403,14 @@ def test_post_is_refused_over_plain_http_and_reads_are_redirected(plan):
 
 def test_the_custom_domain_resolves_to_the_distribution(plan):
     """Without records, the alias of a distribution resolves nowhere: with a hosted zone the program creates A and
-    AAAA alias records (the distribution has IPv6 on) in CloudFront's documented alias zone Z2FDTNDATAQYW2."""
-    records = plan.of_type(DNS_RECORD)
+    AAAA alias records (the distribution has IPv6 on) in CloudFront's documented alias zone Z2FDTNDATAQYW2. With
+    several regions the zone also holds the origin name's records (a latency record per region and the certificates'
+    validation record; test_regional_plans), none of them for the viewers' name."""
+    origin_name = plan.config.origin_domain.name if several_regions(plan) else None
+    origin_records = [r for r in plan.of_type(DNS_RECORD) if origin_name and (
+        r.inputs["name"] == origin_name or r.inputs["type"] == "CNAME")]
+    records = [r for r in plan.of_type(DNS_RECORD) if r not in origin_records]
+    assert len(origin_records) == (len(plan.config.regions) + 1 if origin_name else 0)
     domain = plan.config.custom_domain
     if not (domain and domain.hosted_zone_id):
         assert records == []
@@ -374,8 +424,20 @@ def test_the_custom_domain_resolves_to_the_distribution(plan):
         assert target.urn in record.property_dependencies["aliases"]
 
 
-def test_the_authorizer_knows_each_key_only_by_its_hash_and_its_consumers_models(plan):
-    (authorizer,) = [f for f in plan.of_type(FUNCTION) if f.name.endswith("-authorizer")]
+def authorizer_of(part: RegionalPart):
+    (function,) = [f for f in part.plan.of_type(FUNCTION) if "-authorizer" in f.name]
+    return function
+
+
+def key_value(key) -> str:
+    """What a planned API key holds: generated by API Gateway in the stack's region (the mocks' value), imported
+    from there into every other region."""
+    return key.inputs["value"].value if "value" in key.inputs else api_key_value(key.name)
+
+
+def test_the_authorizer_knows_each_key_only_by_its_hash_and_its_consumers_models(regional):
+    plan = regional.plan
+    authorizer = authorizer_of(regional)
     archive = authorizer.inputs["code"]["archive"]
     assert authorizer.inputs["handler"] == "authorizer.handler.handler"
     assert {"authorizer/__init__.py", "authorizer/handler.py", "authorizer/consumers.json"} <= set(archive)
@@ -384,23 +446,24 @@ def test_the_authorizer_knows_each_key_only_by_its_hash_and_its_consumers_models
             plan.of_type(API_KEY)}
     assert len(table) == len(plan.config.consumers)
     for consumer in plan.config.consumers:
-        key = api_key_value(keys[consumer.name].name)
+        key = key_value(keys[consumer.name])  # the value this region's key holds
         assert table[hashlib.sha256(key.encode()).hexdigest()] == {"name": consumer.name, "models": consumer.models}
         assert key not in json.dumps(authorizer.inputs)
 
 
-def test_predict_is_authorized_per_consumer_and_metered_per_key(plan):
+def test_predict_is_authorized_per_consumer_and_metered_per_key(regional):
     """The model list is enforced by authorisation (a Lambda REQUEST authorizer), never by usage-plan throttles:
     the SDK drops zero throttles (AWS receives {} = no limit, aws-cdk#10071) and AWS documents usage-plan
     throttles and quotas as best-effort targets, not access control. The authorizer returns the caller's key as
     usageIdentifierKey, so with the key source AUTHORIZER the usage plans still meter each key."""
+    plan, region = regional.plan, regional.region
     document = openapi(plan)
     assert document["x-amazon-apigateway-api-key-source"] == "AUTHORIZER"
     schemes = document["components"]["securitySchemes"]
     authorizer = schemes["consumer"]["x-amazon-apigateway-authorizer"]
-    (function,) = [f for f in plan.of_type(FUNCTION) if f.name.endswith("-authorizer")]
-    assert authorizer["authorizerUri"] == (f"arn:aws:apigateway:{plan.config.region}:lambda:path/2015-03-31/"
-                                           f"functions/arn:aws:lambda:{plan.config.region}:123456789012:function:"
+    function = authorizer_of(regional)
+    assert authorizer["authorizerUri"] == (f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/"
+                                           f"functions/arn:aws:lambda:{region}:123456789012:function:"
                                            f"{function.inputs['name']}/invocations")
     assert (authorizer["type"], authorizer["identitySource"]) == ("request", "method.request.header.x-api-key")
     assert authorizer["authorizerResultTtlInSeconds"] == 300
@@ -409,16 +472,21 @@ def test_predict_is_authorized_per_consumer_and_metered_per_key(plan):
         operation = document["paths"][f"/models/{model.name}/predict"]["post"]
         assert operation["security"] == [{"api_key": [], "consumer": []}]
     (permission,) = [p for p in plan.of_type(LAMBDA_PERMISSION) if "authorizer" in p.name]
-    assert permission.inputs["sourceArn"] == f"arn:aws:execute-api:{plan.config.region}:123456789012:" \
-                                             f"{plan.outputs['apiId']}/authorizers/*"
-    for usage_plan in plan.of_type(USAGE_PLAN):
+    assert permission.inputs["sourceArn"] == f"arn:aws:execute-api:{region}:123456789012:" \
+                                             f"{regional.api_id}/authorizers/*"
+    usage_plans = plan.of_type(USAGE_PLAN)
+    assert len(usage_plans) == len(plan.config.tiers)
+    for usage_plan in usage_plans:
         assert all("throttles" not in stage for stage in usage_plan.inputs["apiStages"])
 
 
-def test_http_model_servers_get_neither_the_origin_secret_nor_the_consumer_key(plans):
+@pytest.mark.parametrize("region", REGIONS["prod"])
+def test_http_model_servers_get_neither_the_origin_secret_nor_the_consumer_key(plans, region):
     """An HTTP_PROXY integration passes every request header to the backend. The http integration (not proxy)
-    passes only the headers it maps, and the stage presents a client certificate the model server can require."""
-    plan = plans["prod"]
+    passes only the headers it maps, and the stage presents a client certificate the model server can require
+    (each region's stage its own: API Gateway's client certificates are regional)."""
+    part = RegionalPart(plans["prod"], region)
+    plan, outputs = part.plan, part.whole.outputs
     document = openapi(plan)
     for model in (m for m in plan.config.models if m.backend == "http"):
         integration = document["paths"][f"/models/{model.name}/predict"]["post"]["x-amazon-apigateway-integration"]
@@ -429,9 +497,12 @@ def test_http_model_servers_get_neither_the_origin_secret_nor_the_consumer_key(p
             "context.authorizer.consumer"
     certificate = plan.one(CLIENT_CERTIFICATE)
     assert plan.one(STAGE).inputs["clientCertificateId"] == certificate.id
-    assert plan.outputs["backendClientCertificate"].startswith("-----BEGIN CERTIFICATE-----")
-    assert plan.outputs["backendClientCertificates"]["a"]["pem"] == plan.outputs["backendClientCertificate"]
-    assert plan.outputs["backendClientCertificates"]["a"]["expires"]
+    presented = (outputs["backendClientCertificatesByRegion"][region] if several_regions(part.whole)
+                 else outputs["backendClientCertificate"])
+    assert presented.startswith("-----BEGIN CERTIFICATE-----")
+    if part.home:
+        assert presented == outputs["backendClientCertificate"] == outputs["backendClientCertificates"]["a"]["pem"]
+        assert outputs["backendClientCertificates"]["a"]["expires"]
 
 
 def test_the_backend_certificate_rotates_without_presenting_an_untrusted_one(tmp_path):
@@ -445,12 +516,14 @@ def test_the_backend_certificate_rotates_without_presenting_an_untrusted_one(tmp
         document = yaml.safe_load(stack.read_text())
         document["config"]["ml-edge:backendCertificate"] = setting
         stack.write_text(yaml.safe_dump(document))
-        plan = plan_environment("prod", tmp_path)
-        certificates = {c.name[-1]: c for c in plan.of_type(CLIENT_CERTIFICATE)}
-        assert sorted(certificates) == setting["issued"], step
-        presented = certificates[setting["present"]]
-        assert plan.one(STAGE).inputs["clientCertificateId"] == presented.id
-        assert sorted(plan.outputs["backendClientCertificates"]) == setting["issued"]
+        whole = plan_environment("prod", tmp_path)
+        for region in whole.config.regions:  # each region's stage rotates its own certificates in step
+            plan = whole.in_region(region)
+            certificates = {c.name[-1]: c for c in plan.of_type(CLIENT_CERTIFICATE)}
+            assert sorted(certificates) == setting["issued"], (step, region)
+            presented = certificates[setting["present"]]
+            assert plan.one(STAGE).inputs["clientCertificateId"] == presented.id, (step, region)
+        assert sorted(whole.outputs["backendClientCertificates"]) == setting["issued"]
 
 
 def test_without_http_model_servers_there_is_no_client_certificate(plans):
@@ -462,17 +535,26 @@ def test_without_http_model_servers_there_is_no_client_certificate(plans):
 
 def test_alias_records_take_over_records_made_by_hand(plans):
     """Without hostedZoneId someone creates the records by hand; setting it later must not fail on 'already
-    exists' (Route 53 ChangeResourceRecordSets CREATE), so the records are written with UPSERT."""
-    for record in plans["prod"].of_type(DNS_RECORD):
-        assert record.inputs["allowOverwrite"] is True
+    exists' (Route 53 ChangeResourceRecordSets CREATE), so the records are written with UPSERT. The same holds for
+    the origin name's certificate validation record: ACM asks for the same CNAME for a name in every region of the
+    account, so a certificate validated earlier (by hand, or by another stack) left exactly this record."""
+    plan = plans["prod"]
+    viewers = [r for r in plan.of_type(DNS_RECORD) if r.inputs["name"] == plan.config.custom_domain.domain_name]
+    (validation,) = [r for r in plan.of_type(DNS_RECORD) if r.inputs["type"] == "CNAME"]
+    assert len(viewers) == 2
+    for record in [*viewers, validation]:
+        assert record.inputs["allowOverwrite"] is True, record.name
 
 
 
 def test_a_silent_smoke_schedule_is_noticed(plan):
     """GitHub's scheduled runs are best-effort and are disabled after 60 days without repository activity (GitHub
     Actions docs, "Disabling and enabling a workflow"): the environment alarms when no passing smoke run was
-    published for smokeHeartbeatHours, counting missing data as breaching (issue 18, item 11)."""
-    alarm = plan.one(METRIC_ALARM).inputs
+    published for smokeHeartbeatHours, counting missing data as breaching (issue 18, item 11). One alarm for the
+    environment, whatever its regions (the others are the regions' 5XX alarms of the latency records)."""
+    (heartbeat,) = [r for r in plan.roots if r.type == "ml-edge:index:SmokeHeartbeat"]
+    (alarm,) = [r.inputs for r in plan.children(heartbeat.urn) if r.type == METRIC_ALARM]
+    assert len(plan.of_type(METRIC_ALARM)) == 1 + (len(plan.config.regions) if several_regions(plan) else 0)
     assert (alarm["namespace"], alarm["metricName"]) == (f"ml-edge/{plan.environment}", "SmokePassed")
     assert alarm["dimensions"] == {"Environment": plan.environment}
     assert alarm["treatMissingData"] == "breaching"
@@ -483,12 +565,15 @@ def test_a_silent_smoke_schedule_is_noticed(plan):
 
 # --- issue 15: reserved concurrency and the edge's access logs -----------------------------------------------------
 
-def test_every_function_reserves_its_configured_concurrency(plan):
+def test_every_function_reserves_its_configured_concurrency(regional):
     """Reserved concurrency (Checkov CKV_AWS_115): a model's Lambda gets its own share of the account's concurrency,
-    so one model cannot starve another, nor the consumer authorizer that every predict request needs."""
-    expected = {f"ml-edge-{plan.environment}-api-{m.name}": m.reserved_concurrency
+    so one model cannot starve another, nor the consumer authorizer that every predict request needs. Each region
+    reserves it again (concurrency is counted per account and region)."""
+    plan = regional.plan
+    suffix = "" if regional.home else f"-{regional.region}"  # another region's logical names end with it
+    expected = {f"ml-edge-{plan.environment}-api{suffix}-{m.name}": m.reserved_concurrency
                 for m in plan.config.models if m.backend == "reference"}
-    expected[f"ml-edge-{plan.environment}-authorizer"] = plan.config.authorizer_reserved_concurrency
+    expected[f"ml-edge-{plan.environment}-authorizer{suffix}"] = plan.config.authorizer_reserved_concurrency
     functions = {f.name: f.inputs.get("reservedConcurrentExecutions")
                  for f in plan.of_type(FUNCTION)}
     assert functions == expected

@@ -1,5 +1,6 @@
 """Consumers on the planned API: a generated key each, on its tier's usage plan, predict needs a key (allowed on
-its consumer's models by the authorizer) and nothing else does, and no key value is ever printed."""
+its consumer's models by the authorizer) and nothing else does, and no key value is ever printed. With several
+regions each region has its own keys (the stack's region's values imported) and usage plans on its own stage."""
 
 import json
 import re
@@ -11,7 +12,7 @@ from plan_views import openapi
 
 from gitops.cli import preview
 from gitops.planning.plan import plan_environment
-from gitops.planning.plan_mocks import Secret
+from gitops.planning.plan_mocks import Secret, api_key_value
 from gitops.planning.render import render_plan
 from gitops.preview.comment import render_comment
 from gitops.preview.offline import run_offline_preview
@@ -27,7 +28,8 @@ def by_id(plan):
     return {r.id: r for r in plan.resources}
 
 
-def test_every_consumer_has_a_key_on_a_plan_with_its_tiers_limits(plan):
+def test_every_consumer_has_a_key_on_a_plan_with_its_tiers_limits(regional):
+    plan = regional.plan
     keys = {k.inputs["name"].removeprefix(f"ml-edge-{plan.environment}-"): k for k in plan.of_type(API_KEY)}
     assert set(keys) == {c.name for c in plan.config.consumers}
     resources = by_id(plan)
@@ -40,7 +42,7 @@ def test_every_consumer_has_a_key_on_a_plan_with_its_tiers_limits(plan):
         if tier.quota:
             assert usage_plan["quotaSettings"] == {"limit": tier.quota.limit, "period": tier.quota.period}
         (stage,) = usage_plan["apiStages"]
-        assert stage == {"apiId": plan.outputs["apiId"], "stage": plan.config.stage_name}  # no method throttles
+        assert stage == {"apiId": regional.api_id, "stage": plan.config.stage_name}  # no method throttles
         assert usage_plan["name"] == f"ml-edge-{plan.environment}-tier-{consumer.tier}"
 
 
@@ -60,13 +62,21 @@ def test_usage_plans_are_one_per_tier_so_their_names_cannot_collide(tmp_path):
     assert len({p.name for p in plan.of_type(USAGE_PLAN)}) == 3
 
 
-def test_no_key_value_is_written_in_the_plan(plan):
-    for key in plan.of_type(API_KEY):
-        assert "value" not in key.inputs  # API Gateway generates it
+def test_no_key_value_is_written_in_the_plan(regional):
+    """API Gateway generates each key in the stack's region; another region imports that value, as a secret."""
+    keys = regional.plan.of_type(API_KEY)
+    assert len(keys) == len(regional.plan.config.consumers)
+    home_keys = {k.inputs["name"]: k for k in regional.whole.in_region(regional.whole.config.region).of_type(API_KEY)}
+    for key in keys:
+        if regional.home:
+            assert "value" not in key.inputs  # API Gateway generates it
+        else:
+            value = key.inputs["value"]
+            assert isinstance(value, Secret) and value == Secret(api_key_value(home_keys[key.inputs["name"]].name))
 
 
-def test_predict_needs_a_consumer_key_and_health_and_the_catalog_do_not(plan):
-    document = openapi(plan)
+def test_predict_needs_a_consumer_key_and_health_and_the_catalog_do_not(regional):
+    document = openapi(regional.plan)
     assert set(document["components"]["securitySchemes"]) == {"api_key", "consumer"}
     for path, item in document["paths"].items():
         (operation,) = item.values()
@@ -74,10 +84,10 @@ def test_predict_needs_a_consumer_key_and_health_and_the_catalog_do_not(plan):
         assert operation.get("security") == expected, path
 
 
-def test_missing_unknown_and_not_allowed_keys_and_quotas_answer_json(plan):
+def test_missing_unknown_and_not_allowed_keys_and_quotas_answer_json(regional):
     """No x-api-key: API Gateway answers UNAUTHORIZED (401) before the authorizer runs; an unknown key or a model
     outside the key's list: the authorizer's policy denies (ACCESS_DENIED). The contract says 403 for all."""
-    responses = openapi(plan)["x-amazon-apigateway-gateway-responses"]
+    responses = openapi(regional.plan)["x-amazon-apigateway-gateway-responses"]
     for kind in ("UNAUTHORIZED", "ACCESS_DENIED", "INVALID_API_KEY"):
         assert responses[kind]["statusCode"] == "403", kind
     assert responses["QUOTA_EXCEEDED"]["statusCode"] == "429"

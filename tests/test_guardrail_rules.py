@@ -1,11 +1,14 @@
 """Each guardrail rule on plain data shaped like the engine's: passes on the planned environments, and finds
-each unsafe change with a message naming the resource, the property, the value and what is allowed."""
+each unsafe change with a message naming the resource, the property, the value and what is allowed.
+
+Prod runs in several regions: a fault made in one region's stage, guard or method settings is found, in every region
+(the ids name it), and the finding names that region's resource."""
 
 import copy
 import json
 
 import pytest
-from plan_views import unwrap_secrets
+from plan_views import REGIONS, RegionalPart, unwrap_secrets
 
 from guardrails import (
     POLICIES,
@@ -47,6 +50,7 @@ from ml_edge.resource_types import (
 )
 
 DISTRIBUTION = DISTRIBUTION
+PROD_REGIONS = REGIONS["prod"]
 
 
 def as_resource(planned) -> Resource:
@@ -83,6 +87,29 @@ def messages(rule, resource: Resource, config=None) -> list[str]:
 
 def secret_of(distribution: Resource) -> str:
     return distribution.props["origins"][0]["customHeaders"][0]["value"]
+
+
+@pytest.fixture(params=["staging", "prod"])
+def api_edge(request, plans) -> Resource:
+    """An edge whose one origin is an API: staging's, the API's execute-api host (one region); prod's, the
+    latency-routed origin name that Route 53 answers with a region's API Gateway custom domain (several)."""
+    return changed(as_resource(plans[request.param].one(DISTRIBUTION)), https_only_where_posted)
+
+
+def region_of(resource: Resource) -> str:
+    """A prod resource's region: its `region` input, else the stack's (the first of prod's regions)."""
+    return resource.props.get("region", PROD_REGIONS[0])
+
+
+def in_region(plans, region: str, kind: str) -> Resource:
+    """Prod's one resource of `kind` in `region` (its stage, its method settings…)."""
+    return as_resource(RegionalPart(plans["prod"], region).plan.one(kind))
+
+
+def guard_in(plans, region: str) -> Resource:
+    (guard,) = [r for r in RegionalPart(plans["prod"], region).plan.of_type(WEB_ACL)
+                if r.inputs["scope"] == "REGIONAL"]
+    return as_resource(guard)
 
 
 @pytest.mark.parametrize("rule", [r for r in POLICIES if r.scan], ids=lambda r: r.name)
@@ -213,39 +240,39 @@ def test_legacy_behaviour_ttls_are_limited_too(distribution):
 
 # --- origin secret header -----------------------------------------------------------------------------------------
 
-def test_an_api_origin_without_the_secret_header_is_found(distribution):
-    bare = changed(distribution, lambda p: p["origins"][0].update(customHeaders=[]))
+def test_an_api_origin_without_the_secret_header_is_found(api_edge):
+    bare = changed(api_edge, lambda p: p["origins"][0].update(customHeaders=[]))
     assert messages(origin_secret_header.RULE, bare) == [
-        "ml-edge-prod-edge (aws:cloudfront/distribution:Distribution): origins[0] (api).customHeaders is [] "
+        f"{api_edge.name} (aws:cloudfront/distribution:Distribution): origins[0] (api).customHeaders is [] "
         "(no X-Origin-Verify); allowed: a X-Origin-Verify header carrying the origin secret"]
 
 
-def test_a_short_secret_is_found_without_showing_it(distribution):
-    short = changed(distribution, lambda p: p["origins"][0]["customHeaders"][0].update(value="Zq81kLm0Pw2x"))
+def test_a_short_secret_is_found_without_showing_it(api_edge):
+    short = changed(api_edge, lambda p: p["origins"][0]["customHeaders"][0].update(value="Zq81kLm0Pw2x"))
     (message,) = messages(origin_secret_header.RULE, short)
     assert message.endswith("customHeaders[X-Origin-Verify].value is a secret of 12 characters; allowed: at least "
                             "32 characters")
     assert "Zq81kLm0Pw2x" not in message
 
 
-def test_the_environment_can_require_a_longer_secret(distribution):
-    assert not messages(origin_secret_header.RULE, distribution, {"minLength": 48})
-    assert messages(origin_secret_header.RULE, distribution, {"minLength": 64})
+def test_the_environment_can_require_a_longer_secret(api_edge):
+    assert not messages(origin_secret_header.RULE, api_edge, {"minLength": 48})
+    assert messages(origin_secret_header.RULE, api_edge, {"minLength": 64})
 
 
 @pytest.mark.parametrize("placeholder", ["changeme-changeme-changeme-changeme-0042",
                                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
                                          "REPLACE_WITH_THE_REAL_ORIGIN_VALUE_12345"])
-def test_a_placeholder_secret_is_found_without_showing_it(distribution, placeholder):
-    weak = changed(distribution, lambda p: p["origins"][0]["customHeaders"][0].update(value=placeholder))
+def test_a_placeholder_secret_is_found_without_showing_it(api_edge, placeholder):
+    weak = changed(api_edge, lambda p: p["origins"][0]["customHeaders"][0].update(value=placeholder))
     (message,) = messages(origin_secret_header.RULE, weak)
     assert "looks like a placeholder" in message and placeholder not in message
 
 
-def test_an_unknown_secret_is_checked_later_but_an_unknown_host_counts_as_an_api(distribution):
-    unknown_value = changed(distribution, lambda p: p["origins"][0]["customHeaders"][0].update(value=UNKNOWN))
+def test_an_unknown_secret_is_checked_later_but_an_unknown_host_counts_as_an_api(api_edge):
+    unknown_value = changed(api_edge, lambda p: p["origins"][0]["customHeaders"][0].update(value=UNKNOWN))
     assert not messages(origin_secret_header.RULE, unknown_value)
-    unknown_host = changed(distribution, lambda p: p["origins"][0].update(domainName=UNKNOWN, customHeaders=[]))
+    unknown_host = changed(api_edge, lambda p: p["origins"][0].update(domainName=UNKNOWN, customHeaders=[]))
     assert messages(origin_secret_header.RULE, unknown_host)
 
 
@@ -261,9 +288,14 @@ def stack_messages(resources: list[Resource]) -> list[str]:
     return [f.message(f.resource) for f in api_requires_origin_secret.RULE.stack_findings(resources)]
 
 
-def replaced(resources: list[Resource], kind: str, change) -> list[Resource]:
-    return [changed(r, change) if r.type == kind and r.props.get("scope", "REGIONAL") == "REGIONAL" else r
-            for r in resources]
+def replaced(resources: list[Resource], kind: str, change, region: str | None = None) -> list[Resource]:
+    """`change` made to every REGIONAL resource of `kind`, or only to the one in `region`."""
+    return [changed(r, change) if r.type == kind and r.props.get("scope", "REGIONAL") == "REGIONAL"
+            and region in (None, region_of(r)) else r for r in resources]
+
+
+def without(resources: list[Resource], kind: str, region: str) -> list[Resource]:
+    return [r for r in resources if not (r.type == kind and region_of(r) == region)]
 
 
 GUARD_ALLOWED = ("allowed: a REGIONAL WAF web ACL on the stage that blocks by default and allows only requests whose "
@@ -271,33 +303,40 @@ GUARD_ALLOWED = ("allowed: a REGIONAL WAF web ACL on the stage that blocks by de
                  "groups, override actions, count, captcha or challenge)")
 
 
-def test_a_stage_without_its_guard_is_found(stack):
-    unguarded = [r for r in stack if r.type != WEB_ACL_ASSOCIATION]
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_a_stage_without_its_guard_is_found(stack, plans, region):
+    unguarded = without(stack, WEB_ACL_ASSOCIATION, region)
     assert stack_messages(unguarded) == [
-        "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is reachable without the origin secret (no "
-        f"WAF web ACL associated); {GUARD_ALLOWED}"]
+        f"{in_region(plans, region, STAGE).name} (aws:apigateway/stage:Stage): stage v1 is reachable without the "
+        f"origin secret (no WAF web ACL associated); {GUARD_ALLOWED}"]
 
 
-def test_a_guard_that_allows_by_default_is_found(stack):
-    lax = replaced(stack, WEB_ACL, lambda p: p.update(defaultAction={"allow": {}}))
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_a_guard_that_allows_by_default_is_found(stack, plans, region):
+    lax = replaced(stack, WEB_ACL, lambda p: p.update(defaultAction={"allow": {}}), region)
     assert stack_messages(lax) == [
-        "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
-        f"ml-edge-prod-api-origin-guard, which does not block by default; {GUARD_ALLOWED}"]
+        f"{in_region(plans, region, STAGE).name} (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
+        f"{guard_in(plans, region).name}, which does not block by default; {GUARD_ALLOWED}"]
 
 
-def test_a_guard_with_a_second_allow_rule_is_found(stack):
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_a_guard_with_a_second_allow_rule_is_found(stack, plans, region):
     def open_door(p):
         p["rules"].append({"name": "office", "priority": 1, "action": {"allow": {}},
                            "statement": {"ipSetReferenceStatement": {"arn": "arn:aws:wafv2:…"}}})
-    (message,) = stack_messages(replaced(stack, WEB_ACL, open_door))
+    (message,) = stack_messages(replaced(stack, WEB_ACL, open_door, region))
+    assert message.startswith(f"{in_region(plans, region, STAGE).name} (aws:apigateway/stage:Stage): stage v1 is "
+                              f"guarded by web ACL {guard_in(plans, region).name}, ")
     assert 'which has rule "office" that allows requests without an exact match of a X-Origin-Verify secret of at ' \
            'least 32 characters;' in message
 
 
-def test_a_guard_comparing_a_short_value_is_found_without_showing_it(stack):
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_a_guard_comparing_a_short_value_is_found_without_showing_it(stack, plans, region):
     def short(p):
         p["rules"][0]["statement"]["byteMatchStatement"]["searchString"] = "short-secret"
-    (message,) = stack_messages(replaced(stack, WEB_ACL, short))
+    (message,) = stack_messages(replaced(stack, WEB_ACL, short, region))
+    assert message.startswith(f"{in_region(plans, region, STAGE).name} (aws:apigateway/stage:Stage): ")
     assert "short-secret" not in message
 
 
@@ -310,15 +349,17 @@ def test_two_accepted_values_during_a_rotation_pass(stack):
     assert stack_messages(replaced(stack, WEB_ACL, rotating)) == []
 
 
-def test_methods_that_require_the_header_are_no_guard(stack):
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_methods_that_require_the_header_are_no_guard(stack, plans, region):
     """API Gateway checks that a required header is present, not its value: any value would pass."""
     def require_header(p):
         document = json.loads(p["body"])
         for item in document["paths"].values():
             item["parameters"] = [{"in": "header", "name": "X-Origin-Verify", "required": True}]
         p["body"] = json.dumps(document)
-    unguarded = [r for r in stack if r.type != WEB_ACL_ASSOCIATION]
-    (message,) = stack_messages(replaced(unguarded, REST_API, require_header))
+    unguarded = without(stack, WEB_ACL_ASSOCIATION, region)
+    (message,) = stack_messages(replaced(unguarded, REST_API, require_header, region))
+    assert message.startswith(f"{in_region(plans, region, STAGE).name} (aws:apigateway/stage:Stage): ")
     assert "stage v1 is reachable without the origin secret (no WAF web ACL associated)" in message
 
 
@@ -336,11 +377,12 @@ def test_methods_that_require_the_header_are_no_guard(stack):
       "statement": {"ipSetReferenceStatement": {"arn": "x"}}},
      'has rule "humans" with action captcha'),
 ], ids=["managed-rule-group", "rule-group-reference", "count", "captcha"])
-def test_a_guard_rule_whose_effect_the_plan_cannot_see_fails_closed(stack, rule, found):
-    guarded = replaced(stack, WEB_ACL, lambda p: p["rules"].append(rule))
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_a_guard_rule_whose_effect_the_plan_cannot_see_fails_closed(stack, plans, region, rule, found):
+    guarded = replaced(stack, WEB_ACL, lambda p: p["rules"].append(rule), region)
     assert stack_messages(guarded) == [
-        "ml-edge-prod-api-stage (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
-        f"ml-edge-prod-api-origin-guard, which {found}; {GUARD_ALLOWED}"]
+        f"{in_region(plans, region, STAGE).name} (aws:apigateway/stage:Stage): stage v1 is guarded by web ACL "
+        f"{guard_in(plans, region).name}, which {found}; {GUARD_ALLOWED}"]
 
 
 def test_a_guard_rule_that_blocks_passes(stack):
@@ -392,8 +434,9 @@ def test_a_behaviour_without_security_headers_is_found(distribution):
     assert "defaultCacheBehavior.responseHeadersPolicyId is not set" in message
 
 
-def test_a_stage_without_logs_or_tracing_is_found(plans):
-    stage = as_resource(plans["prod"].one(STAGE))
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_a_stage_without_logs_or_tracing_is_found(plans, region):
+    stage = in_region(plans, region, STAGE)
     dark = changed(stage, lambda p: (p.pop("accessLogSettings"), p.update(xrayTracingEnabled=False)))
     assert [m.split(": ", 1)[1] for m in messages(apigateway_stage_observability.RULE, dark)] == [
         "accessLogSettings.destinationArn is not set; allowed: a CloudWatch log group ARN",
@@ -440,8 +483,8 @@ def test_a_one_year_ttl_is_found(plans):
     assert message.endswith("maxTtl is 31536000; allowed: at most 600 seconds in this environment")
 
 
-def test_your_api_key_as_the_header_value_is_found_without_showing_it(distribution):
-    weak = changed(distribution, lambda p: p["origins"][0]["customHeaders"][0].update(value="your-api-key"))
+def test_your_api_key_as_the_header_value_is_found_without_showing_it(api_edge):
+    weak = changed(api_edge, lambda p: p["origins"][0]["customHeaders"][0].update(value="your-api-key"))
     (message,) = messages(origin_secret_header.RULE, weak)
     assert "a secret of 12 characters" in message and "your-api-key" not in message
 
@@ -795,14 +838,14 @@ def test_without_http_models_no_client_certificate_is_needed():
 
 # --- the origin guard keeps no sampled requests --------------------------------------------------------------------
 
-@pytest.fixture
-def origin_guard(plans) -> Resource:
-    """The prod origin guard as issue 9 shapes it: sampled requests off everywhere (a no-op once the program does)."""
+@pytest.fixture(params=PROD_REGIONS)
+def origin_guard(request, plans) -> Resource:
+    """Each region's prod origin guard as issue 9 shapes it: sampled requests off everywhere (a no-op once the
+    program does)."""
     def no_sampling(p):
         for holder in [p, *p["rules"]]:
             holder["visibilityConfig"]["sampledRequestsEnabled"] = False
-    guard = next(r for r in plans["prod"].of_type(WEB_ACL) if r.inputs["scope"] == "REGIONAL")
-    return changed(as_resource(guard), no_sampling)
+    return changed(guard_in(plans, request.param), no_sampling)
 
 
 SAMPLED_ALLOWED = "allowed: false (sampled requests show request headers, i.e. the live origin secret; metrics may " \
@@ -817,14 +860,14 @@ def test_an_origin_guard_without_sampled_requests_passes(origin_guard):
 def test_sampled_requests_on_the_origin_guard_are_found(origin_guard):
     sampled = changed(origin_guard, lambda p: p["visibilityConfig"].update(sampledRequestsEnabled=True))
     assert messages(origin_guard_no_sampled_requests.RULE, sampled) == [
-        "ml-edge-prod-api-origin-guard (aws:wafv2/webAcl:WebAcl): visibilityConfig.sampledRequestsEnabled is True; "
+        f"{origin_guard.name} (aws:wafv2/webAcl:WebAcl): visibilityConfig.sampledRequestsEnabled is True; "
         f"{SAMPLED_ALLOWED}"]
 
 
 def test_sampled_requests_on_a_guard_rule_are_found(origin_guard):
     sampled = changed(origin_guard, lambda p: p["rules"][0]["visibilityConfig"].pop("sampledRequestsEnabled"))
     assert messages(origin_guard_no_sampled_requests.RULE, sampled) == [
-        "ml-edge-prod-api-origin-guard (aws:wafv2/webAcl:WebAcl): rules[0] (origin-secret-header).visibilityConfig"
+        f"{origin_guard.name} (aws:wafv2/webAcl:WebAcl): rules[0] (origin-secret-header).visibilityConfig"
         f".sampledRequestsEnabled is not set; {SAMPLED_ALLOWED}"]
 
 
@@ -1025,19 +1068,22 @@ METHOD_SETTINGS = METHOD_SETTINGS
     (lambda p: p["settings"].pop("loggingLevel"), 'settings.loggingLevel is not set; allowed: "ERROR", "INFO"'),
     (lambda p: p["settings"].update(metricsEnabled=False), "settings.metricsEnabled is False; allowed: true"),
 ], ids=["data-trace", "logging-off", "logging-unset", "no-metrics"])
-def test_execution_logging_that_traces_data_or_logs_nothing_is_found(stack, change, found):
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_execution_logging_that_traces_data_or_logs_nothing_is_found(stack, plans, region, change, found):
     from guardrails import apigateway_execution_logging
-    traced = [changed(r, change) if r.type == METHOD_SETTINGS else r for r in stack]
+    traced = replaced(stack, METHOD_SETTINGS, change, region)
     assert stack_messages_of(apigateway_execution_logging.RULE, traced) == [
-        f"ml-edge-prod-api-throttling (aws:apigateway/methodSettings:MethodSettings): {found}"]
+        f"{in_region(plans, region, METHOD_SETTINGS).name} (aws:apigateway/methodSettings:MethodSettings): {found}"]
 
 
-def test_a_stage_without_method_settings_is_found(stack):
+@pytest.mark.parametrize("region", PROD_REGIONS)
+def test_a_stage_without_method_settings_is_found(stack, plans, region):
     from guardrails import apigateway_execution_logging
-    bare = [r for r in stack if r.type != METHOD_SETTINGS]
+    bare = without(stack, METHOD_SETTINGS, region)
     assert stack_messages_of(apigateway_execution_logging.RULE, bare) == [
-        'ml-edge-prod-api-stage (aws:apigateway/stage:Stage): method settings is none for "*/*" (execution logging '
-        'off, no metrics); allowed: a MethodSettings on "*/*" of this stage (program/ml_edge/api.py)']
+        f'{in_region(plans, region, STAGE).name} (aws:apigateway/stage:Stage): method settings is none for "*/*" '
+        '(execution logging off, no metrics); allowed: a MethodSettings on "*/*" of this stage '
+        '(program/ml_edge/api.py)']
 
 
 def edge_acl(plans) -> Resource:

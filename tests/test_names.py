@@ -1,14 +1,16 @@
 """Physical names fit AWS's limits (issue 9, item 5). Pulumi autonames a resource as its logical name, `-`, and 7
 random characters; the plan names resources the same way (gitops.planning.plan_mocks.autoname), so every planned name
 can be checked against the limit AWS documents (ml_edge.naming.NAME_LIMITS). The config validation refuses a config
-whose names would overflow, naming the key; the longest names it accepts plan within every limit."""
+whose names would overflow, naming the key; the longest names it accepts plan within every limit, in one region and
+in every region of prod's (another region's names carry `-<region>`, the longest region's the longest names)."""
 
-import copy
 import json
 import re
+from dataclasses import dataclass
 
 import pytest
 import yaml
+from plan_views import in_regions
 
 from gitops.cli import preview
 from gitops.planning.plan import plan_environment
@@ -19,6 +21,45 @@ from ml_edge.resource_types import FUNCTION, IAM_ROLE
 
 LONGEST_ENVIRONMENT = "e" * 10 + "-" + "n" * 9  # the environment-name pattern allows 20 characters
 BASE = yaml.safe_load((ENVIRONMENTS_DIR / "prod" / "Pulumi.prod.yaml").read_text())["config"]
+PROD_REGIONS = BASE["ml-edge:regions"]
+LONGEST_REGION = max(PROD_REGIONS[1:], key=len)  # another region's logical names end with `-<region>`
+IAM_ROLE_MAX = 64
+
+
+def environment_of(length: int) -> str:
+    return ("e" * 10 + "-" + "n" * 9)[:length]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The regions the longest config runs in, the longest environment name the validation accepts there, and the
+    longest reference model name (room) whose role still fits IAM's limit in the region with the longest name."""
+    regions: list[str]
+    environment: str
+    region_suffix: str  # what the longest region adds to a name: `-<region>`, nothing with one region
+
+    @property
+    def room(self) -> int:
+        # ml-edge-<env>-api[-<region>]-<model>-role-xxxxxxx
+        return (IAM_ROLE_MAX - len("ml-edge-") - len(self.environment) - len("-api") - len(self.region_suffix)
+                - len("-") - len("-role") - naming.AUTONAME_SUFFIX)
+
+    def longest_roles(self, model: str) -> set[str]:
+        """The logical names whose roles are exactly at IAM's limit."""
+        roles = {f"ml-edge-{self.environment}-api{self.region_suffix}-{model}-role"}
+        if self.region_suffix:  # the SageMaker role of the region with the longest name limits the environment's
+            roles.add(f"ml-edge-{self.environment}-api{self.region_suffix}-sagemaker-role")
+        return roles
+
+
+SETUPS = {
+    "one-region": Setup(PROD_REGIONS[:1], LONGEST_ENVIRONMENT, ""),
+    # ml-edge-<env>-api-<region>-sagemaker-role-xxxxxxx (a role per region, IAM being global) fits IAM's 64
+    # characters only with a shorter environment name; the consumer authorizer's role is 4 characters shorter
+    "every-prod-region": Setup(PROD_REGIONS, environment_of(
+        IAM_ROLE_MAX - len("ml-edge-") - len("-api") - len(f"-{LONGEST_REGION}") - len("-sagemaker-role")
+        - naming.AUTONAME_SUFFIX), f"-{LONGEST_REGION}"),
+}
 
 
 def planned_names(plan) -> list[tuple[str, str, str]]:
@@ -52,9 +93,10 @@ def test_the_plan_autonames_like_the_engine(plans):
     assert re.fullmatch(r"ml-edge-dev-api-iris-[0-9a-f]{7}", function.inputs["name"])
 
 
-def longest_config(model_chars: int) -> dict:
-    """Prod's config with every name as long as the validator allows, the reference model's name at `model_chars`."""
-    config = copy.deepcopy(BASE)
+def longest_config(setup: Setup, model_chars: int) -> dict:
+    """Prod's config in the setup's regions with every name as long as the validator allows there, the reference
+    model's name at `model_chars`."""
+    config = in_regions(BASE, setup.regions)
     long = "m" * 40  # the model-name pattern allows 40 characters
     config["ml-edge:models"][0]["name"] = "r" * model_chars
     config["ml-edge:models"][1]["name"] = long
@@ -64,34 +106,54 @@ def longest_config(model_chars: int) -> dict:
     config["ml-edge:consumers"].append({"name": "c" * 40, "tier": "t" * 31, "models": ["r" * model_chars]})
     config["ml-edge:smokeConsumer"] = "c" * 39 + "0"
     config["ml-edge:smokeRestrictedConsumer"] = "c" * 40
-    config["aws:defaultTags"] = {"tags": {"environment": LONGEST_ENVIRONMENT}}
+    config["aws:defaultTags"] = {"tags": {"environment": setup.environment}}
     return config
 
 
-def write(tmp_path, config: dict) -> None:
-    folder = tmp_path / LONGEST_ENVIRONMENT
+def write(tmp_path, setup: Setup, config: dict) -> None:
+    folder = tmp_path / setup.environment
     folder.mkdir()
-    (folder / f"Pulumi.{LONGEST_ENVIRONMENT}.yaml").write_text(yaml.safe_dump({"config": config}))
+    (folder / f"Pulumi.{setup.environment}.yaml").write_text(yaml.safe_dump({"config": config}))
     (folder / "policy.json").write_text(json.dumps({}))
 
 
-ROOM = 64 - len("ml-edge-") - len(LONGEST_ENVIRONMENT) - len("-api-") - len("-role") - naming.AUTONAME_SUFFIX
-
-
-def test_the_longest_names_the_validation_accepts_plan_within_every_limit(tmp_path):
-    write(tmp_path, longest_config(ROOM))
-    plan = plan_environment(LONGEST_ENVIRONMENT, tmp_path)
+@pytest.mark.parametrize("setup", SETUPS.values(), ids=SETUPS)
+def test_the_longest_names_the_validation_accepts_plan_within_every_limit(tmp_path, setup):
+    write(tmp_path, setup, longest_config(setup, setup.room))
+    plan = plan_environment(setup.environment, tmp_path)
+    assert plan.config.regions == setup.regions
     assert_within_limits(plan)
-    lengths = {physical: len(physical) for kind, _, physical in planned_names(plan) if kind.endswith(":Role")}
-    assert max(lengths.values()) == 64  # the reference model's role is exactly at IAM's limit
+    roles = {logical: len(physical) for kind, logical, physical in planned_names(plan) if kind == IAM_ROLE}
+    # exactly at IAM's limit: the reference model's role (in the region with the longest name), and with several
+    # regions the consumer authorizer's there
+    assert {logical for logical, length in roles.items() if length == IAM_ROLE_MAX} == setup.longest_roles(
+        "r" * setup.room)
+    assert max(roles.values()) == IAM_ROLE_MAX
 
 
-def test_one_character_more_is_refused_with_exit_2_naming_the_key(tmp_path, capsys):
-    write(tmp_path, longest_config(ROOM + 1))
-    assert preview.main(["--env", LONGEST_ENVIRONMENT, "--environments-dir", str(tmp_path)]) == 2
+@pytest.mark.parametrize("setup", SETUPS.values(), ids=SETUPS)
+def test_one_character_more_is_refused_with_exit_2_naming_the_key(tmp_path, capsys, setup):
+    write(tmp_path, setup, longest_config(setup, setup.room + 1))
+    assert preview.main(["--env", setup.environment, "--environments-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert f"ml-edge:models[0].name: '{'r' * (ROOM + 1)}' with environment '{LONGEST_ENVIRONMENT}' is too long" in err
+    where = f" in {LONGEST_REGION}" if setup.region_suffix else ""
+    assert (f"ml-edge:models[0].name: '{'r' * (setup.room + 1)}' with environment '{setup.environment}' is too "
+            f"long{where}:") in err
     assert "would be 65 characters; AWS allows 64" in err
+
+
+def test_an_environment_name_too_long_for_another_regions_roles_is_refused(tmp_path, capsys):
+    """A region suffix lengthens the names of the roles each region has of its own (IAM is global): the SageMaker
+    role of the region with the longest name is the first to overflow."""
+    setup = SETUPS["every-prod-region"]
+    longer = Setup(setup.regions, environment_of(len(setup.environment) + 1), setup.region_suffix)
+    config = longest_config(longer, setup.room - 1)  # the model's role still fits
+    write(tmp_path, longer, config)
+    assert preview.main(["--env", longer.environment, "--environments-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert (f"ml-edge:regions: {LONGEST_REGION} with environment '{longer.environment}' is too long for the SageMaker "
+            f"role's names: the Role name ml-edge-{longer.environment}-api-{LONGEST_REGION}-sagemaker-role-xxxxxxx "
+            "would be 65 characters; AWS allows 64") in err
 
 
 @pytest.mark.parametrize("kind", sorted(naming.NAME_LIMITS))

@@ -1,4 +1,5 @@
-"""The API contract as planned: routes, validation, JSON errors, and catalog examples that are valid requests."""
+"""The API contract as planned: routes, validation, JSON errors, and catalog examples that are valid requests. Each
+region's REST API has its own OpenAPI body (`regional` fixture): the contract holds in every one."""
 
 import json
 import re
@@ -40,23 +41,27 @@ def request_schema(document: dict, path: str) -> dict:
     return document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
 
 
-def test_health_answers_ok_with_the_environment(plan):
+def test_health_answers_ok_with_the_environment(regional):
+    plan = regional.plan
     assert mock_answer(openapi(plan), "/health") == {"status": "ok", "environment": plan.environment}
 
 
-def test_catalog_lists_every_model_with_its_backend_and_example(plan):
+def test_catalog_lists_every_model_with_its_backend_and_example(regional):
+    plan = regional.plan
     models = mock_answer(openapi(plan), "/models")["models"]
     assert [(m["name"], m["backend"]) for m in models] == [(m.name, m.backend) for m in plan.config.models]
     assert all(m["example"]["instances"] for m in models)
 
 
-def test_every_catalog_example_is_a_valid_request_for_its_model(plan):
+def test_every_catalog_example_is_a_valid_request_for_its_model(regional):
+    plan = regional.plan
     document = openapi(plan)
     for model in mock_answer(document, "/models")["models"]:
         jsonschema.validate(model["example"], request_schema(document, f"/models/{model['name']}/predict"))
 
 
-def test_the_iris_schema_rejects_a_wrong_instance(plan):
+def test_the_iris_schema_rejects_a_wrong_instance(regional):
+    plan = regional.plan
     schema = request_schema(openapi(plan), "/models/iris/predict")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"instances": [[1, 2, 3]]}, schema)
@@ -64,7 +69,8 @@ def test_the_iris_schema_rejects_a_wrong_instance(plan):
         jsonschema.validate({"instances": [[1, 2, 3, 4]] * (plan.config.max_instances + 1)}, schema)
 
 
-def test_every_predict_route_validates_its_body(plan):
+def test_every_predict_route_validates_its_body(regional):
+    plan = regional.plan
     document = openapi(plan)
     assert document["x-amazon-apigateway-request-validators"]["body"]["validateRequestBody"] is True
     for model in plan.config.models:
@@ -73,14 +79,16 @@ def test_every_predict_route_validates_its_body(plan):
         assert operation["requestBody"]["required"] is True
 
 
-def test_unknown_paths_and_models_get_a_json_404_not_the_default_403(plan):
+def test_unknown_paths_and_models_get_a_json_404_not_the_default_403(regional):
+    plan = regional.plan
     responses = openapi(plan)["x-amazon-apigateway-gateway-responses"]
     for kind in ("MISSING_AUTHENTICATION_TOKEN", "RESOURCE_NOT_FOUND"):
         assert responses[kind]["statusCode"] == "404"
         assert json.loads(responses[kind]["responseTemplates"]["application/json"]) == {"message": NOT_FOUND_MESSAGE}
 
 
-def test_malformed_bodies_get_a_json_400_saying_what_a_valid_body_is(plan):
+def test_malformed_bodies_get_a_json_400_saying_what_a_valid_body_is(regional):
+    plan = regional.plan
     bad_body = openapi(plan)["x-amazon-apigateway-gateway-responses"]["BAD_REQUEST_BODY"]
     assert bad_body["statusCode"] == "400"
     message = json.loads(bad_body["responseTemplates"]["application/json"])["message"]
@@ -88,8 +96,8 @@ def test_malformed_bodies_get_a_json_400_saying_what_a_valid_body_is(plan):
 
 
 @pytest.mark.parametrize("message", HOSTILE_MESSAGES)
-def test_every_gateway_response_is_valid_json_whatever_the_message(plan, message):
-    for kind, response in openapi(plan)["x-amazon-apigateway-gateway-responses"].items():
+def test_every_gateway_response_is_valid_json_whatever_the_message(regional, message):
+    for kind, response in openapi(regional.plan)["x-amazon-apigateway-gateway-responses"].items():
         rendered = render_gateway_template(response["responseTemplates"]["application/json"], message)
         assert isinstance(json.loads(rendered)["message"], str), kind
         assert response["responseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
@@ -101,23 +109,24 @@ def test_the_hostile_rendering_catches_an_unquoted_variable():
         json.loads(render_gateway_template(broken, HOSTILE_MESSAGES[0]))
 
 
-def test_integrations_match_each_backend(plan):
+def test_integrations_match_each_backend(regional):
+    plan, region = regional.plan, regional.region
     document = openapi(plan)
     for model in plan.config.models:
         integration = document["paths"][f"/models/{model.name}/predict"]["post"]["x-amazon-apigateway-integration"]
         if model.backend == "reference":
             assert integration["type"] == "aws_proxy"
-            assert re.fullmatch(r"arn:aws:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/"
-                                r"arn:aws:lambda:.+:function:.+/invocations", integration["uri"])
+            assert re.fullmatch(rf"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                                rf"arn:aws:lambda:{region}:.+:function:.+/invocations", integration["uri"])
         elif model.backend == "sagemaker":
             assert integration["type"] == "aws"
-            assert integration["uri"] == (f"arn:aws:apigateway:{plan.config.region}:runtime.sagemaker:path/endpoints/"
-                                          f"{model.endpoint_name}/invocations")
+            assert integration["uri"] == (f"arn:aws:apigateway:{region}:runtime.sagemaker:path/endpoints/"
+                                          f"{model.endpoint_in(region)}/invocations")
             assert integration["credentials"].startswith("arn:aws:iam::123456789012:role/")
             assert set(integration["responses"]) == {"default", "4\\d{2}", "5\\d{2}"}
         else:
             assert integration["type"] == "http"  # not http_proxy: see test_aws_facts, HTTP model servers
-            assert integration["uri"] == model.url
+            assert integration["uri"] == model.url_in(region)  # each region's own model server
         assert integration["httpMethod"] == "POST"
         assert integration["timeoutInMillis"] == model.timeout_ms
 

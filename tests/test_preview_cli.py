@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from plan_views import ENVIRONMENTS, distribution
+from plan_views import ENVIRONMENTS, REGIONS, distribution
 
 from gitops.cli import preview
 from gitops.planning.render import render_plan
@@ -14,7 +14,9 @@ from gitops.preview import offline
 def test_each_environment_previews_with_exit_0(env, capsys):
     assert preview.main(["--env", env]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"ml-edge offline preview · environment {env} · region ")
+    regions = REGIONS[env]  # with several, the preview names them all and has a section per region
+    where = f"region {regions[0]}" if len(regions) == 1 else f"regions {', '.join(regions)}"
+    assert out.startswith(f"ml-edge offline preview · environment {env} · {where} · ")
     for heading in ("\nEdge  ", "\nModelApi  ", "\nOriginSecret  ", "\nStack outputs\n"):
         assert heading in out
 

@@ -4,11 +4,11 @@ their region; with more than one region, a latency record per region on the orig
 on that region's 5XX alarm and aliased to the region's API custom domain (its certificate in that region, validated
 in the zone), and CloudFront's one origin on the latency name."""
 
-import copy
 import json
 
 import pytest
 import yaml
+from plan_views import in_regions
 
 from gitops.planning.plan import Plan, plan_environment
 from gitops.planning.plan_mocks import Secret, acm_dns_challenge, api_key_value, autoname
@@ -46,10 +46,7 @@ PER_REGION = {REST_API: 1, STAGE: 1, METHOD_SETTINGS: 1, WEB_ACL_ASSOCIATION: 1,
 
 
 def plan_in(tmp_path, regions: list[str], change=lambda config: None) -> Plan:
-    config = copy.deepcopy(PROD)
-    if len(regions) > 1:
-        config["ml-edge:regions"] = regions
-        config["ml-edge:originDomain"] = dict(ORIGIN)
+    config = in_regions(PROD, regions)
     change(config)
     folder = tmp_path / "prod"
     folder.mkdir()
@@ -75,6 +72,14 @@ def by_region(plan: Plan, kind: str) -> dict[str, list]:
 
 def regional_web_acls(plan: Plan) -> list:
     return [r for r in plan.of_type(WEB_ACL) if r.inputs["scope"] == "REGIONAL"]
+
+
+def test_the_three_region_plan_is_prods_own_config():
+    assert REGION_SETS[3] == PROD["ml-edge:regions"] and in_regions(PROD, REGION_SETS[3]) == PROD
+    assert PROD["ml-edge:originDomain"] == ORIGIN
+    one = in_regions(PROD, REGION_SETS[1])
+    assert not {"ml-edge:regions", "ml-edge:originDomain"} & set(one)
+    assert [m["url"] for m in one["ml-edge:models"] if "url" in m] == [PROD["ml-edge:models"][2]["url"][HOME]]
 
 
 @pytest.mark.parametrize("count", REGION_SETS)

@@ -563,6 +563,11 @@ class EnvConfig(_Strict):
             if problems:
                 raise ValueError(f"regions: {region} with environment {self.environment!r} is too long for the "
                                  f"consumer authorizer's names: {problems[0]}; shorten the environment's name")
+            problems = (naming.sagemaker_access_too_long(self.environment, region)
+                        if any(isinstance(m, SageMakerModel) for m in self.models) else [])
+            if problems:
+                raise ValueError(f"regions: {region} with environment {self.environment!r} is too long for the "
+                                 f"SageMaker role's names: {problems[0]}; shorten the environment's name")
         return self
 
     @field_validator("log_retention_days")

@@ -112,11 +112,36 @@ def authorizer_names(environment: str, region: str | None = None) -> list[tuple[
     return [(kind, base + suffix, autonamed_length(base + suffix)) for kind, suffix in AUTHORIZER_CHILDREN.items()]
 
 
+def sagemaker_access(environment: str, region: str | None = None) -> str:
+    """The SageMakerAccess component: the role API Gateway assumes to call the SageMaker endpoints (one per region,
+    IAM being global, so another region's carries the region in its name)."""
+    return f"{api(environment, region)}-sagemaker"
+
+
+SAGEMAKER_ACCESS_CHILDREN = {IAM_ROLE: "-role", IAM_ROLE_POLICY: "-invoke"}
+
+
+def sagemaker_access_names(environment: str, region: str | None = None) -> list[tuple[str, str, int]]:
+    """(resource type, logical name, physical length) of each autonamed resource the SageMaker access creates."""
+    base = sagemaker_access(environment, region)
+    return [(kind, base + suffix, autonamed_length(base + suffix))
+            for kind, suffix in SAGEMAKER_ACCESS_CHILDREN.items()]
+
+
 def too_long(environment: str, model: str | None, region: str | None = None) -> list[str]:
     """What overflows AWS's limits when `model` is a reference model of `environment` (in `region`, None for the
     stack's own); with model None, what the consumer authorizer's names overflow. Empty when all fit."""
-    problems = []
     names = reference_model_names(environment, model, region) if model else authorizer_names(environment, region)
+    return overflows(names)
+
+
+def sagemaker_access_too_long(environment: str, region: str | None = None) -> list[str]:
+    """What the SageMaker access's names overflow in `region` (None for the stack's own). Empty when all fit."""
+    return overflows(sagemaker_access_names(environment, region))
+
+
+def overflows(names: list[tuple[str, str, int]]) -> list[str]:
+    problems = []
     for kind, logical, length in names:
         limit = NAME_LIMITS[kind]
         if length > limit.max_length:

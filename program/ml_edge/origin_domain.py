@@ -44,12 +44,14 @@ class LatencyOrigin(pulumi.ComponentResource):
             f"{name}-{part.region}", domain_name=domain.name, validation_method="DNS", region=part.region,
             opts=child) for part in regions}
         # ACM asks for the same CNAME for one name in every region of an account: one record validates (and keeps
-        # renewing) every region's certificate, and taking a region out never removes it from the others
+        # renewing) every region's certificate, and taking a region out never removes it from the others. For the
+        # same reason a certificate of this name validated before (by hand, or by another stack) left exactly this
+        # record: it is taken over (UPSERT), as the provider's CertificateValidation example does, not refused
         challenge = certificates[regions[0].region].domain_validation_options.apply(lambda options: options[0])
         validation_record = aws.route53.Record(
             f"{name}-validation", zone_id=domain.hosted_zone_id, name=challenge.resource_record_name,
             type=challenge.resource_record_type, records=[challenge.resource_record_value], ttl=VALIDATION_TTL,
-            opts=child)
+            allow_overwrite=True, opts=child)
         waits_for: list[pulumi.Resource] = []
         for part in regions:
             waits_for += self._region(name, domain, environment, part, certificates[part.region], validation_record)
