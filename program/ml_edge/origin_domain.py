@@ -8,7 +8,7 @@ creates  per region: an ACM certificate for the name in that region (DNS-validat
          once: the certificates' DNS validation record in the zone
 outputs  origin (the ApiOrigin the edge takes: the latency name, `/<stage>`, waiting for every region's guard)
 
-Why this shape (AWS documentation; see NOTES-i11.md): CloudFront origin groups fail over only GET, HEAD and
+Why this shape (AWS documentation; README "Regions"): CloudFront origin groups fail over only GET, HEAD and
 OPTIONS, so POST (predict) fails over in DNS. Route 53 answers a latency record for the resolver that asks, which
 is CloudFront's edge location, so each edge reaches the nearest region whose health check passes. A regional custom
 domain needs an ACM certificate in its own region. An alias's "evaluate target health" only sees API Gateway
