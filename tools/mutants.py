@@ -188,6 +188,17 @@ MUTANTS = [
     Mutant("smoke: only the first region's origin handed over", "gitops/smoke_run/run.py",
            '*(f"--origin-url={origin}" for origin in origins)]',
            '*(f"--origin-url={origin}" for origin in origins[:1])]', "tests/test_smoke_run.py"),
+    Mutant("regions: another region generates its own keys", "program/ml_edge/consumers.py",
+           "        imported = args.imported_keys or {}", "        imported = {}", "tests/test_regional_plans.py"),
+    Mutant("regions: latency record without its health check", "program/ml_edge/origin_domain.py",
+           " health_check_id=health_check.id,", "", "tests/test_regional_plans.py"),
+    Mutant("deploy: authorizer cache flushed at home only", "gitops/deploy/steps.py",
+           '    if outputs.get("originUrls"):', "    if False:", "tests/test_deploy.py"),
+    Mutant("preview: regions not grouped", "gitops/planning/render.py",
+           "placed[found.pop() if len(found) == 1 else plan.config.region]", "placed[plan.config.region]",
+           "tests/test_render_regions.py"),
+    Mutant("regions: a sixth region accepted", "program/ml_edge/config.py",
+           "        if len(regions) > MAX_REGIONS:", "        if False:", "tests/test_config_validation.py"),
 ]
 
 
