@@ -178,6 +178,9 @@ def test_a_latency_record_per_region_with_its_own_health_check(plans, count):
         assert domain.urn in record.dependencies and alias["evaluateTargetHealth"] is True
         check = checks[record.inputs["healthCheckId"]]
         assert check.inputs["type"] == "CLOUDWATCH_METRIC" and check.inputs["cloudwatchAlarmRegion"] == region
+        # Route 53 follows the alarm's metric data, not its state: a region taken out gets no traffic, so no data;
+        # "LastKnownStatus" would keep it out for ever, "Healthy" retries it (Route 53 HealthCheckConfig)
+        assert check.inputs["insufficientDataHealthStatus"] == "Healthy"
         alarm = alarms[check.inputs["cloudwatchAlarmName"]]
         (api,) = apis[region]
         assert region_of(alarm) == region == alarm.inputs["region"]

@@ -454,8 +454,9 @@ def _record(inputs: dict, plan: Plan) -> list[str]:
 
 def _health_check(inputs: dict, plan: Plan) -> list[str]:
     if inputs.get("type") == "CLOUDWATCH_METRIC":
-        return [f"healthy while alarm {inputs.get('cloudwatchAlarmName')} ({inputs.get('cloudwatchAlarmRegion')}) "
-                f"is not in ALARM · without data: {inputs.get('insufficientDataHealthStatus')}"]
+        return [f"healthy while the data of alarm {inputs.get('cloudwatchAlarmName')} "
+                f"({inputs.get('cloudwatchAlarmRegion')}) is within its threshold · without data: "
+                f"{inputs.get('insufficientDataHealthStatus')}"]
     return [f"{inputs.get('type')} {inputs.get('fqdn', '')}{inputs.get('resourcePath', '')}"]
 
 

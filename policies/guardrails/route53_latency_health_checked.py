@@ -3,9 +3,10 @@ of its own region, and (an alias) evaluates its target's health.
 
 Route 53 answers a latency query with the nearest region's record among the healthy ones. A record without a health
 check is always healthy, so an outage of its region's backend stays a global outage for the edge locations nearest
-to it. An alias's "evaluate target health" only sees API Gateway itself, hence both. A latency set (records of one
-zone, name and type) has one record per region, each with a distinct health check: a shared check would take every
-region out when one fails, or none.
+to it. An alias's "evaluate target health" is required too (a free extra signal where AWS gives one; for an API
+Gateway target Route 53's AliasTarget reference says it gives none, so the health check is what counts). A latency
+set (records of one zone, name and type) has one record per region, each with a distinct health check: a shared
+check would take every region out when one fails, or none.
 """
 
 from collections import defaultdict

@@ -11,10 +11,12 @@ outputs  origin (the ApiOrigin the edge takes: the latency name, `/<stage>`, wai
 Why this shape (AWS documentation; README "Regions"): CloudFront origin groups fail over only GET, HEAD and
 OPTIONS, so POST (predict) fails over in DNS. Route 53 answers a latency record for the resolver that asks, which
 is CloudFront's edge location, so each edge reaches the nearest region whose health check passes. A regional custom
-domain needs an ACM certificate in its own region. An alias's "evaluate target health" only sees API Gateway
-itself; a region whose backends fail answers 5XX, which the alarm sees (Route 53's own HTTP checks could not send
-the origin secret, and the WAF guard would answer them 403). The alarm uses the Average of 5XXError, its error
-rate, a standard statistic Route 53 accepts (it refuses extended statistics such as p95).
+domain needs an ACM certificate in its own region. A region whose backends fail answers 5XX, which the alarm sees
+(Route 53's own HTTP checks could not send the origin secret, and the WAF guard would answer them 403; an alias's
+"evaluate target health" gives no signal for API Gateway targets, per Route 53's AliasTarget reference, and is set
+only because it costs nothing). The alarm uses the Average of 5XXError, its error rate, a standard statistic Route 53
+accepts (it refuses extended statistics such as p95). Known gap: a region CloudFront cannot reach at all (its custom
+domain broken, API Gateway down) sends no metrics, so nothing takes it out: that needs a per-region canary.
 """
 
 from collections.abc import Sequence
@@ -83,11 +85,14 @@ class LatencyOrigin(pulumi.ComponentResource):
             dimensions={"ApiName": api.rest_api.name, "Stage": api.stage_name},
             period=FIVE_XX_PERIOD_SECONDS, evaluation_periods=FIVE_XX_PERIODS, threshold=FIVE_XX_RATE_THRESHOLD,
             comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",  # no traffic is no outage
+            treat_missing_data="notBreaching",  # the alarm's own state: no traffic is no outage
             region=region, opts=child)
+        # Route 53 follows the alarm's metric data, not the alarm's state ("How Route 53 determines whether a health
+        # check is healthy"). A region taken out gets no traffic, so no 5XX data: with "LastKnownStatus" it would
+        # stay out for ever; "Healthy" lets it back in, and a region still failing is taken out again
         health_check = aws.route53.HealthCheck(
             f"{name}-{region}", type="CLOUDWATCH_METRIC", cloudwatch_alarm_name=alarm.name,
-            cloudwatch_alarm_region=region, insufficient_data_health_status="LastKnownStatus",
+            cloudwatch_alarm_region=region, insufficient_data_health_status="Healthy",
             tags={"Name": f"ml-edge {environment} {region}"}, opts=child)
         record = aws.route53.Record(
             f"{name}-{region}", zone_id=domain.hosted_zone_id, name=domain.name, type="A", set_identifier=region,
