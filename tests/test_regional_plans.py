@@ -55,8 +55,9 @@ def plan_in(tmp_path, regions: list[str], change=lambda config: None) -> Plan:
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory) -> dict[int, Plan]:
-    return {n: plan_in(tmp_path_factory.mktemp(f"regions-{n}"), regions) for n, regions in REGION_SETS.items()}
+def plans(tmp_path_factory, plans, two_region_plan) -> dict[int, Plan]:
+    """One, two and three regions; the two and three are the session's (three is prod's own config, below)."""
+    return {1: plan_in(tmp_path_factory.mktemp("regions-1"), REGION_SETS[1]), 2: two_region_plan, 3: plans["prod"]}
 
 
 def region_of(resource) -> str:
