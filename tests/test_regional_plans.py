@@ -5,6 +5,7 @@ on that region's 5XX alarm and aliased to the region's API custom domain (its ce
 in the zone), and CloudFront's one origin on the latency name."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from plan_views import in_regions
 from gitops.planning.plan import Plan, plan_environment
 from gitops.planning.plan_mocks import Secret, acm_dns_challenge, api_key_value, autoname
 from gitops.stacks.environments import ENVIRONMENTS_DIR
+from ml_edge.origin_domain import alarm_name
 from ml_edge.resource_types import (
     API_DOMAIN_NAME,
     API_KEY,
@@ -188,6 +190,15 @@ def test_a_latency_record_per_region_with_its_own_health_check(plans, count):
         assert (alarm.inputs["namespace"], alarm.inputs["metricName"], alarm.inputs["statistic"]) == (
             "AWS/ApiGateway", "5XXError", "Average")  # the error rate; Route 53 refuses extended statistics
         assert alarm.inputs["dimensions"] == {"ApiName": autoname(REST_API, api.name), "Stage": "v1"}
+        # named after what it watches: a change re-points the health check, so Route 53 reads the alarm again
+        assert alarm.inputs["name"] == alarm_name("ml-edge-prod", region, autoname(REST_API, api.name), "v1")
+
+
+def test_a_change_to_what_the_5xx_alarm_watches_gives_it_a_new_name():
+    name = alarm_name("ml-edge-prod", "eu-west-1", "ml-edge-prod-api-eu-west-1-dde1f70", "v1")
+    assert re.fullmatch(r"ml-edge-prod-eu-west-1-[0-9a-f]{8}-origin-5xx", name)  # the deploy role's ARN pattern
+    assert name != alarm_name("ml-edge-prod", "eu-west-1", "ml-edge-prod-api-eu-west-1-0a1b2c3", "v1")
+    assert name != alarm_name("ml-edge-prod", "eu-west-1", "ml-edge-prod-api-eu-west-1-dde1f70", "v2")
 
 
 @pytest.mark.parametrize("count", [2, 3])

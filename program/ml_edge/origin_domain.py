@@ -19,6 +19,7 @@ accepts (it refuses extended statistics such as p95). Known gap: a region CloudF
 domain broken, API Gateway down) sends no metrics, so nothing takes it out: that needs a per-region canary.
 """
 
+import hashlib
 from collections.abc import Sequence
 
 import pulumi
@@ -33,6 +34,15 @@ FIVE_XX_RATE_THRESHOLD = 0.05  # a region answering more than 5 % of requests wi
 FIVE_XX_PERIOD_SECONDS = 60  # API Gateway sends its metrics every minute
 FIVE_XX_PERIODS = 3  # ... for three minutes in a row is taken out of the latency set
 VALIDATION_TTL = 300
+
+
+def alarm_name(prefix: str, region: str, api_name: str, stage: str) -> str:
+    """The region's 5XX alarm, named after what it watches. Route 53 copies an alarm's settings into the health check
+    when the check is created or updated (Route 53 Developer Guide, "Updating health checks when you change CloudWatch
+    alarm settings"): an alarm changed in place (a replaced API's new name, another threshold) would leave the check
+    judging the old metric. A new name re-points the check, which makes Route 53 read the alarm again."""
+    watched = f"{api_name}|{stage}|{FIVE_XX_RATE_THRESHOLD}|{FIVE_XX_PERIOD_SECONDS}|{FIVE_XX_PERIODS}"
+    return f"{prefix}-{region}-{hashlib.sha256(watched.encode()).hexdigest()[:8]}-origin-5xx"
 
 
 class LatencyOrigin(pulumi.ComponentResource):
@@ -79,7 +89,8 @@ class LatencyOrigin(pulumi.ComponentResource):
             stage_name=api.stage_name, base_path=api.stage_name, region=region, opts=child)
         alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-{region}-5xx",
-            name=f"{naming.stack_prefix(environment)}-{region}-origin-5xx",
+            name=pulumi.Output.all(api.rest_api.name, api.stage_name).apply(
+                lambda watched: alarm_name(naming.stack_prefix(environment), region, *watched)),
             alarm_description=f"ml-edge {environment}: {region} answers 5XX; its latency record is taken out",
             namespace="AWS/ApiGateway", metric_name="5XXError", statistic="Average",
             dimensions={"ApiName": api.rest_api.name, "Stage": api.stage_name},
