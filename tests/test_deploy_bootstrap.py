@@ -51,8 +51,10 @@ pop_error() {
 """
 
 # Answers what bootstrap.sh asks, remembers what exists (buckets, keys and aliases, roles with their inline and
-# attached policies, managed policies with their versions, each region's account setting) in its state folder, and
-# logs every call: arguments, and the JSON document it was given as file://… .
+# attached policies, API Gateway's service-linked role, managed policies with their versions, each region's account
+# setting) in its state folder, and logs every call: arguments, and the JSON document it was given as file://… .
+# Seeded: update-errors, key-policy-errors, service-linked-role-errors and role-<name>.get-errors (one refusal a
+# line, for as many calls).
 FAKE_AWS = FAKE_PROLOGUE + r"""s=$FAKE_AWS_STATE
 next_number "$s/count"; n=$number
 printf '%s\0' "$@" > "$s/call-$n.args"
@@ -85,9 +87,19 @@ case "$1 $2" in
   "iam get-open-id-connect-provider") [ -f "$s/oidc" ] || missing NoSuchEntity ;;
   "iam create-open-id-connect-provider") : >> "$s/oidc" ;;
   "iam get-role")
+    pop_error "$role_file.get-errors"
     [ -f "$role_file" ] || missing NoSuchEntity
     if query; then echo "arn:aws:iam::123456789012:role/${o[--role-name]}"; else echo "{}"; fi ;;
   "iam create-role") : >> "$role_file" ;;
+  "iam create-service-linked-role")
+    pop_error "$s/service-linked-role-errors"
+    [ "${o[--aws-service-name]}" = ops.apigateway.amazonaws.com ] || missing InvalidInput
+    if [ -f "$s/role-AWSServiceRoleForAPIGateway" ]; then
+      echo "An error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role name" \
+        "AWSServiceRoleForAPIGateway has been taken in this account, please try a different suffix." >&2
+      exit 254
+    fi
+    : >> "$s/role-AWSServiceRoleForAPIGateway" ;;
   "iam delete-role") rm "$role_file" ;;
   "iam put-role-policy") add "$role_file.inline" "${o[--policy-name]}" ;;
   "iam delete-role-policy") drop "$role_file.inline" "${o[--policy-name]}" ;;
@@ -335,6 +347,9 @@ class Bootstrap:
         return {path.name.removeprefix("account-"): path.read_text().strip()
                 for path in self.aws_state.glob("account-*")}
 
+    def aws_seed(self, name: str, text: str) -> None:
+        (self.aws_state / name).write_text(text)
+
     @property
     def sleeps(self) -> list[str]:
         path = self.aws_state / "sleeps"
@@ -436,7 +451,8 @@ def with_old_lines(stack_file: str) -> str:
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory):
     """One bootstrap of every environment over what earlier bootstraps left (a prod-preview environment, branch
-    policies other than main, ReadOnlyAccess and the old inline policies), shared by the tests that read it."""
+    policies other than main, ReadOnlyAccess and the old inline policies) in an account that has API Gateway's
+    service-linked role already, shared by the tests that read it."""
     run = Bootstrap(tmp_path_factory.mktemp("migrated"))
     run.gh_seed("env-prod-preview", "")
     run.gh_seed("policies-prod", "11 branch release/*\n12 tag main\n13 branch main\n")
@@ -451,8 +467,9 @@ def migrated(tmp_path_factory):
     for env in ("dev", "staging"):  # stacks on the state key, as the first bootstraps printed them
         run.pulumi_seed(f"stack-{env}", f"{OLD_PROVIDER}\n")
     run.write_stack_file("staging", with_old_lines(run.stack_file("staging")))  # dev's lines stayed in program/
-    result = run.run(*REVIEWERS)
-    assert result.returncode == 0, result.stderr
+    run.aws_seed(f"role-{SERVICE_LINKED_ROLE}", "")  # API Gateway made it (an earlier API, or one made by hand)
+    run.result = run.run(*REVIEWERS)
+    assert run.result.returncode == 0, run.result.stderr
     return run
 
 
@@ -483,6 +500,62 @@ def add_environment(root: Path, env: str, config: str, policy: bool = True) -> N
     (root / "environments" / env / f"Pulumi.{env}.yaml").write_text(config)
     if policy:
         (root / "environments" / env / "policy.json").write_text("{}\n")
+
+
+# --- API Gateway's service-linked role ---------------------------------------------------------------------------
+
+SERVICE_LINKED_ROLE = "AWSServiceRoleForAPIGateway"
+SERVICE_LINKED_ROLE_LINE = f"API Gateway's service-linked role {SERVICE_LINKED_ROLE} (ops.apigateway.amazonaws.com)\n"
+CREATE_SERVICE_LINKED_ROLE = "aws iam create-service-linked-role --aws-service-name ops.apigateway.amazonaws.com"
+ROLE_NAME_TAKEN = ("An error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role "
+                   "name AWSServiceRoleForAPIGateway has been taken in this account, please try a different suffix.")
+
+
+def test_api_gateways_service_linked_role_is_created_once_when_the_account_has_none(standard):
+    """API Gateway creates AWSServiceRoleForAPIGateway on first need (an API, a custom domain name, X-Ray tracing on
+    a stage) as its caller, the deploy role, which may not create roles of other services: the bootstrap does it."""
+    bootstrap, result = standard, standard.result
+    (create,) = bootstrap.called("iam", "create-service-linked-role")
+    assert create["args"] == CREATE_SERVICE_LINKED_ROLE.split()[1:]
+    assert bootstrap.exists(f"role-{SERVICE_LINKED_ROLE}")
+    sequence = bootstrap.sequence
+    assert sequence.index(f"aws iam get-role --role-name {SERVICE_LINKED_ROLE}") < sequence.index(
+        CREATE_SERVICE_LINKED_ROLE)
+    assert f"{SERVICE_LINKED_ROLE_LINE}  created\n" in result.stdout
+
+
+def test_an_existing_service_linked_role_is_left_as_it_is(migrated):
+    assert not migrated.called("iam", "create-service-linked-role")
+    assert f"{SERVICE_LINKED_ROLE_LINE}  exists\n" in migrated.result.stdout
+
+
+def test_a_service_linked_role_api_gateway_made_in_the_meantime_counts_as_existing(bootstrap):
+    bootstrap.aws_seed("service-linked-role-errors", f"{ROLE_NAME_TAKEN}\n")
+    result = bootstrap.run("dev")
+    assert result.returncode == 0, result.stderr
+    assert f"{SERVICE_LINKED_ROLE_LINE}  exists (created in the meantime)\n" in result.stdout
+
+
+DENIED_CREATE = ("An error occurred (AccessDenied) when calling the CreateServiceLinkedRole operation: User: "
+                 "arn:aws:iam::123456789012:user/admin is not authorized to perform: iam:CreateServiceLinkedRole")
+DENIED_GET = ("An error occurred (AccessDenied) when calling the GetRole operation: User: "
+              "arn:aws:iam::123456789012:user/admin is not authorized to perform: iam:GetRole")
+
+
+@pytest.mark.parametrize(("seed", "denied", "message"), [
+    ("service-linked-role-errors", DENIED_CREATE, "error: could not create API Gateway's service-linked role (above); "
+     f"an administrator of the account creates it once with: {CREATE_SERVICE_LINKED_ROLE}\n"),
+    (f"role-{SERVICE_LINKED_ROLE}.get-errors", DENIED_GET,
+     f"error: could not tell whether the role {SERVICE_LINKED_ROLE} exists\n"),
+], ids=["create", "get"])
+def test_a_refused_service_linked_role_stops_the_bootstrap_naming_what_to_do(bootstrap, seed, denied, message):
+    """dev has one region: the role is needed all the same (its API, its stage's X-Ray tracing)."""
+    bootstrap.aws_seed(seed, f"{denied}\n")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0
+    assert denied in result.stderr and message in result.stderr
+    assert not bootstrap.exists(f"role-{SERVICE_LINKED_ROLE}")
+    assert not bootstrap.called("iam", "create-role") and not bootstrap.pulumi_commands("stack", "init")
 
 
 # --- API Gateway's CloudWatch Logs role (an account setting per region) ----------------------------------------
@@ -523,9 +596,9 @@ def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_st
     assert "stack prod: exists, its secrets encrypted with alias/ml-edge-prod" in result.stdout
     for creation in (("iam", "create-role"), ("iam", "create-policy"), ("kms", "create-key"),
                      ("s3api", "create-bucket"), ("iam", "create-open-id-connect-provider"),
-                     ("apigateway", "update-account")):
+                     ("iam", "create-service-linked-role"), ("apigateway", "update-account")):
         assert not bootstrap.called(*creation), creation
-    assert "us-east-1: already set" in result.stdout
+    assert "us-east-1: already set" in result.stdout and f"{SERVICE_LINKED_ROLE_LINE}  exists\n" in result.stdout
     assert not bootstrap.gh_api("POST", "rulesets") and len(bootstrap.gh_api("PUT", "rulesets/31")) == 1
     assert not bootstrap.gh_api("POST", "environments/prod/deployment-branch-policies")
 
