@@ -7,6 +7,7 @@ environments and secrets the design dropped are removed; a new environment folde
 incomplete one refused; and nothing changes when an input is wrong. The policy documents themselves:
 tests/test_bootstrap_policies.py."""
 
+import functools
 import json
 import os
 import shutil
@@ -26,6 +27,8 @@ PROPAGATING = ("An error occurred (BadRequestException) when calling the UpdateA
                "not have required permissions configured. Please grant trust permission for API Gateway and add the "
                "required role policy.")
 REVIEWERS = ("--prod-reviewers", "platform")
+STANDARD_REVIEWERS = ("--prod-reviewers", "platform,@alice")  # a team and a user
+ADMINISTRATORS_OVERRIDE = {"PULUMI_CLOUD_SECRET_OVERRIDE": "awskms://alias/personal"}  # in the standard run's shell
 
 SHEBANG = f"#!{shutil.which('bash')}\n"  # not through env: one process start less per call
 # Common prologue of the three stand-ins: bash builtins only (one process per call, no cat/grep/sed/cp), since the
@@ -289,22 +292,35 @@ def without_pulumi(path: str) -> str:
 
 class Bootstrap:
     """Runs bootstrap.sh (from `root`: by default its own copy of the repository's tools, project file and
-    environments, since the bootstrap writes to the stack files) with the stand-in CLIs."""
+    environments, made on first use, since the bootstrap writes to the stack files) with the stand-in CLIs."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, *, existing: bool = False):
+        self.base = tmp_path
         self.bin_dir, self.aws_state, self.gh_state = tmp_path / "bin", tmp_path / "aws", tmp_path / "gh"
         self.pulumi_dir, self.pulumi_state = tmp_path / "pulumi-bin", tmp_path / "pulumi"
         self.sequence_file = tmp_path / "sequence"
         for folder in (self.bin_dir, self.aws_state, self.gh_state, self.pulumi_dir, self.pulumi_state):
-            folder.mkdir()
+            folder.mkdir(exist_ok=existing)
         (self.bin_dir / "aws").write_text(SHEBANG + FAKE_AWS)
         (self.bin_dir / "gh").write_text(SHEBANG + FAKE_GH)
         (self.pulumi_dir / "pulumi").write_text(SHEBANG + FAKE_PULUMI)
         (self.bin_dir / "sleep").write_text(f"#!/bin/sh\necho \"$*\" >> {self.aws_state}/sleeps\n")
         for script in [*self.bin_dir.iterdir(), self.pulumi_dir / "pulumi"]:
             script.chmod(0o755)
-        self.root = copy_of_the_tools(tmp_path, "checkout")
-        shutil.copytree(ROOT / "environments", self.root / "environments")
+
+    @functools.cached_property
+    def root(self) -> Path:
+        root = self.base / "checkout"
+        if not root.exists():
+            copy_of_the_tools(self.base, "checkout")
+            shutil.copytree(ROOT / "environments", root / "environments")
+        return root
+
+    @classmethod
+    def continuing(cls, earlier: "Bootstrap", tmp_path: Path) -> "Bootstrap":
+        """A copy of what an earlier run left (its account, repository, stacks and checkout), to run again on."""
+        shutil.copytree(earlier.base, tmp_path, symlinks=True, dirs_exist_ok=True)
+        return cls(tmp_path, existing=True)
 
     def run(self, *args, root=None, update_errors=(), key_policy_errors=(), repo="acme/ml-edge", region="eu-west-1",
             pulumi=True, environment=None):
@@ -451,8 +467,9 @@ def with_old_lines(stack_file: str) -> str:
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory):
     """One bootstrap of every environment over what earlier bootstraps left (a prod-preview environment, branch
-    policies other than main, ReadOnlyAccess and the old inline policies) in an account that has API Gateway's
-    service-linked role already, shared by the tests that read it."""
+    policies other than main, ReadOnlyAccess and the old inline policies, a managed policy at IAM's five versions)
+    in an account that has API Gateway's service-linked role already, by an administrator whose Pulumi CLI predates
+    its exit codes; shared by the tests that read it."""
     run = Bootstrap(tmp_path_factory.mktemp("migrated"))
     run.gh_seed("env-prod-preview", "")
     run.gh_seed("policies-prod", "11 branch release/*\n12 tag main\n13 branch main\n")
@@ -468,6 +485,8 @@ def migrated(tmp_path_factory):
         run.pulumi_seed(f"stack-{env}", f"{OLD_PROVIDER}\n")
     run.write_stack_file("staging", with_old_lines(run.stack_file("staging")))  # dev's lines stayed in program/
     run.aws_seed(f"role-{SERVICE_LINKED_ROLE}", "")  # API Gateway made it (an earlier API, or one made by hand)
+    run.aws_seed("policy-ml-edge-dev-deploy-api", "5\n")  # IAM's most versions, after some earlier bootstraps
+    run.pulumi_seed("missing-status", "255")  # the administrator's CLI is from before 3.226 (see below)
     run.result = run.run(*REVIEWERS)
     assert run.result.returncode == 0, run.result.stderr
     return run
@@ -584,9 +603,10 @@ def test_the_logging_role_is_created_once_and_set_in_every_region_of_every_envir
     assert len(prod_regions) == 3 and set(prod_regions) <= set(bootstrap.account)
 
 
-def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_stack_file(bootstrap):
-    assert bootstrap.run(*REVIEWERS, "prod").returncode == 0
+def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_stack_file(standard, tmp_path):
+    bootstrap = Bootstrap.continuing(standard, tmp_path)  # the standard run's account, repository and checkout
     stack_file = bootstrap.stack_file("prod")
+    assert stack_file != original_stack_file("prod")  # with the lines the first run wrote
     result = bootstrap.run(*REVIEWERS, "prod")
     assert result.returncode == 0, result.stderr
     assert bootstrap.stack_file("prod") == stack_file and "git add" not in result.stdout
@@ -815,7 +835,8 @@ def test_deploy_and_observe_environments_accept_main_only_and_prod_needs_a_revie
         assert body["deployment_branch_policy"] == main_only and body["reviewers"] == [], env
     prod = environment_body(bootstrap, "prod")
     assert prod["deployment_branch_policy"] == main_only
-    assert prod["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID}] and prod["prevent_self_review"] is True
+    assert prod["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID}, {"type": "User", "id": 7}]
+    assert prod["prevent_self_review"] is True
     assert prod["can_admins_bypass"] is False  # an administrator cannot skip the review either
     for env in ("dev", "staging", "prod", "dev-observe", "staging-observe", "prod-observe"):
         assert bootstrap.gh_file(f"policies-{env}") == [bootstrap.gh_file(f"policies-{env}")[0]]
@@ -848,10 +869,10 @@ def test_prod_whose_admin_bypass_github_kept_fails_the_bootstrap(bootstrap):
     assert "Done." not in result.stdout
 
 
-def test_users_may_be_prod_reviewers_too(bootstrap):
-    assert bootstrap.run("--prod-reviewers", "platform,@alice", "prod").returncode == 0
-    assert environment_body(bootstrap, "prod")["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID},
-                                                                {"type": "User", "id": 7}]
+def test_users_may_be_prod_reviewers_too(standard):
+    assert standard.reviewers == "platform,@alice"
+    assert environment_body(standard, "prod")["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID},
+                                                               {"type": "User", "id": 7}]
 
 
 def test_each_environment_holds_its_own_role_region_and_backend_as_variables_not_secrets(standard):
@@ -1003,11 +1024,12 @@ def test_a_stack_the_cli_cannot_create_stops_the_bootstrap_before_github_and_lea
     assert not [c for c in bootstrap.gh_calls if "--method" in c["args"] or c["args"][0] in ("variable", "secret")]
 
 
-def test_a_cli_from_before_the_exit_codes_still_tells_a_missing_stack(bootstrap):
-    bootstrap.pulumi_seed("missing-status", "255")  # os.Exit(-1) with the message, before 3.226
-    result = bootstrap.run("dev")
-    assert result.returncode == 0, result.stderr
-    assert bootstrap.stack_secrets("dev")[0] == provider("dev")
+def test_a_cli_from_before_the_exit_codes_still_tells_a_missing_stack(migrated):
+    """The migrated run's CLI answers "no stack" for prod with 255 (os.Exit(-1) with the message, before 3.226)."""
+    assert (migrated.pulumi_state / "missing-status").read_text() == "255"
+    (tag_ls,) = [c for c in migrated.pulumi_commands("stack", "tag", "ls") if "prod" in c["args"]]
+    (init,) = migrated.pulumi_commands("stack", "init")
+    assert init["args"][3] == "prod" and migrated.stack_secrets("prod")[0] == provider("prod")
 
 
 def test_a_backend_the_cli_cannot_read_stops_the_bootstrap_before_any_stack_is_created(bootstrap):
@@ -1028,10 +1050,11 @@ def test_lines_for_another_provider_than_the_environments_key_are_refused(bootst
     assert bootstrap.stack_file("dev") == original_stack_file("dev")
 
 
-def test_an_administrators_secrets_provider_override_does_not_reach_the_stack_file(bootstrap):
-    result = bootstrap.run("dev", environment={"PULUMI_CLOUD_SECRET_OVERRIDE": "awskms://alias/personal"})
-    assert result.returncode == 0, result.stderr
-    assert bootstrap.stack_secrets("dev")[0] == provider("dev")
+def test_an_administrators_secrets_provider_override_does_not_reach_the_stack_file(standard):
+    assert standard.environment == ADMINISTRATORS_OVERRIDE  # set in the standard run's shell
+    for env in ("dev", "staging", "prod"):
+        assert standard.stack_secrets(env)[0] == provider(env)
+        assert f"secretsprovider: {provider(env)}\n" in standard.stack_file(env)
 
 
 def test_without_the_pulumi_cli_the_bootstrap_stops_before_any_change(bootstrap):
@@ -1096,12 +1119,14 @@ def test_grants_of_earlier_bootstraps_are_removed(migrated):
     assert [option(c, "--policy-arn") for c in bootstrap.called("iam", "detach-role-policy")] == [read_only, read_only]
 
 
-def test_managed_policies_keep_within_iams_five_versions(bootstrap):
-    # IAM keeps at most 5 versions of a managed policy; every update first deletes the non-default ones, so three
-    # runs already show it (without the deletion there would be three versions)
-    for _ in range(3):
-        assert bootstrap.run("dev").returncode == 0
-    assert bootstrap.lines("policy-ml-edge-dev-deploy-api") == ["2"]  # the previous version and the new default
+def test_managed_policies_keep_within_iams_five_versions(migrated):
+    """IAM keeps at most 5 versions of a managed policy (a sixth is refused: LimitExceeded): every update first
+    deletes the non-default ones. The migrated run met dev's deploy-api policy at five."""
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/ml-edge-dev-deploy-api"
+    deleted = [option(c, "--version-id") for c in migrated.called("iam", "delete-policy-version")
+               if option(c, "--policy-arn") == arn]
+    assert deleted == ["v1", "v2", "v3", "v4"]
+    assert migrated.lines("policy-ml-edge-dev-deploy-api") == ["2"]  # the previous version and the new default
 
 
 # --- the state bucket ------------------------------------------------------------------------------------------
