@@ -502,15 +502,14 @@ def option(call: dict, name: str) -> str:
 
 
 def copy_of_the_tools(tmp_path: Path, name: str = "repo") -> Path:
-    """A repository root with the bootstrap, the program (its project file, and the config facts the stack-file
-    reader checks values against), gitops/ (the reader) and the repository's virtualenv, and no environment yet."""
+    """A repository root with a copy of the bootstrap, and no environment yet; the program (its project file, and the
+    config facts the stack-file reader checks values against), gitops/ (the reader) and the virtualenv are the
+    repository's, linked: the bootstrap writes to none of them, and names the reader its environments/ folder."""
     root = tmp_path / name
-    no_caches = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "tools" / "bootstrap", root / "tools" / "bootstrap")
     shutil.copy(ROOT / "tools" / "bootstrap.sh", root / "tools")
-    shutil.copytree(ROOT / "program", root / "program", ignore=no_caches)
-    shutil.copytree(ROOT / "gitops", root / "gitops", ignore=no_caches)
-    (root / ".venv").symlink_to(ROOT / ".venv")
+    for linked in ("program", "gitops", ".venv"):
+        (root / linked).symlink_to(ROOT / linked)
     return root
 
 
