@@ -58,8 +58,9 @@ stack_file() {  # the stack file of an environment (it must exist)
 
 # read_stack_inputs ENV: what the bootstrap needs from the environment's stack file, kept as `key value…` lines in
 # $work/inputs-ENV (gitops/stacks/bootstrap_inputs.py reads the file, in the environments/ this bootstrap checked, as
-# the Pulumi CLI does, with the repository's Python, and checks each value's shape: aws:region, ml-edge:regions, ml-edge:customDomain, ml-edge:originDomain and
-# the SageMaker endpointNames); a value it cannot use stops the bootstrap, naming the key and the file.
+# the Pulumi CLI does, with the repository's Python, and checks each value's shape: aws:region, ml-edge:regions,
+# ml-edge:customDomain, ml-edge:originDomain and the SageMaker endpointNames); a value it cannot use stops the
+# bootstrap, naming the key and the file.
 read_stack_inputs() {
   local python="$root/.venv/bin/python"
   [ -x "$python" ] || die "the bootstrap reads the stack files with the repository's Python ($python), which" \
