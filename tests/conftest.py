@@ -45,10 +45,13 @@ def standard_bootstrap(tmp_path_factory):
     """tools/bootstrap.sh run once over empty accounts, an empty state backend and a copy of the repository, for
     every environment folder (none named), with stand-in aws, pulumi and gh CLIs (tests/test_deploy_bootstrap.py);
     shared by the tests that only read what it did. The repository is named as an administrator might type it,
-    Acme/ML-Edge: GitHub calls it acme/ml-edge. The first try to set the new logging role meets IAM's propagation
+    Acme/ML-Edge: GitHub calls it acme/ml-edge; prod's reviewers are a team and a user; the administrator's shell
+    sets a Pulumi secrets-provider override. The first try to set the new logging role meets IAM's propagation
     delay, as it does on a real first bootstrap."""
-    from test_deploy_bootstrap import PROPAGATING, REVIEWERS, Bootstrap
+    from test_deploy_bootstrap import ADMINISTRATORS_OVERRIDE, PROPAGATING, STANDARD_REVIEWERS, Bootstrap
     run = Bootstrap(tmp_path_factory.mktemp("standard-bootstrap"))
-    run.result = run.run(*REVIEWERS, repo="Acme/ML-Edge", update_errors=[PROPAGATING])
+    run.reviewers, run.environment = STANDARD_REVIEWERS[1], ADMINISTRATORS_OVERRIDE
+    run.result = run.run(*STANDARD_REVIEWERS, repo="Acme/ML-Edge", update_errors=[PROPAGATING],
+                         environment=run.environment)
     assert run.result.returncode == 0, run.result.stderr
     return run

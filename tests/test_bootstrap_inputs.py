@@ -2,10 +2,16 @@
 its own key, so a flow list reads like a block list and two hostedZoneIds are not ambiguous; the regions default to
 aws:region. The bootstrap's use of it and its errors: tests/test_deploy_bootstrap.py."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from gitops.cli import bootstrap_inputs as cli
 from gitops.stacks.bootstrap_inputs import BootstrapInputs, Domain, UnusableStackFile, read_inputs
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_stack_file(environments_dir, config: str) -> None:
@@ -58,3 +64,12 @@ def test_the_command_prints_lines_and_exits_2_naming_the_key(tmp_path, capsys):
     write_stack_file(tmp_path, "  ml-edge:regions: eu-west-1\n")
     assert cli.main(["--env", "qa", "--environments-dir", str(tmp_path)]) == 2
     assert "environments/qa/Pulumi.qa.yaml: ml-edge:regions: expected a list of regions" in capsys.readouterr().err
+
+
+def test_reading_a_stack_file_loads_no_pydantic():
+    """tools/bootstrap.sh starts this reader once per environment, and every bootstrap test runs the bootstrap: the
+    config model's import (pydantic, its schemas) would triple each start; the patterns come from ml_edge.patterns."""
+    code = ("import sys, gitops.cli.bootstrap_inputs; "
+            "print(*sorted(m for m in sys.modules if m.startswith(('pydantic', 'ml_edge'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert loaded.split() and "pydantic" not in loaded and "ml_edge.config" not in loaded, loaded

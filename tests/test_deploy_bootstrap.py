@@ -7,6 +7,7 @@ environments and secrets the design dropped are removed; a new environment folde
 incomplete one refused; and nothing changes when an input is wrong. The policy documents themselves:
 tests/test_bootstrap_policies.py."""
 
+import functools
 import json
 import os
 import shutil
@@ -26,67 +27,105 @@ PROPAGATING = ("An error occurred (BadRequestException) when calling the UpdateA
                "not have required permissions configured. Please grant trust permission for API Gateway and add the "
                "required role policy.")
 REVIEWERS = ("--prod-reviewers", "platform")
+STANDARD_REVIEWERS = ("--prod-reviewers", "platform,@alice")  # a team and a user
+ADMINISTRATORS_OVERRIDE = {"PULUMI_CLOUD_SECRET_OVERRIDE": "awskms://alias/personal"}  # in the standard run's shell
+
+SHEBANG = f"#!{shutil.which('bash')}\n"  # not through env: one process start less per call
+# Common prologue of the three stand-ins: bash builtins only (one process per call, no cat/grep/sed/cp), since the
+# bootstrap makes some 200 calls a run and every test runs it
+FAKE_PROLOGUE = r"""set -eu
+# next_number FILE: the number in FILE plus one, written back (0 when FILE is absent), in $number
+next_number() {
+  number=0; { read -r number < "$1"; } 2>/dev/null || true; number=$(( number + 1 )); echo "$number" > "$1"
+}
+# slurp FILE: its text, byte for byte, in $text (empty when absent)
+slurp() { text=""; { IFS= read -r -d '' text < "$1"; } 2>/dev/null || true; }
+# lines_of FILE: its lines in the array $lines (none when absent)
+lines_of() { lines=(); [ ! -f "$1" ] || mapfile -t lines < "$1"; }
+# write_lines FILE LINE...: FILE holds exactly these lines (empty without any)
+write_lines() { local file=$1; shift; if [ $# -gt 0 ]; then printf '%s\n' "$@" > "$file"; else : > "$file"; fi; }
+# has_line LINE: one of $lines is LINE
+has_line() { local line; for line in "${lines[@]}"; do [ "$line" != "$1" ] || return 0; done; return 1; }
+# pop_error FILE: the first line of FILE on stderr, removed from it, and exit 254; nothing when FILE is empty
+pop_error() {
+  lines_of "$1"; [ ${#lines[@]} -gt 0 ] || return 0
+  echo "${lines[0]}" >&2; write_lines "$1" "${lines[@]:1}"; exit 254
+}
+"""
 
 # Answers what bootstrap.sh asks, remembers what exists (buckets, keys and aliases, roles with their inline and
-# attached policies, managed policies with their versions, each region's account setting) in its state folder, and
-# logs every call: arguments, and the JSON document it was given as file://… .
-FAKE_AWS = r"""#!/usr/bin/env bash
-set -eu
-s=$FAKE_AWS_STATE
-n=$(( $(cat "$s/count" 2>/dev/null || echo 0) + 1 ))
-echo "$n" > "$s/count"
+# attached policies, API Gateway's service-linked role, managed policies with their versions, each region's account
+# setting) in its state folder, and logs every call: arguments, and the JSON document it was given as file://… .
+# Seeded: update-errors, key-policy-errors, service-linked-role-errors and role-<name>.get-errors (one refusal a
+# line, for as many calls).
+FAKE_AWS = FAKE_PROLOGUE + r"""s=$FAKE_AWS_STATE
+next_number "$s/count"; n=$number
 printf '%s\0' "$@" > "$s/call-$n.args"
 echo "aws $*" >> "$FAKE_SEQUENCE"
-for a in "$@"; do case $a in file://*) cp "${a#file://}" "$s/call-$n.json" ;; esac; done
-opt() { local want=$1; shift; while [ $# -gt 1 ]; do [ "$1" = "$want" ] && { echo "$2"; return; }; shift; done; }
-query() { case " $* " in *" --query "*) return 0 ;; esac; return 1; }
+declare -A o=()  # each --option's value (its first occurrence)
+arguments=("$@")
+for (( i = 0; i + 1 < $#; i++ )); do
+  case ${arguments[i]} in --*) [ -n "${o[${arguments[i]}]+set}" ] || o[${arguments[i]}]=${arguments[i + 1]} ;; esac
+done
+for a in "$@"; do case $a in file://*) slurp "${a#file://}"; printf '%s' "$text" > "$s/call-$n.json" ;; esac; done
+query() { [ -n "${o[--query]+set}" ]; }
 missing() { echo "An error occurred ($1)" >&2; exit 254; }
-text() { if [ -f "$1" ]; then tr '\n' '\t' < "$1" | sed 's/\t$//'; fi; echo; }
-drop() { grep -vxF "$2" "$1" > "$1.new" 2>/dev/null || true; mv "$1.new" "$1"; }
-add() { grep -qxF "$2" "$1" 2>/dev/null || echo "$2" >> "$1"; }
-key_file() { echo "$s/alias-$(echo "$1" | tr / _)"; }
+as_text() { lines_of "$1"; local IFS=$'\t'; echo "${lines[*]}"; }  # a list, as the CLI prints it
+drop() { local kept=() line; lines_of "$1"; for line in "${lines[@]}"; do [ "$line" = "$2" ] || kept+=("$line"); done
+         write_lines "$1" "${kept[@]}"; }
+add() { lines_of "$1"; has_line "$2" || echo "$2" >> "$1"; }
+role_file="$s/role-${o[--role-name]:-}"
+policy_arn=${o[--policy-arn]:-}
+policy_file="$s/policy-${policy_arn##*/}"
 case "$1 $2" in
   "sts get-caller-identity") echo 123456789012 ;;
   "kms describe-key")
-    f=$(key_file "$(opt --key-id "$@")"); [ -f "$f" ] || missing NotFoundException
-    if query "$@"; then echo "arn:aws:kms:$(opt --region "$@"):123456789012:key/$(cat "$f")"; fi ;;
-  "kms create-key") k=$(( $(cat "$s/keys" 2>/dev/null || echo 0) + 1 )); echo "$k" > "$s/keys"; echo "key-$k" ;;
-  "kms create-alias") opt --target-key-id "$@" > "$(key_file "$(opt --alias-name "$@")")" ;;
-  "kms put-key-policy")
-    if [ -s "$s/key-policy-errors" ]; then
-      head -n 1 "$s/key-policy-errors" >&2; sed -i.bak 1d "$s/key-policy-errors"; exit 254
-    fi ;;
-  "s3api head-bucket") [ -f "$s/bucket-$(opt --bucket "$@")" ] || missing 404 ;;
-  "s3api create-bucket") touch "$s/bucket-$(opt --bucket "$@")" ;;
+    key_file="$s/alias-${o[--key-id]//\//_}"; [ -f "$key_file" ] || missing NotFoundException
+    if query; then read -r key < "$key_file"; echo "arn:aws:kms:${o[--region]}:123456789012:key/$key"; fi ;;
+  "kms create-key") next_number "$s/keys"; echo "key-$number" ;;
+  "kms create-alias") echo "${o[--target-key-id]}" > "$s/alias-${o[--alias-name]//\//_}" ;;
+  "kms put-key-policy") pop_error "$s/key-policy-errors" ;;
+  "s3api head-bucket") [ -f "$s/bucket-${o[--bucket]}" ] || missing 404 ;;
+  "s3api create-bucket") : >> "$s/bucket-${o[--bucket]}" ;;
   "iam get-open-id-connect-provider") [ -f "$s/oidc" ] || missing NoSuchEntity ;;
-  "iam create-open-id-connect-provider") touch "$s/oidc" ;;
+  "iam create-open-id-connect-provider") : >> "$s/oidc" ;;
   "iam get-role")
-    role=$(opt --role-name "$@")
-    [ -f "$s/role-$role" ] || missing NoSuchEntity
-    if query "$@"; then echo "arn:aws:iam::123456789012:role/$role"; else echo "{}"; fi ;;
-  "iam create-role") touch "$s/role-$(opt --role-name "$@")" ;;
-  "iam delete-role") rm "$s/role-$(opt --role-name "$@")" ;;
-  "iam put-role-policy") add "$s/role-$(opt --role-name "$@").inline" "$(opt --policy-name "$@")" ;;
-  "iam delete-role-policy") drop "$s/role-$(opt --role-name "$@").inline" "$(opt --policy-name "$@")" ;;
-  "iam list-role-policies") text "$s/role-$(opt --role-name "$@").inline" ;;
-  "iam attach-role-policy") add "$s/role-$(opt --role-name "$@").attached" "$(opt --policy-arn "$@")" ;;
-  "iam detach-role-policy") drop "$s/role-$(opt --role-name "$@").attached" "$(opt --policy-arn "$@")" ;;
-  "iam list-attached-role-policies") text "$s/role-$(opt --role-name "$@").attached" ;;
-  "iam get-policy") [ -f "$s/policy-$(basename "$(opt --policy-arn "$@")")" ] || missing NoSuchEntity ;;
-  "iam create-policy") echo 1 > "$s/policy-$(opt --policy-name "$@")" ;;
+    pop_error "$role_file.get-errors"
+    [ -f "$role_file" ] || missing NoSuchEntity
+    if query; then echo "arn:aws:iam::123456789012:role/${o[--role-name]}"; else echo "{}"; fi ;;
+  "iam create-role") : >> "$role_file" ;;
+  "iam create-service-linked-role")
+    pop_error "$s/service-linked-role-errors"
+    [ "${o[--aws-service-name]}" = ops.apigateway.amazonaws.com ] || missing InvalidInput
+    if [ -f "$s/role-AWSServiceRoleForAPIGateway" ]; then
+      echo "An error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role name" \
+        "AWSServiceRoleForAPIGateway has been taken in this account, please try a different suffix." >&2
+      exit 254
+    fi
+    : >> "$s/role-AWSServiceRoleForAPIGateway" ;;
+  "iam delete-role") rm "$role_file" ;;
+  "iam put-role-policy") add "$role_file.inline" "${o[--policy-name]}" ;;
+  "iam delete-role-policy") drop "$role_file.inline" "${o[--policy-name]}" ;;
+  "iam list-role-policies") as_text "$role_file.inline" ;;
+  "iam attach-role-policy") add "$role_file.attached" "${o[--policy-arn]}" ;;
+  "iam detach-role-policy") drop "$role_file.attached" "${o[--policy-arn]}" ;;
+  "iam list-attached-role-policies") as_text "$role_file.attached" ;;
+  "iam get-policy") [ -f "$policy_file" ] || missing NoSuchEntity ;;
+  "iam create-policy") echo 1 > "$s/policy-${o[--policy-name]}" ;;
   "iam list-policy-versions")
-    v=$(cat "$s/policy-$(basename "$(opt --policy-arn "$@")")"); [ "$v" -gt 1 ] && seq -s ' ' -f 'v%g' 1 $(( v - 1 ))
-    echo ;;
+    read -r v < "$policy_file"; versions=""
+    for (( i = 1; i < v; i++ )); do versions="${versions:+$versions }v$i"; done
+    echo "$versions" ;;
   "iam create-policy-version")
-    f="$s/policy-$(basename "$(opt --policy-arn "$@")")"; v=$(( $(cat "$f") + 1 ))
-    [ "$v" -le 5 ] || missing LimitExceeded; echo "$v" > "$f" ;;
-  "iam delete-policy-version")
-    f="$s/policy-$(basename "$(opt --policy-arn "$@")")"; echo $(( $(cat "$f") - 1 )) > "$f" ;;
-  "apigateway get-account") cat "$s/account-$(opt --region "$@")" 2>/dev/null || echo None ;;
+    read -r v < "$policy_file"; v=$(( v + 1 )); [ "$v" -le 5 ] || missing LimitExceeded; echo "$v" > "$policy_file" ;;
+  "iam delete-policy-version") read -r v < "$policy_file"; echo $(( v - 1 )) > "$policy_file" ;;
+  "apigateway get-account")
+    if [ -f "$s/account-${o[--region]}" ]; then read -r arn < "$s/account-${o[--region]}"; echo "$arn"
+    else echo None; fi ;;
   "apigateway update-account")
-    if [ -s "$s/update-errors" ]; then head -n 1 "$s/update-errors" >&2; sed -i.bak 1d "$s/update-errors"; exit 254; fi
-    patch=$(opt --patch-operations "$@")
-    echo "${patch#*value=}" > "$s/account-$(opt --region "$@")" ;;
+    pop_error "$s/update-errors"
+    patch=${o[--patch-operations]}
+    echo "${patch#*value=}" > "$s/account-${o[--region]}" ;;
 esac
 """
 
@@ -97,69 +136,68 @@ esac
 # print; reads paths case-insensitively, as GitHub does (the repository is acme/ml-edge);
 # reports the CODEOWNERS errors seeded in codeowners-errors (none by default), or 404 with codeowners-missing; keeps
 # admin bypass on an environment when seeded with admins-bypass-kept, as if GitHub ignored the field.
-FAKE_GH = r"""#!/usr/bin/env bash
-set -eu
-g=$FAKE_GH_STATE
-n=$(( $(cat "$g/count" 2>/dev/null || echo 0) + 1 ))
-echo "$n" > "$g/count"
+FAKE_GH = FAKE_PROLOGUE + r"""g=$FAKE_GH_STATE
+next_number "$g/count"; n=$number
 printf '%s\0' "$@" > "$g/call-$n.args"
 echo "gh $*" >> "$FAKE_SEQUENCE"
 not_found() { echo "gh: Not Found (HTTP 404)" >&2; exit 1; }
+show() { slurp "$1"; printf '%s' "$text"; }  # a file's text (nothing when absent)
 if [ "$1 $2" = "auth status" ]; then [ ! -f "$g/logged-out" ] || exit 1; exit 0; fi
 case "$1 $2" in
   "secret set" | "variable set" | "secret delete")
     kind=$1; verb=$2; name=$3; shift 3; env=""; body=""
     while [ $# -gt 0 ]; do case $1 in --env) env=$2; shift 2 ;; --body) body=$2; shift 2 ;; *) shift ;; esac; done
-    file="$g/${kind}s"; touch "$file"
-    grep -v "^$env $name " "$file" > "$file.new" || true
-    if [ "$verb" = delete ] && [ "$(wc -l < "$file.new")" = "$(wc -l < "$file")" ]; then not_found; fi
-    [ "$verb" = delete ] || echo "$env $name $body" >> "$file.new"
-    mv "$file.new" "$file"; exit 0 ;;
+    file="$g/${kind}s"; lines_of "$file"; kept=()
+    for line in "${lines[@]}"; do [[ $line == "$env $name "* ]] || kept+=("$line"); done
+    if [ "$verb" = delete ] && [ ${#kept[@]} = ${#lines[@]} ]; then not_found; fi
+    [ "$verb" = delete ] || kept+=("$env $name $body")
+    write_lines "$file" "${kept[@]}"; exit 0 ;;
 esac
 [ "$1" = api ] || { echo "fake gh: unexpected $*" >&2; exit 2; }
 shift
-method=GET; path=""; fields=""
+method=GET; path=""; fields=""; body=""
 while [ $# -gt 0 ]; do
   case $1 in
     --method) method=$2; shift 2 ;;
-    --input) cp "$2" "$g/call-$n.json"; shift 2 ;;
+    --input) slurp "$2"; body=$text; printf '%s' "$body" > "$g/call-$n.json"; shift 2 ;;
     --jq) shift 2 ;;
     -f) fields="$fields $2"; shift 2 ;;
-    *) path=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]'); shift ;;
+    *) path=${1,,}; shift ;;
   esac
 done
 repo=repos/acme/ml-edge
+environment=${path#"$repo"/environments/}; environment=${environment%%/*}
 case "$method $path" in
   "GET $repo") echo "987654321 acme/ml-edge" ;;
-  "GET $repo/codeowners/errors?ref=main")
-    [ ! -f "$g/codeowners-missing" ] || not_found; cat "$g/codeowners-errors" 2>/dev/null || true ;;
+  "GET $repo/codeowners/errors?ref=main") [ ! -f "$g/codeowners-missing" ] || not_found; show "$g/codeowners-errors" ;;
   "GET orgs/acme/teams/platform") echo 42 ;;
   "GET users/alice") echo 7 ;;
   "GET orgs/"* | "GET users/"*) not_found ;;
   "PUT $repo/actions/oidc/customization/sub") ;;
-  "GET $repo/environments/"*/deployment-branch-policies)
-    e=${path#"$repo"/environments/}; e=${e%%/*}; cat "$g/policies-$e" 2>/dev/null || true ;;
+  "GET $repo/environments/"*/deployment-branch-policies) show "$g/policies-$environment" ;;
   "POST $repo/environments/"*/deployment-branch-policies)
-    e=${path#"$repo"/environments/}; e=${e%%/*}
-    i=$(( $(cat "$g/ids" 2>/dev/null || echo 100) + 1 )); echo "$i" > "$g/ids"
+    { read -r id < "$g/ids"; } 2>/dev/null || id=100; id=$(( id + 1 )); echo "$id" > "$g/ids"
     name=""; type=""; for f in $fields; do case $f in name=*) name=${f#name=} ;; type=*) type=${f#type=} ;; esac; done
-    echo "$i $type $name" >> "$g/policies-$e" ;;
+    echo "$id $type $name" >> "$g/policies-$environment" ;;
   "DELETE $repo/environments/"*/deployment-branch-policies/*)
-    e=${path#"$repo"/environments/}; e=${e%%/*}; i=${path##*/}
-    grep -v "^$i " "$g/policies-$e" > "$g/policies-$e.new" || true; mv "$g/policies-$e.new" "$g/policies-$e" ;;
+    lines_of "$g/policies-$environment"; kept=()
+    for line in "${lines[@]}"; do [[ $line == "${path##*/} "* ]] || kept+=("$line"); done
+    write_lines "$g/policies-$environment" "${kept[@]}" ;;
   "GET $repo/environments/"*"/secrets?per_page=100")
-    e=${path#"$repo"/environments/}; e=${e%%/*}
-    grep "^$e " "$g/secrets" 2>/dev/null | cut -d ' ' -f 2 || true ;;
+    lines_of "$g/secrets"
+    for line in "${lines[@]}"; do
+      if [[ $line == "$environment "* ]]; then line=${line#* }; echo "${line%% *}"; fi
+    done ;;
   "PUT $repo/environments/"*)
-    touch "$g/env-${path##*/}"
-    if [ ! -f "$g/admins-bypass-kept" ] && grep -q '"can_admins_bypass": false' "$g/call-$n.json"; then
+    : >> "$g/env-${path##*/}"
+    if [ ! -f "$g/admins-bypass-kept" ] && [[ $body == *'"can_admins_bypass": false'* ]]; then
       echo false
     else
       echo true
     fi ;;
   "GET $repo/environments/"*) [ -f "$g/env-${path##*/}" ] || not_found ;;
   "DELETE $repo/environments/"*) rm "$g/env-${path##*/}" ;;
-  "GET $repo/rulesets") cat "$g/ruleset" 2>/dev/null || true ;;
+  "GET $repo/rulesets") show "$g/ruleset" ;;
   "POST $repo/rulesets") echo 31 > "$g/ruleset" ;;
   "PUT $repo/rulesets/"*) ;;
   *) echo "fake gh: unexpected $method $path" >&2; exit 2 ;;
@@ -176,18 +214,16 @@ esac
 # provider, PULUMI_CLOUD_SECRET_OVERRIDE replaces the provider, a missing stack is exit code 6. Seeded: fail-<command>
 # (its text on stderr, exit 1); writes-provider (the provider it records instead of the one asked); missing-status
 # (the exit code of "no stack named …", as CLIs before 3.226 gave it: 255).
-FAKE_PULUMI = r"""#!/usr/bin/env bash
-set -eu
-p=$FAKE_PULUMI_STATE
-n=$(( $(cat "$p/count" 2>/dev/null || echo 0) + 1 ))
-echo "$n" > "$p/count"
+FAKE_PULUMI = FAKE_PROLOGUE + r"""p=$FAKE_PULUMI_STATE
+next_number "$p/count"; n=$number
 printf '%s\0' "$@" > "$p/call-$n.args"
 printf 'cwd=%s\nbackend=%s\n' "$PWD" "${PULUMI_BACKEND_URL:-}" > "$p/call-$n.env"
 echo "pulumi $*" >> "$FAKE_SEQUENCE"
 [ "${1:-}" != --non-interactive ] || shift
 [ "$1" != version ] || { echo v3.259.0; exit 0; }
-grep -qx 'name: ml-edge' Pulumi.yaml 2>/dev/null || { echo "error: no Pulumi.yaml project file found" >&2; exit 255; }
-cp Pulumi.yaml "$p/call-$n.project"
+lines_of Pulumi.yaml
+has_line "name: ml-edge" || { echo "error: no Pulumi.yaml project file found" >&2; exit 255; }
+slurp Pulumi.yaml; printf '%s' "$text" > "$p/call-$n.project"
 [ -n "${PULUMI_BACKEND_URL:-}" ] || {
   echo "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions" >&2; exit 1; }
 command="$1 $2"; shift 2
@@ -200,21 +236,26 @@ while [ $# -gt 0 ]; do
     *) positional+=("$1"); shift ;;
   esac
 done
-if [ -f "$p/fail-${command#* }" ]; then cat "$p/fail-${command#* }" >&2; exit 1; fi
-missing() { echo "error: no stack named '$1' found" >&2; exit "$(cat "$p/missing-status" 2>/dev/null || echo 6)"; }
+if [ -f "$p/fail-${command#* }" ]; then slurp "$p/fail-${command#* }"; printf '%s' "$text" >&2; exit 1; fi
+missing() {
+  local status=6; { read -r status < "$p/missing-status"; } 2>/dev/null || true
+  echo "error: no stack named '$1' found" >&2; exit "$status"
+}
 rewrite() {  # rewrite STACK PROVIDER KEEP_KEY: Pulumi.<stack>.yaml as ProjectStack.Save writes it
-  local file="Pulumi.$1.yaml" url=$2 key=""
+  local file="Pulumi.$1.yaml" url=$2 key="" line kept=()
+  local dropped='^[[:space:]]*#|^(secretsprovider|encryptedkey|encryptionsalt):'
   url=${PULUMI_CLOUD_SECRET_OVERRIDE:-$url}
-  [ ! -f "$p/writes-provider" ] || url=$(cat "$p/writes-provider")
-  if [ "$3" = keep ] && grep -qxF "secretsprovider: $url" "$file" 2>/dev/null; then
-    key=$(sed -n 's/^encryptedkey: //p' "$file")
+  [ ! -f "$p/writes-provider" ] || read -r url < "$p/writes-provider" || true  # seeded without a newline
+  lines_of "$file"
+  if [ "$3" = keep ] && has_line "secretsprovider: $url"; then
+    for line in "${lines[@]}"; do [[ $line != "encryptedkey: "* ]] || key=${line#encryptedkey: }; done
   fi
-  [ -n "$key" ] || key="AQICAHh+/$(printf 'data key %s of %s' "$n" "$1" | base64 | tr -d '\n')"
-  cp "$file" "$p/call-$n.stack-file" 2>/dev/null || true
-  { echo "secretsprovider: $url"; echo "encryptedkey: $key"
-    grep -vE '^[[:space:]]*#|^(secretsprovider|encryptedkey|encryptionsalt):' "$file" 2>/dev/null | sed 's/ #.*$//'
-  } > "$file.new"
-  mv "$file.new" "$file"
+  [ -n "$key" ] || key="AQICAHh+/ZGF0YSBrZXk${n}of${1//[^A-Za-z0-9]/}"  # base64 characters, as a KMS data key is
+  [ ! -f "$file" ] || { slurp "$file"; printf '%s' "$text" > "$p/call-$n.stack-file"; }
+  for line in "${lines[@]}"; do
+    [[ $line =~ $dropped ]] || kept+=("${line%% #*}")
+  done
+  write_lines "$file" "secretsprovider: $url" "encryptedkey: $key" "${kept[@]}"
   echo "$url" > "$p/stack-$1"
   echo "$key" > "$p/stack-$1.key"
 }
@@ -251,22 +292,35 @@ def without_pulumi(path: str) -> str:
 
 class Bootstrap:
     """Runs bootstrap.sh (from `root`: by default its own copy of the repository's tools, project file and
-    environments, since the bootstrap writes to the stack files) with the stand-in CLIs."""
+    environments, made on first use, since the bootstrap writes to the stack files) with the stand-in CLIs."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, *, existing: bool = False):
+        self.base = tmp_path
         self.bin_dir, self.aws_state, self.gh_state = tmp_path / "bin", tmp_path / "aws", tmp_path / "gh"
         self.pulumi_dir, self.pulumi_state = tmp_path / "pulumi-bin", tmp_path / "pulumi"
         self.sequence_file = tmp_path / "sequence"
         for folder in (self.bin_dir, self.aws_state, self.gh_state, self.pulumi_dir, self.pulumi_state):
-            folder.mkdir()
-        (self.bin_dir / "aws").write_text(FAKE_AWS)
-        (self.bin_dir / "gh").write_text(FAKE_GH)
-        (self.pulumi_dir / "pulumi").write_text(FAKE_PULUMI)
+            folder.mkdir(exist_ok=existing)
+        (self.bin_dir / "aws").write_text(SHEBANG + FAKE_AWS)
+        (self.bin_dir / "gh").write_text(SHEBANG + FAKE_GH)
+        (self.pulumi_dir / "pulumi").write_text(SHEBANG + FAKE_PULUMI)
         (self.bin_dir / "sleep").write_text(f"#!/bin/sh\necho \"$*\" >> {self.aws_state}/sleeps\n")
         for script in [*self.bin_dir.iterdir(), self.pulumi_dir / "pulumi"]:
             script.chmod(0o755)
-        self.root = copy_of_the_tools(tmp_path, "checkout")
-        shutil.copytree(ROOT / "environments", self.root / "environments")
+
+    @functools.cached_property
+    def root(self) -> Path:
+        root = self.base / "checkout"
+        if not root.exists():
+            copy_of_the_tools(self.base, "checkout")
+            shutil.copytree(ROOT / "environments", root / "environments")
+        return root
+
+    @classmethod
+    def continuing(cls, earlier: "Bootstrap", tmp_path: Path) -> "Bootstrap":
+        """A copy of what an earlier run left (its account, repository, stacks and checkout), to run again on."""
+        shutil.copytree(earlier.base, tmp_path, symlinks=True, dirs_exist_ok=True)
+        return cls(tmp_path, existing=True)
 
     def run(self, *args, root=None, update_errors=(), key_policy_errors=(), repo="acme/ml-edge", region="eu-west-1",
             pulumi=True, environment=None):
@@ -308,6 +362,9 @@ class Bootstrap:
     def account(self) -> dict:
         return {path.name.removeprefix("account-"): path.read_text().strip()
                 for path in self.aws_state.glob("account-*")}
+
+    def aws_seed(self, name: str, text: str) -> None:
+        (self.aws_state / name).write_text(text)
 
     @property
     def sleeps(self) -> list[str]:
@@ -410,7 +467,9 @@ def with_old_lines(stack_file: str) -> str:
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory):
     """One bootstrap of every environment over what earlier bootstraps left (a prod-preview environment, branch
-    policies other than main, ReadOnlyAccess and the old inline policies), shared by the tests that read it."""
+    policies other than main, ReadOnlyAccess and the old inline policies, a managed policy at IAM's five versions)
+    in an account that has API Gateway's service-linked role already, by an administrator whose Pulumi CLI predates
+    its exit codes; shared by the tests that read it."""
     run = Bootstrap(tmp_path_factory.mktemp("migrated"))
     run.gh_seed("env-prod-preview", "")
     run.gh_seed("policies-prod", "11 branch release/*\n12 tag main\n13 branch main\n")
@@ -425,8 +484,11 @@ def migrated(tmp_path_factory):
     for env in ("dev", "staging"):  # stacks on the state key, as the first bootstraps printed them
         run.pulumi_seed(f"stack-{env}", f"{OLD_PROVIDER}\n")
     run.write_stack_file("staging", with_old_lines(run.stack_file("staging")))  # dev's lines stayed in program/
-    result = run.run(*REVIEWERS)
-    assert result.returncode == 0, result.stderr
+    run.aws_seed(f"role-{SERVICE_LINKED_ROLE}", "")  # API Gateway made it (an earlier API, or one made by hand)
+    run.aws_seed("policy-ml-edge-dev-deploy-api", "5\n")  # IAM's most versions, after some earlier bootstraps
+    run.pulumi_seed("missing-status", "255")  # the administrator's CLI is from before 3.226 (see below)
+    run.result = run.run(*REVIEWERS)
+    assert run.result.returncode == 0, run.result.stderr
     return run
 
 
@@ -440,15 +502,14 @@ def option(call: dict, name: str) -> str:
 
 
 def copy_of_the_tools(tmp_path: Path, name: str = "repo") -> Path:
-    """A repository root with the bootstrap, the program (its project file, and the config facts the stack-file
-    reader checks values against), gitops/ (the reader) and the repository's virtualenv, and no environment yet."""
+    """A repository root with a copy of the bootstrap, and no environment yet; the program (its project file, and the
+    config facts the stack-file reader checks values against), gitops/ (the reader) and the virtualenv are the
+    repository's, linked: the bootstrap writes to none of them, and names the reader its environments/ folder."""
     root = tmp_path / name
-    no_caches = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "tools" / "bootstrap", root / "tools" / "bootstrap")
     shutil.copy(ROOT / "tools" / "bootstrap.sh", root / "tools")
-    shutil.copytree(ROOT / "program", root / "program", ignore=no_caches)
-    shutil.copytree(ROOT / "gitops", root / "gitops", ignore=no_caches)
-    (root / ".venv").symlink_to(ROOT / ".venv")
+    for linked in ("program", "gitops", ".venv"):
+        (root / linked).symlink_to(ROOT / linked)
     return root
 
 
@@ -457,6 +518,62 @@ def add_environment(root: Path, env: str, config: str, policy: bool = True) -> N
     (root / "environments" / env / f"Pulumi.{env}.yaml").write_text(config)
     if policy:
         (root / "environments" / env / "policy.json").write_text("{}\n")
+
+
+# --- API Gateway's service-linked role ---------------------------------------------------------------------------
+
+SERVICE_LINKED_ROLE = "AWSServiceRoleForAPIGateway"
+SERVICE_LINKED_ROLE_LINE = f"API Gateway's service-linked role {SERVICE_LINKED_ROLE} (ops.apigateway.amazonaws.com)\n"
+CREATE_SERVICE_LINKED_ROLE = "aws iam create-service-linked-role --aws-service-name ops.apigateway.amazonaws.com"
+ROLE_NAME_TAKEN = ("An error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role "
+                   "name AWSServiceRoleForAPIGateway has been taken in this account, please try a different suffix.")
+
+
+def test_api_gateways_service_linked_role_is_created_once_when_the_account_has_none(standard):
+    """API Gateway creates AWSServiceRoleForAPIGateway on first need (an API, a custom domain name, X-Ray tracing on
+    a stage) as its caller, the deploy role, which may not create roles of other services: the bootstrap does it."""
+    bootstrap, result = standard, standard.result
+    (create,) = bootstrap.called("iam", "create-service-linked-role")
+    assert create["args"] == CREATE_SERVICE_LINKED_ROLE.split()[1:]
+    assert bootstrap.exists(f"role-{SERVICE_LINKED_ROLE}")
+    sequence = bootstrap.sequence
+    assert sequence.index(f"aws iam get-role --role-name {SERVICE_LINKED_ROLE}") < sequence.index(
+        CREATE_SERVICE_LINKED_ROLE)
+    assert f"{SERVICE_LINKED_ROLE_LINE}  created\n" in result.stdout
+
+
+def test_an_existing_service_linked_role_is_left_as_it_is(migrated):
+    assert not migrated.called("iam", "create-service-linked-role")
+    assert f"{SERVICE_LINKED_ROLE_LINE}  exists\n" in migrated.result.stdout
+
+
+def test_a_service_linked_role_api_gateway_made_in_the_meantime_counts_as_existing(bootstrap):
+    bootstrap.aws_seed("service-linked-role-errors", f"{ROLE_NAME_TAKEN}\n")
+    result = bootstrap.run("dev")
+    assert result.returncode == 0, result.stderr
+    assert f"{SERVICE_LINKED_ROLE_LINE}  exists (created in the meantime)\n" in result.stdout
+
+
+DENIED_CREATE = ("An error occurred (AccessDenied) when calling the CreateServiceLinkedRole operation: User: "
+                 "arn:aws:iam::123456789012:user/admin is not authorized to perform: iam:CreateServiceLinkedRole")
+DENIED_GET = ("An error occurred (AccessDenied) when calling the GetRole operation: User: "
+              "arn:aws:iam::123456789012:user/admin is not authorized to perform: iam:GetRole")
+
+
+@pytest.mark.parametrize(("seed", "denied", "message"), [
+    ("service-linked-role-errors", DENIED_CREATE, "error: could not create API Gateway's service-linked role (above); "
+     f"an administrator of the account creates it once with: {CREATE_SERVICE_LINKED_ROLE}\n"),
+    (f"role-{SERVICE_LINKED_ROLE}.get-errors", DENIED_GET,
+     f"error: could not tell whether the role {SERVICE_LINKED_ROLE} exists\n"),
+], ids=["create", "get"])
+def test_a_refused_service_linked_role_stops_the_bootstrap_naming_what_to_do(bootstrap, seed, denied, message):
+    """dev has one region: the role is needed all the same (its API, its stage's X-Ray tracing)."""
+    bootstrap.aws_seed(seed, f"{denied}\n")
+    result = bootstrap.run("dev")
+    assert result.returncode != 0
+    assert denied in result.stderr and message in result.stderr
+    assert not bootstrap.exists(f"role-{SERVICE_LINKED_ROLE}")
+    assert not bootstrap.called("iam", "create-role") and not bootstrap.pulumi_commands("stack", "init")
 
 
 # --- API Gateway's CloudWatch Logs role (an account setting per region) ----------------------------------------
@@ -485,9 +602,10 @@ def test_the_logging_role_is_created_once_and_set_in_every_region_of_every_envir
     assert len(prod_regions) == 3 and set(prod_regions) <= set(bootstrap.account)
 
 
-def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_stack_file(bootstrap):
-    assert bootstrap.run(*REVIEWERS, "prod").returncode == 0
+def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_stack_file(standard, tmp_path):
+    bootstrap = Bootstrap.continuing(standard, tmp_path)  # the standard run's account, repository and checkout
     stack_file = bootstrap.stack_file("prod")
+    assert stack_file != original_stack_file("prod")  # with the lines the first run wrote
     result = bootstrap.run(*REVIEWERS, "prod")
     assert result.returncode == 0, result.stderr
     assert bootstrap.stack_file("prod") == stack_file and "git add" not in result.stdout
@@ -497,9 +615,9 @@ def test_a_second_run_creates_nothing_and_changes_no_account_setting_stack_or_st
     assert "stack prod: exists, its secrets encrypted with alias/ml-edge-prod" in result.stdout
     for creation in (("iam", "create-role"), ("iam", "create-policy"), ("kms", "create-key"),
                      ("s3api", "create-bucket"), ("iam", "create-open-id-connect-provider"),
-                     ("apigateway", "update-account")):
+                     ("iam", "create-service-linked-role"), ("apigateway", "update-account")):
         assert not bootstrap.called(*creation), creation
-    assert "us-east-1: already set" in result.stdout
+    assert "us-east-1: already set" in result.stdout and f"{SERVICE_LINKED_ROLE_LINE}  exists\n" in result.stdout
     assert not bootstrap.gh_api("POST", "rulesets") and len(bootstrap.gh_api("PUT", "rulesets/31")) == 1
     assert not bootstrap.gh_api("POST", "environments/prod/deployment-branch-policies")
 
@@ -716,7 +834,8 @@ def test_deploy_and_observe_environments_accept_main_only_and_prod_needs_a_revie
         assert body["deployment_branch_policy"] == main_only and body["reviewers"] == [], env
     prod = environment_body(bootstrap, "prod")
     assert prod["deployment_branch_policy"] == main_only
-    assert prod["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID}] and prod["prevent_self_review"] is True
+    assert prod["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID}, {"type": "User", "id": 7}]
+    assert prod["prevent_self_review"] is True
     assert prod["can_admins_bypass"] is False  # an administrator cannot skip the review either
     for env in ("dev", "staging", "prod", "dev-observe", "staging-observe", "prod-observe"):
         assert bootstrap.gh_file(f"policies-{env}") == [bootstrap.gh_file(f"policies-{env}")[0]]
@@ -749,10 +868,10 @@ def test_prod_whose_admin_bypass_github_kept_fails_the_bootstrap(bootstrap):
     assert "Done." not in result.stdout
 
 
-def test_users_may_be_prod_reviewers_too(bootstrap):
-    assert bootstrap.run("--prod-reviewers", "platform,@alice", "prod").returncode == 0
-    assert environment_body(bootstrap, "prod")["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID},
-                                                                {"type": "User", "id": 7}]
+def test_users_may_be_prod_reviewers_too(standard):
+    assert standard.reviewers == "platform,@alice"
+    assert environment_body(standard, "prod")["reviewers"] == [{"type": "Team", "id": PLATFORM_TEAM_ID},
+                                                               {"type": "User", "id": 7}]
 
 
 def test_each_environment_holds_its_own_role_region_and_backend_as_variables_not_secrets(standard):
@@ -904,11 +1023,12 @@ def test_a_stack_the_cli_cannot_create_stops_the_bootstrap_before_github_and_lea
     assert not [c for c in bootstrap.gh_calls if "--method" in c["args"] or c["args"][0] in ("variable", "secret")]
 
 
-def test_a_cli_from_before_the_exit_codes_still_tells_a_missing_stack(bootstrap):
-    bootstrap.pulumi_seed("missing-status", "255")  # os.Exit(-1) with the message, before 3.226
-    result = bootstrap.run("dev")
-    assert result.returncode == 0, result.stderr
-    assert bootstrap.stack_secrets("dev")[0] == provider("dev")
+def test_a_cli_from_before_the_exit_codes_still_tells_a_missing_stack(migrated):
+    """The migrated run's CLI answers "no stack" for prod with 255 (os.Exit(-1) with the message, before 3.226)."""
+    assert (migrated.pulumi_state / "missing-status").read_text() == "255"
+    (tag_ls,) = [c for c in migrated.pulumi_commands("stack", "tag", "ls") if "prod" in c["args"]]
+    (init,) = migrated.pulumi_commands("stack", "init")
+    assert init["args"][3] == "prod" and migrated.stack_secrets("prod")[0] == provider("prod")
 
 
 def test_a_backend_the_cli_cannot_read_stops_the_bootstrap_before_any_stack_is_created(bootstrap):
@@ -929,10 +1049,11 @@ def test_lines_for_another_provider_than_the_environments_key_are_refused(bootst
     assert bootstrap.stack_file("dev") == original_stack_file("dev")
 
 
-def test_an_administrators_secrets_provider_override_does_not_reach_the_stack_file(bootstrap):
-    result = bootstrap.run("dev", environment={"PULUMI_CLOUD_SECRET_OVERRIDE": "awskms://alias/personal"})
-    assert result.returncode == 0, result.stderr
-    assert bootstrap.stack_secrets("dev")[0] == provider("dev")
+def test_an_administrators_secrets_provider_override_does_not_reach_the_stack_file(standard):
+    assert standard.environment == ADMINISTRATORS_OVERRIDE  # set in the standard run's shell
+    for env in ("dev", "staging", "prod"):
+        assert standard.stack_secrets(env)[0] == provider(env)
+        assert f"secretsprovider: {provider(env)}\n" in standard.stack_file(env)
 
 
 def test_without_the_pulumi_cli_the_bootstrap_stops_before_any_change(bootstrap):
@@ -997,12 +1118,14 @@ def test_grants_of_earlier_bootstraps_are_removed(migrated):
     assert [option(c, "--policy-arn") for c in bootstrap.called("iam", "detach-role-policy")] == [read_only, read_only]
 
 
-def test_managed_policies_keep_within_iams_five_versions(bootstrap):
-    # IAM keeps at most 5 versions of a managed policy; every update first deletes the non-default ones, so three
-    # runs already show it (without the deletion there would be three versions)
-    for _ in range(3):
-        assert bootstrap.run("dev").returncode == 0
-    assert bootstrap.lines("policy-ml-edge-dev-deploy-api") == ["2"]  # the previous version and the new default
+def test_managed_policies_keep_within_iams_five_versions(migrated):
+    """IAM keeps at most 5 versions of a managed policy (a sixth is refused: LimitExceeded): every update first
+    deletes the non-default ones. The migrated run met dev's deploy-api policy at five."""
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/ml-edge-dev-deploy-api"
+    deleted = [option(c, "--version-id") for c in migrated.called("iam", "delete-policy-version")
+               if option(c, "--policy-arn") == arn]
+    assert deleted == ["v1", "v2", "v3", "v4"]
+    assert migrated.lines("policy-ml-edge-dev-deploy-api") == ["2"]  # the previous version and the new default
 
 
 # --- the state bucket ------------------------------------------------------------------------------------------

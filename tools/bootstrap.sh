@@ -6,8 +6,9 @@
 #
 # AWS (the account of the caller):
 #   - the Pulumi state bucket (versioned, private, TLS only, encrypted with the state key alias/ml-edge-pulumi)
-#   - GitHub's OIDC identity provider, and API Gateway's CloudWatch Logs role set in every region of every
-#     environment (its ml-edge:regions, by default its aws:region)
+#   - GitHub's OIDC identity provider, API Gateway's service-linked role AWSServiceRoleForAPIGateway (once, when
+#     absent: the deploy roles may not create it), and API Gateway's CloudWatch Logs role set in every region of
+#     every environment (its ml-edge:regions, by default its aws:region)
 #   - per environment: a KMS key alias/ml-edge-<env> for its stack secrets, the permissions boundary
 #     ml-edge-<env>-boundary of every role the program creates (it names the SageMaker endpoints of the stack file:
 #     run the bootstrap again after adding or renaming one), and three roles, each trusting one GitHub
@@ -112,6 +113,8 @@ state_bucket "$bucket" "$state_key"
 
 echo "GitHub OIDC provider"
 oidc_provider "$oidc"
+
+api_gateway_service_linked_role
 
 for env in "${environments[@]}"; do
   echo "environment ${env}"

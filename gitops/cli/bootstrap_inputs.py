@@ -13,7 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=bootstrap_inputs.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", required=True)
-    parser.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--environments-dir", type=Path, default=ENVIRONMENTS_DIR,
+                        help="the folder of the environment folders (default: this checkout's environments/)")
     args = parser.parse_args(argv)
     try:
         inputs = bootstrap_inputs.read_inputs(args.env, args.environments_dir)

@@ -24,7 +24,7 @@ from typing import Any
 from . import program_path  # noqa: F401  (makes the program's ml_edge package importable)
 from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound, read_stack_config, stack_file
 
-from ml_edge.config import DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, SAGEMAKER_ENDPOINT_PATTERN  # isort: skip
+from ml_edge.patterns import DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, SAGEMAKER_ENDPOINT_PATTERN  # isort: skip
 from ml_edge.regions import MAX_REGIONS, REGIONS  # isort: skip
 
 UNUSABLE = 2

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from . import naming
+from .patterns import DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, SAGEMAKER_ENDPOINT_PATTERN
 from .regions import MAX_REGIONS, REGIONS
 
 NAMESPACE = "ml-edge"
@@ -84,10 +85,6 @@ class CustomDomain(_Strict):
                     "records to the distribution. Without it, whoever owns the zone creates them (an alias, or a "
                     "`CNAME` to the distribution's `*.cloudfront.net` name; see \"Custom domain\"), and the deploy "
                     "waits for the name to resolve before the smoke suite")
-
-
-DNS_NAME_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
-HOSTED_ZONE_PATTERN = r"^Z[A-Z0-9]{1,32}$"
 
 
 class OriginDomain(_Strict):
@@ -212,7 +209,6 @@ class BackendCertificateConfig(_Strict):
 Example = dict[str, list[Any]]
 
 
-SAGEMAKER_ENDPOINT_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 RegionalValue = str | dict[str, str]
 
 

@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2154  # the globals are set by tools/bootstrap.sh
-# AWS side of tools/bootstrap.sh (sourced): the state bucket and its key, GitHub's OIDC provider, one KMS key and
-# three roles per environment (deploy, observe, preview), the permissions boundary of the roles the program
-# creates, and API Gateway's CloudWatch Logs role. Every call is idempotent: re-running converges.
+# AWS side of tools/bootstrap.sh (sourced): the state bucket and its key, GitHub's OIDC provider, API Gateway's
+# service-linked role, one KMS key and three roles per environment (deploy, observe, preview), the permissions
+# boundary of the roles the program creates, and API Gateway's CloudWatch Logs role. Every call is idempotent:
+# re-running converges.
 # Needs: account, region (the state region), work (a scratch folder), templates (tools/bootstrap/policies).
 
 # kms_key ALIAS DESCRIPTION: prints the key's ARN; created once, with yearly rotation
@@ -62,6 +63,31 @@ oidc_provider() {  # GitHub's token issuer, audience sts.amazonaws.com
   if ! aws iam get-open-id-connect-provider --open-id-connect-provider-arn "$1" >/dev/null 2>&1; then
     aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com \
       --client-id-list sts.amazonaws.com >/dev/null
+  fi
+}
+
+# api_gateway_service_linked_role: AWSServiceRoleForAPIGateway, created once when the account has none. API Gateway
+# creates it itself on first need, as its caller, who then needs iam:CreateServiceLinkedRole: for a new API, a custom
+# domain name (each region's name of an environment with several regions) and active X-Ray tracing on a stage (the
+# config's default) (API Gateway Developer Guide, "Using service-linked roles for API Gateway" and "Set up AWS X-Ray
+# with API Gateway REST APIs"). Otherwise a new account's first deploy stops at "Caller does not have permissions to
+# create a Service Linked Role", and the deploy roles get no IAM rights beyond their environment's own roles.
+api_gateway_service_linked_role() {
+  local name=AWSServiceRoleForAPIGateway service=ops.apigateway.amazonaws.com
+  echo "API Gateway's service-linked role ${name} (${service})"
+  if aws iam get-role --role-name "$name" >/dev/null 2>"$work/error"; then
+    echo "  exists"
+    return 0
+  fi
+  grep -q NoSuchEntity "$work/error" || { cat "$work/error" >&2; die "could not tell whether the role $name exists"; }
+  if aws iam create-service-linked-role --aws-service-name "$service" >/dev/null 2>"$work/error"; then
+    echo "  created"
+  elif grep -q "has been taken" "$work/error"; then  # API Gateway made it in the meantime (a deploy under way)
+    echo "  exists (created in the meantime)"
+  else
+    cat "$work/error" >&2
+    die "could not create API Gateway's service-linked role (above); an administrator of the account creates it" \
+      "once with: aws iam create-service-linked-role --aws-service-name $service"
   fi
 }
 

@@ -57,15 +57,16 @@ stack_file() {  # the stack file of an environment (it must exist)
 }
 
 # read_stack_inputs ENV: what the bootstrap needs from the environment's stack file, kept as `key value…` lines in
-# $work/inputs-ENV (gitops/stacks/bootstrap_inputs.py reads the file as the Pulumi CLI does, with the repository's
-# Python, and checks each value's shape: aws:region, ml-edge:regions, ml-edge:customDomain, ml-edge:originDomain and
-# the SageMaker endpointNames); a value it cannot use stops the bootstrap, naming the key and the file.
+# $work/inputs-ENV (gitops/stacks/bootstrap_inputs.py reads the file, in the environments/ this bootstrap checked, as
+# the Pulumi CLI does, with the repository's Python, and checks each value's shape: aws:region, ml-edge:regions,
+# ml-edge:customDomain, ml-edge:originDomain and the SageMaker endpointNames); a value it cannot use stops the
+# bootstrap, naming the key and the file.
 read_stack_inputs() {
   local python="$root/.venv/bin/python"
   [ -x "$python" ] || die "the bootstrap reads the stack files with the repository's Python ($python), which" \
     "make creates: run \`make preview ENV=$1\` once (step 3 of the first deploy)"
-  (cd "$root" && "$python" -m gitops.cli.bootstrap_inputs --env "$1") > "$work/inputs-$1" 2>"$work/error" ||
-    die "$(cat "$work/error")"
+  (cd "$root" && "$python" -m gitops.cli.bootstrap_inputs --env "$1" --environments-dir "$root/environments") \
+    > "$work/inputs-$1" 2>"$work/error" || die "$(cat "$work/error")"
 }
 
 # stack_input ENV KEY: the value(s) read_stack_inputs found for KEY (region, regions, custom-domain, custom-zone,
