@@ -199,6 +199,9 @@ MUTANTS = [
            "tests/test_render_regions.py"),
     Mutant("regions: a sixth region accepted", "program/ml_edge/config.py",
            "        if len(regions) > MAX_REGIONS:", "        if False:", "tests/test_config_validation.py"),
+    Mutant("bootstrap: no service-linked role for API Gateway", "tools/bootstrap/aws.sh",
+           '  if aws iam create-service-linked-role --aws-service-name "$service" >/dev/null 2>"$work/error"; then',
+           "  if true; then", "tests/test_deploy_bootstrap.py"),
 ]
 
 
