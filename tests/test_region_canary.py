@@ -10,7 +10,9 @@ import pytest
 from test_regional_plans import ORIGIN, REGION_SETS, by_region, region_of
 
 from gitops.planning.plan_mocks import ACCOUNT_ID, autoname
-from ml_edge.origin_domain import CANARY_FILES, canary_alarm_name
+from ml_edge.naming import ENVIRONMENT_PATTERN, NAME_LIMITS
+from ml_edge.origin_domain import CANARY_FILES, canary_alarm_name, canary_name
+from ml_edge.regions import REGIONS
 from ml_edge.resource_types import (
     BASE_PATH_MAPPING,
     DNS_RECORD,
@@ -18,6 +20,8 @@ from ml_edge.resource_types import (
     EVENT_TARGET,
     FUNCTION,
     HEALTH_CHECK,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
     LAMBDA_PERMISSION,
     METRIC_ALARM,
     STAGE,
@@ -124,3 +128,16 @@ def test_the_canary_alarm_is_named_for_the_deploy_roles_pattern_and_after_what_i
     name = canary_alarm_name("ml-edge-prod", "eu-west-1", autoname(FUNCTION, "ml-edge-prod-canary-eu-west-1"))
     assert re.fullmatch(r"ml-edge-prod-eu-west-1-[0-9a-f]{8}-origin-canary", name)
     assert name != canary_alarm_name("ml-edge-prod", "eu-west-1", "ml-edge-prod-canary-eu-west-1-0a1b2c3")
+
+
+def test_the_canarys_autonamed_names_fit_awss_limits_for_any_environment_and_region():
+    """The canary's names carry the environment and the region: with the longest of each (the config's environment
+    pattern allows 20 characters; ml_edge.regions lists the regions) every autonamed one still fits."""
+    environment = "e" * 20
+    assert re.fullmatch(ENVIRONMENT_PATTERN, environment)
+    region = max(REGIONS, key=len)
+    base = canary_name(environment, region)
+    for kind, suffix in ((FUNCTION, ""), (EVENT_RULE, ""), (IAM_ROLE, "-role"), (IAM_ROLE_POLICY, "-logs"),
+                         (LAMBDA_PERMISSION, "-invoke")):
+        assert len(autoname(kind, base + suffix)) <= NAME_LIMITS[kind].max_length, (kind, base + suffix)
+    assert len(canary_alarm_name(f"ml-edge-{environment}", region, autoname(FUNCTION, base))) <= 255
