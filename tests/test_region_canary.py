@@ -4,14 +4,16 @@ EventBridge rule of that region (and allowed to be invoked only by that rule), a
 health check on that alarm, and a CALCULATED check whose children are exactly that region's 5XX and canary checks,
 which the region's latency record uses."""
 
+import ast
 import re
+import sys
 
 import pytest
 from test_regional_plans import ORIGIN, REGION_SETS, by_region, region_of
 
 from gitops.planning.plan_mocks import ACCOUNT_ID, autoname
 from ml_edge.naming import ENVIRONMENT_PATTERN, NAME_LIMITS
-from ml_edge.origin_domain import CANARY_FILES, canary_alarm_name, canary_name
+from ml_edge.origin_domain import CANARY_DIR, CANARY_FILES, canary_alarm_name, canary_name
 from ml_edge.regions import REGIONS
 from ml_edge.resource_types import (
     BASE_PATH_MAPPING,
@@ -141,3 +143,14 @@ def test_the_canarys_autonamed_names_fit_awss_limits_for_any_environment_and_reg
                          (LAMBDA_PERMISSION, "-invoke")):
         assert len(autoname(kind, base + suffix)) <= NAME_LIMITS[kind].max_length, (kind, base + suffix)
     assert len(canary_alarm_name(f"ml-edge-{environment}", region, autoname(FUNCTION, base))) <= 255
+
+
+def test_the_canarys_archive_is_its_whole_package_and_uses_the_standard_library_only():
+    assert set(CANARY_FILES) == {p.name for p in CANARY_DIR.glob("*") if p.suffix == ".py"}
+    for file in CANARY_FILES:
+        tree = ast.parse((CANARY_DIR / file).read_text())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+        assert imported <= sys.stdlib_module_names, (file, imported - sys.stdlib_module_names)
