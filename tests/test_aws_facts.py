@@ -310,8 +310,10 @@ def test_stage_throttling_comes_from_the_config(regional):
 
 
 def test_reference_lambda_may_be_invoked_only_by_its_predict_route(regional):
-    permissions = [p for p in regional.plan.of_type(LAMBDA_PERMISSION) if "authorizer" not in p.name]
-    # (the consumer authorizer's: test_predict_is_authorized_per_consumer_and_metered_per_key)
+    permissions = [p for p in regional.plan.of_type(LAMBDA_PERMISSION)
+                   if "authorizer" not in p.name and "-canary-" not in p.name]
+    # (the consumer authorizer's: test_predict_is_authorized_per_consumer_and_metered_per_key; the region canary's,
+    # invoked by its EventBridge rule: test_region_canary.py)
     references = [m.name for m in regional.plan.config.models if m.backend == "reference"]
     assert len(permissions) == len(references)
     for permission, model in zip(sorted(permissions, key=lambda p: p.name), sorted(references), strict=True):
@@ -383,12 +385,12 @@ def test_the_execution_log_group_exists_with_retention_before_execution_logging(
 
 def test_a_traced_function_waits_for_its_xray_permission(plan):
     """Lambda refuses to create a function with active tracing whose role may not yet write to X-Ray."""
-    attachments = {a.parent: a for a in plan.of_type(IAM_ROLE_POLICY_ATTACHMENT)
+    attachments = {a.name: a for a in plan.of_type(IAM_ROLE_POLICY_ATTACHMENT)
                    if a.inputs["policyArn"].endswith("/AWSXRayDaemonWriteAccess")}
     for function in plan.of_type(FUNCTION):
         assert function.inputs["tracingConfig"]["mode"] == ("Active" if plan.config.tracing else "PassThrough")
-        if plan.config.tracing:
-            assert attachments[function.parent].urn in function.dependencies, function.name
+        if plan.config.tracing:  # lambda_function.python_function names it after the function
+            assert attachments[f"{function.name}-xray"].urn in function.dependencies, function.name
 
 
 def test_post_is_refused_over_plain_http_and_reads_are_redirected(plan):
@@ -551,10 +553,10 @@ def test_a_silent_smoke_schedule_is_noticed(plan):
     """GitHub's scheduled runs are best-effort and are disabled after 60 days without repository activity (GitHub
     Actions docs, "Disabling and enabling a workflow"): the environment alarms when no passing smoke run was
     published for smokeHeartbeatHours, counting missing data as breaching (issue 18, item 11). One alarm for the
-    environment, whatever its regions (the others are the regions' 5XX alarms of the latency records)."""
+    environment, whatever its regions (the others are the regions' 5XX and canary alarms of the latency records)."""
     (heartbeat,) = [r for r in plan.roots if r.type == "ml-edge:index:SmokeHeartbeat"]
     (alarm,) = [r.inputs for r in plan.children(heartbeat.urn) if r.type == METRIC_ALARM]
-    assert len(plan.of_type(METRIC_ALARM)) == 1 + (len(plan.config.regions) if several_regions(plan) else 0)
+    assert len(plan.of_type(METRIC_ALARM)) == 1 + (2 * len(plan.config.regions) if several_regions(plan) else 0)
     assert (alarm["namespace"], alarm["metricName"]) == (f"ml-edge/{plan.environment}", "SmokePassed")
     assert alarm["dimensions"] == {"Environment": plan.environment}
     assert alarm["treatMissingData"] == "breaching"
@@ -574,6 +576,8 @@ def test_every_function_reserves_its_configured_concurrency(regional):
     expected = {f"ml-edge-{plan.environment}-api{suffix}-{m.name}": m.reserved_concurrency
                 for m in plan.config.models if m.backend == "reference"}
     expected[f"ml-edge-{plan.environment}-authorizer{suffix}"] = plan.config.authorizer_reserved_concurrency
+    if several_regions(regional.whole):  # one run at a time of the region canary (test_region_canary.py)
+        expected[f"ml-edge-{plan.environment}-canary-{regional.region}"] = 1
     functions = {f.name: f.inputs.get("reservedConcurrentExecutions")
                  for f in plan.of_type(FUNCTION)}
     assert functions == expected

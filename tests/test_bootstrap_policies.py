@@ -772,7 +772,7 @@ IN_REGION_TYPES = {types.REST_API, types.DEPLOYMENT, types.STAGE, types.METHOD_S
                    types.API_KEY, types.API_DOMAIN_NAME, types.BASE_PATH_MAPPING, types.USAGE_PLAN,
                    types.USAGE_PLAN_KEY, types.WEB_ACL, types.WEB_ACL_ASSOCIATION, types.CERTIFICATE,
                    types.CERTIFICATE_VALIDATION, types.FUNCTION, types.LAMBDA_PERMISSION, types.LOG_GROUP,
-                   types.METRIC_ALARM}
+                   types.METRIC_ALARM, types.EVENT_RULE, types.EVENT_TARGET}
 # what lives in us-east-1 whatever the regions (the edge: deploy-edge-iam.json), or in no region (IAM, Route 53)
 EDGE_OR_GLOBAL_TYPES = {types.DISTRIBUTION, types.CACHE_POLICY, types.LOG_DELIVERY_SOURCE,
                         types.LOG_DELIVERY_DESTINATION, types.LOG_DELIVERY, types.LOG_RESOURCE_POLICY, types.IAM_ROLE,
@@ -837,6 +837,13 @@ def creating_calls(plan, resource) -> list[tuple[str, str, dict]]:
             return [("logs:CreateLogGroup", group, creating), ("logs:PutRetentionPolicy", group, existing)]
         case types.METRIC_ALARM:
             return [("cloudwatch:PutMetricAlarm", f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}", creating)]
+        case types.EVENT_RULE:  # the region canary's schedule (EventBridge Service Authorization Reference: rule/)
+            rule = f"arn:aws:events:{region}:{ACCOUNT}:rule/{name}"
+            return [("events:PutRule", rule, creating), ("events:TagResource", rule, creating),
+                    ("events:DescribeRule", rule, existing), ("events:ListTagsForResource", rule, existing)]
+        case types.EVENT_TARGET:
+            rule = f"arn:aws:events:{region}:{ACCOUNT}:rule/{inputs['rule']}"
+            return [("events:PutTargets", rule, {}), ("events:ListTargetsByRule", rule, {})]
     raise AssertionError(f"no calls known for {resource.type}: add them here and the grants to the bootstrap")
 
 
@@ -882,6 +889,33 @@ def test_the_deploy_role_may_create_each_regional_resource_in_each_of_prods_regi
         assert not writes or not all(shared_account.may("ml-edge-deploy-staging", a, r, **c) for a, r, c in writes), \
             resource.name
     assert checked > 100
+
+
+def test_the_region_canarys_schedule_is_prods_own_in_each_of_its_regions(shared_account, plans):
+    """The canary's EventBridge rule and its invoke permission (deploy-origin.json, attached only with an
+    originDomain): prod's deploy role may make them in each of its regions, not in another region, not under another
+    environment's prefix, and may let no other principal invoke; another environment's roles may not touch prod's
+    rules; prod's observe role reads them and changes nothing."""
+    plan = plans["prod"]
+    rules = {plan.region_of(r): r.inputs["name"] for r in plan.of_type(types.EVENT_RULE)}
+    assert sorted(rules) == sorted(PROD_REGIONS)
+    for region, name in rules.items():
+        rule = f"arn:aws:events:{region}:{ACCOUNT}:rule/{name}"
+        staging_rule = rule.replace(":rule/ml-edge-prod-", ":rule/ml-edge-staging-")
+        function = f"arn:aws:lambda:{region}:{ACCOUNT}:function:ml-edge-prod-canary-{region}-abc1234"
+        for action in ("events:PutRule", "events:PutTargets", "events:DeleteRule", "events:RemoveTargets"):
+            assert shared_account.may("ml-edge-deploy-prod", action, rule), (action, rule)
+            assert not shared_account.may("ml-edge-deploy-prod", action, rule.replace(f":{region}:", f":{OUTSIDE}:"))
+            assert not shared_account.may("ml-edge-deploy-prod", action, staging_rule), (action, staging_rule)
+            assert not shared_account.may("ml-edge-deploy-staging", action, rule), (action, rule)
+            assert not shared_account.may("ml-edge-observe-prod", action, rule), (action, rule)
+        assert shared_account.may("ml-edge-deploy-prod", "lambda:AddPermission", function,
+                                  **{"lambda:Principal": "events.amazonaws.com"})
+        assert not shared_account.may("ml-edge-deploy-prod", "lambda:AddPermission", function,
+                                      **{"lambda:Principal": "sns.amazonaws.com"})
+        for action in ("events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"):
+            assert shared_account.may("ml-edge-observe-prod", action, rule), (action, rule)
+            assert not shared_account.may("ml-edge-observe-staging", action, rule), (action, rule)
 
 
 def test_dev_and_staging_may_create_their_regional_resources_in_their_one_region_only(shared_account, plans):

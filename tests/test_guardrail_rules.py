@@ -913,7 +913,8 @@ def test_a_permission_for_another_principal_is_found():
     public = permission("ml-edge-dev-api-iris-public", None, principal="*", sources=[])
     assert bypass_messages([*target_api_stack(), public]) == [
         'ml-edge-dev-api-iris-public (aws:lambda/permission:Permission): principal is "*"; allowed: '
-        '"apigateway.amazonaws.com" (only this stack\'s REST API may invoke a function)']
+        '"apigateway.amazonaws.com" (only this stack\'s REST API may invoke a function), or "events.amazonaws.com" '
+        'from an EventBridge rule of this stack']
 
 
 def test_a_permission_for_any_api_gateway_api_is_found():

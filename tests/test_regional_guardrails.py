@@ -14,6 +14,7 @@ from gitops.stacks.environments import policy_config_file
 from guardrails import (
     api_requires_origin_secret,
     apigateway_domain_tls,
+    backends_only_via_api,
     cloudfront_no_origin_group_on_post,
     origin_secret_accepted,
     origin_secret_header,
@@ -25,6 +26,8 @@ from ml_edge.resource_types import (
     API_DOMAIN_NAME,
     DISTRIBUTION,
     DNS_RECORD,
+    HEALTH_CHECK,
+    LAMBDA_PERMISSION,
     REST_API,
     STAGE,
     WEB_ACL,
@@ -185,13 +188,88 @@ def test_a_latency_set_sharing_a_health_check_is_found(stack):
     shared.props["healthCheckId"] = record(stack, "eu-west-1").props["healthCheckId"]
     shared.property_dependencies["healthCheckId"] = record(stack, "eu-west-1").property_dependencies["healthCheckId"]
     assert findings(route53_latency_health_checked.RULE, stack) == [
-        f"ml-edge-prod-origin-domain-ap-southeast-1 {RECORD_TYPE}: healthCheckId is health check "
-        "ml-edge-prod-origin-domain-eu-west-1, on an alarm in eu-west-1 (the latency record of ap-southeast-1); "
-        "allowed: a health check on ap-southeast-1's own alarm",
+        *[f"ml-edge-prod-origin-domain-ap-southeast-1 {RECORD_TYPE}: healthCheckId is health check "
+          f"ml-edge-prod-origin-domain-eu-west-1{child} (a child of ml-edge-prod-origin-domain-eu-west-1-region), "
+          "on an alarm in eu-west-1 (the latency record of ap-southeast-1); allowed: a health check on "
+          "ap-southeast-1's own alarm" for child in ("", "-canary")],
         *[f"ml-edge-prod-origin-domain-{region} {RECORD_TYPE}: healthCheckId is the health check of "
           f"ml-edge-prod-origin-domain-{other} too (the latency record of {region}); allowed: a health check of its "
           "own per region: a shared one takes every region out when one fails, or none"
           for region, other in (("ap-southeast-1", "eu-west-1"), ("eu-west-1", "ap-southeast-1")) ]]
+
+
+def health_check(stack: list[Resource], name: str) -> Resource:
+    return named(stack, HEALTH_CHECK, name)
+
+
+def test_a_latency_record_checks_a_calculated_check_of_its_regions_5xx_and_canary_checks(stack):
+    calculated = health_check(stack, "ml-edge-prod-origin-domain-eu-west-1-region")
+    assert record(stack, "eu-west-1").property_dependencies["healthCheckId"] == [calculated.urn]
+    assert calculated.props["type"] == "CALCULATED" and calculated.props["childHealthThreshold"] == 2
+    assert sorted(calculated.property_dependencies["childHealthchecks"]) == sorted(
+        health_check(stack, f"ml-edge-prod-origin-domain-eu-west-1{child}").urn for child in ("", "-canary"))
+
+
+def test_a_calculated_check_with_a_child_of_another_region_is_found(stack):
+    calculated = health_check(stack, "ml-edge-prod-origin-domain-eu-west-1-region")
+    foreign = health_check(stack, "ml-edge-prod-origin-domain-us-east-1-canary")
+    calculated.property_dependencies["childHealthchecks"] = [
+        health_check(stack, "ml-edge-prod-origin-domain-eu-west-1").urn, foreign.urn]
+    assert findings(route53_latency_health_checked.RULE, stack) == [
+        f"ml-edge-prod-origin-domain-eu-west-1 {RECORD_TYPE}: healthCheckId is health check "
+        "ml-edge-prod-origin-domain-us-east-1-canary (a child of ml-edge-prod-origin-domain-eu-west-1-region), on an "
+        "alarm in us-east-1 (the latency record of eu-west-1); allowed: a health check on eu-west-1's own alarm"]
+
+
+def test_a_calculated_check_healthy_with_fewer_than_all_its_children_is_found(stack):
+    health_check(stack, "ml-edge-prod-origin-domain-ap-southeast-1-region").props["childHealthThreshold"] = 1
+    assert findings(route53_latency_health_checked.RULE, stack) == [
+        f"ml-edge-prod-origin-domain-ap-southeast-1 {RECORD_TYPE}: healthCheckId is health check "
+        "ml-edge-prod-origin-domain-ap-southeast-1-region, healthy with 1 of its 2 children (the latency record of "
+        "ap-southeast-1); allowed: child_health_threshold = 2: the region is out as soon as one of its checks fails"]
+
+
+# --- the region canary: EventBridge may invoke it, from a rule of this stack only --------------------------------
+
+def canary_permission(stack: list[Resource], region: str) -> Resource:
+    return named(stack, LAMBDA_PERMISSION, f"ml-edge-prod-canary-{region}-invoke")
+
+
+def test_each_regions_canary_may_be_invoked_by_its_own_rule(stack):
+    assert findings(backends_only_via_api.RULE, stack) == []
+    for region in REGIONS:
+        permission = canary_permission(stack, region)
+        assert permission.props["principal"] == "events.amazonaws.com"
+        assert permission.props["sourceArn"].startswith(f"arn:aws:events:{region}:123456789012:rule/ml-edge-prod-")
+
+
+CANARY_PERMISSION = f"ml-edge-prod-canary-eu-west-1-invoke ({LAMBDA_PERMISSION})"
+ANOTHER_RULE = "arn:aws:events:eu-west-1:123456789012:rule/ml-edge-staging-canary-eu-west-1-abc1234"
+
+
+@pytest.mark.parametrize("source", [ANOTHER_RULE, "arn:aws:events:eu-west-1:123456789012:rule/*",
+                                    "arn:aws:events:eu-west-1:*:rule/ml-edge-prod-canary-eu-west-1-abc1234"],
+                         ids=["another-environments-rule", "any-rule", "any-account"])
+def test_a_canary_permission_for_another_rule_is_found(stack, source):
+    canary_permission(stack, "eu-west-1").props["sourceArn"] = source
+    assert findings(backends_only_via_api.RULE, stack) == [
+        f'{CANARY_PERMISSION}: sourceArn is "{source}"; allowed: the ARN of an EventBridge rule of this stack '
+        "(arn:aws:events:<region>:<account>:rule/ml-edge-prod-…; without it any rule, in any account, may invoke the "
+        "function)"]
+
+
+def test_a_canary_permission_not_from_a_rule_of_the_stack_is_found(stack):
+    permission = canary_permission(stack, "eu-west-1")
+    permission.property_dependencies["sourceArn"] = []
+    (message,) = findings(backends_only_via_api.RULE, stack)
+    assert message.startswith(f'{CANARY_PERMISSION}: sourceArn is "arn:aws:events:eu-west-1:')
+
+
+def test_a_canary_permission_for_another_principal_is_found(stack):
+    canary_permission(stack, "eu-west-1").props["principal"] = "sns.amazonaws.com"
+    assert findings(backends_only_via_api.RULE, stack) == [
+        f'{CANARY_PERMISSION}: principal is "sns.amazonaws.com"; allowed: "apigateway.amazonaws.com" (only this '
+        'stack\'s REST API may invoke a function), or "events.amazonaws.com" from an EventBridge rule of this stack']
 
 
 def test_a_latency_set_with_two_records_for_one_region_is_found(stack):

@@ -2,7 +2,8 @@
 first region's resources exactly as with one region (same URNs, no `region` input); the others' named and placed in
 their region; with more than one region, a latency record per region on the origin domain, each with a health check
 on that region's 5XX alarm and aliased to the region's API custom domain (its certificate in that region, validated
-in the zone), and CloudFront's one origin on the latency name."""
+in the zone), and CloudFront's one origin on the latency name. The region canary's own resources (its function, rule,
+alarm and checks) are tested in test_region_canary.py."""
 
 import json
 import re
@@ -89,6 +90,7 @@ def test_the_three_region_plan_is_prods_own_config():
 def test_each_region_has_its_own_api_backends_guard_keys_and_plans(plans, count):
     plan, regions = plans[count], REGION_SETS[count]
     for kind, number in PER_REGION.items():
+        number += kind == FUNCTION and count > 1  # and the region canary, with several regions
         assert {r: len(found) for r, found in by_region(plan, kind).items()} == {r: number for r in regions}, kind
     assert sorted(region_of(acl) for acl in regional_web_acls(plan)) == sorted(regions)
     for region in regions[1:]:  # another region's resources carry it in their names
@@ -169,7 +171,8 @@ def test_a_latency_record_per_region_with_its_own_health_check(plans, count):
     alarms = {a.inputs["name"]: a for a in plan.of_type(METRIC_ALARM)}
     apis = by_region(plan, REST_API)
     domains = by_region(plan, API_DOMAIN_NAME)
-    assert len(checks) == len(latency) == len({r.inputs["healthCheckId"] for r in latency})
+    # per region: the 5XX check, the canary's, and the calculated one the record uses (test_region_canary.py)
+    assert len(checks) == 3 * len(latency) == 3 * len({r.inputs["healthCheckId"] for r in latency})
     for record in latency:
         region = record.inputs["setIdentifier"]
         assert (record.inputs["zoneId"], record.inputs["name"], record.inputs["type"]) == (
@@ -179,7 +182,10 @@ def test_a_latency_record_per_region_with_its_own_health_check(plans, count):
         (domain,) = domains[region]
         assert alias["name"].startswith("d-") and f".execute-api.{region}." in alias["name"]
         assert domain.urn in record.dependencies and alias["evaluateTargetHealth"] is True
-        check = checks[record.inputs["healthCheckId"]]
+        region_check = checks[record.inputs["healthCheckId"]]
+        assert region_check.inputs["type"] == "CALCULATED"
+        (check,) = [checks[c] for c in region_check.inputs["childHealthchecks"]
+                    if alarms[checks[c].inputs["cloudwatchAlarmName"]].inputs["namespace"] == "AWS/ApiGateway"]
         assert check.inputs["type"] == "CLOUDWATCH_METRIC" and check.inputs["cloudwatchAlarmRegion"] == region
         # Route 53 follows the alarm's metric data, not its state: a region taken out gets no traffic, so no data;
         # "LastKnownStatus" would keep it out for ever, "Healthy" retries it (Route 53 HealthCheckConfig)

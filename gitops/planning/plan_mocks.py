@@ -29,6 +29,7 @@ from ml_edge.resource_types import (
     DEPLOYMENT,
     DISTRIBUTION,
     DNS_RECORD,
+    EVENT_RULE,
     FUNCTION,
     GET_CALLER_IDENTITY,
     GET_PARTITION,
@@ -242,6 +243,9 @@ class PlanMocks(Mocks):
                          arn=f"arn:aws:apigateway:{region}::/domainnames/{resource_id}")
         elif kind == HEALTH_CHECK:
             resource_id = _uuid(token)
+        elif kind == EVENT_RULE:  # on the default event bus
+            resource_id = state["name"]
+            state["arn"] = f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{resource_id}"
         elif kind == API_KEY:
             # API Gateway generates the value; a stand-in of the same shape, so secrecy can be tested
             state["value"] = _unwrap(inputs.get("value")) or api_key_value(args.name)  # or the value imported

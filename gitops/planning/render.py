@@ -27,6 +27,8 @@ from ml_edge.resource_types import (
     DEPLOYMENT,
     DISTRIBUTION,
     DNS_RECORD,
+    EVENT_RULE,
+    EVENT_TARGET,
     FUNCTION,
     HEALTH_CHECK,
     IAM_ROLE,
@@ -143,6 +145,7 @@ READING_ORDER = [
     CERTIFICATE, CERTIFICATE_VALIDATION,
     API_DOMAIN_NAME, BASE_PATH_MAPPING,
     METRIC_ALARM, HEALTH_CHECK,
+    EVENT_RULE, EVENT_TARGET,
 ]
 
 
@@ -457,6 +460,9 @@ def _health_check(inputs: dict, plan: Plan) -> list[str]:
         return [f"healthy while the data of alarm {inputs.get('cloudwatchAlarmName')} "
                 f"({inputs.get('cloudwatchAlarmRegion')}) is within its threshold · without data: "
                 f"{inputs.get('insufficientDataHealthStatus')}"]
+    if inputs.get("type") == "CALCULATED":
+        children = [_name_of(child, plan) for child in inputs.get("childHealthchecks") or []]
+        return [f"healthy while {inputs.get('childHealthThreshold')} of {len(children)} are: {show(children)}"]
     return [f"{inputs.get('type')} {inputs.get('fqdn', '')}{inputs.get('resourcePath', '')}"]
 
 
@@ -512,6 +518,8 @@ SUMMARIES: dict[str, Callable[[dict, Plan], list[str]]] = {
         + ("backendClientCertificatesByRegion" if len(p.config.regions) > 1 else "backendClientCertificates")],
     DNS_RECORD: _record,
     HEALTH_CHECK: _health_check,
+    EVENT_RULE: lambda i, p: [f"{i.get('scheduleExpression')} in {p.region_of_inputs(i)}"],
+    EVENT_TARGET: lambda i, p: [f"{i.get('rule')} → {i.get('arn')}"],
     CERTIFICATE: _certificate,
     API_DOMAIN_NAME: _api_domain_name,
     BASE_PATH_MAPPING: _base_path_mapping,

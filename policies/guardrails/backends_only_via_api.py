@@ -1,26 +1,32 @@
 """No way into the backends but the REST API behind the edge: no Lambda function URL, no HTTP or WebSocket API
 (apigatewayv2), and every Lambda permission lets only API Gateway invoke, from this stack's REST API (its
-execution ARN, e.g. `<executionArn>/*/POST/models/iris/predict` or `<executionArn>/authorizers/*`)."""
+execution ARN, e.g. `<executionArn>/*/POST/models/iris/predict` or `<executionArn>/authorizers/*`). One exception:
+EventBridge (`events.amazonaws.com`) may invoke a function from a rule of this stack (the region canary's schedule,
+`arn:aws:events:<region>:<account>:rule/ml-edge-<env>-…`): a schedule carries no request of a client."""
 
 import re
 
 from pulumi_policy import EnforcementLevel
 
-from .aws import HTTP_API, LAMBDA_FUNCTION_URL, LAMBDA_PERMISSION, REST_API, STAGE
+from .aws import EVENT_RULE, HTTP_API, LAMBDA_FUNCTION_URL, LAMBDA_PERMISSION, REST_API, STAGE
 from .rule import UNKNOWN, Finding, Resource, Rule, shown
 
 API_GATEWAY = "apigateway.amazonaws.com"
+EVENTS = "events.amazonaws.com"
 BYPASSES = {LAMBDA_FUNCTION_URL: "a Lambda function URL (a public endpoint next to the edge)",
             HTTP_API: "an API Gateway HTTP or WebSocket API (apigatewayv2), a second way in next to the edge"}
 
 
 def scan_stack(resources: list[Resource], config: dict):
     apis = {r.urn: r for r in resources if r.type == REST_API}
+    rules = {r.urn for r in resources if r.type == EVENT_RULE}
     prefixes = execution_arn_prefixes(resources, apis)
     for resource in resources:
         if resource.type in BYPASSES:
             yield Finding("type", BYPASSES[resource.type],
                           "no other way into the backends than the REST API behind CloudFront", resource=resource)
+        elif resource.type == LAMBDA_PERMISSION and resource.props.get("principal") == EVENTS:
+            yield from _scheduled(resource, rules)
         elif resource.type == LAMBDA_PERMISSION:
             yield from _permission(resource, apis, prefixes)
 
@@ -29,7 +35,8 @@ def _permission(permission: Resource, apis: dict[str, Resource], prefixes: dict[
     principal = permission.props.get("principal")
     if principal is not UNKNOWN and principal != API_GATEWAY:
         yield Finding("principal", shown(principal), f'"{API_GATEWAY}" (only this stack\'s REST API may invoke a '
-                                                     f'function)', resource=permission)
+                                                     f'function), or "{EVENTS}" from an EventBridge rule of this stack',
+                      resource=permission)
         return
     source = permission.props.get("sourceArn")
     from_apis = [u for u in permission.property_dependencies.get("sourceArn", []) if u in apis]
@@ -43,6 +50,24 @@ def _permission(permission: Resource, apis: dict[str, Resource], prefixes: dict[
                       f"an ARN under the execution ARN of {names} (<executionArn>/<stage>/<method>/<path> or "
                       f"<executionArn>/authorizers/<id>, no wildcard in the API id, region or account)",
                       resource=permission)
+
+
+def _scheduled(permission: Resource, rules: set[str]):
+    """EventBridge may invoke only from a rule of this stack: the source ARN comes from one of its rules and names a
+    rule of the environment (`rule/ml-edge-<env>-…`, no wildcard), in a concrete region and account."""
+    source = permission.props.get("sourceArn")
+    environment = stack_name(permission.urn)
+    allowed = (f"the ARN of an EventBridge rule of this stack (arn:aws:events:<region>:<account>:rule/"
+               f"ml-edge-{environment}-…; without it any rule, in any account, may invoke the function)")
+    from_rules = [u for u in permission.property_dependencies.get("sourceArn", []) if u in rules]
+    pattern = rf"arn:aws[a-z-]*:events:[a-z]{{2}}(-[a-z]+)+-\d:\d{{12}}:rule/ml-edge-{re.escape(environment)}-[\w.-]+"
+    if not from_rules or (isinstance(source, str) and not re.fullmatch(pattern, source)):
+        yield Finding("sourceArn", shown(source), allowed, resource=permission)
+
+
+def stack_name(urn: str) -> str:
+    """`urn:pulumi:<stack>::<project>::…` → the stack, which is the environment."""
+    return urn.split("::", 1)[0].rsplit(":", 1)[-1]
 
 
 def execution_arn_prefixes(resources: list[Resource], apis: dict[str, Resource]) -> dict[str, re.Pattern]:
@@ -68,10 +93,13 @@ def execution_arn_prefixes(resources: list[Resource], apis: dict[str, Resource])
 RULE = Rule(
     name="backends-only-via-api",
     description="No way into the backends but the REST API behind the edge: no Lambda function URL, no HTTP or "
-                "WebSocket API, and every Lambda permission is for API Gateway from this stack's REST API.",
+                "WebSocket API, and every Lambda permission is for API Gateway from this stack's REST API (or for "
+                "EventBridge from a rule of this stack).",
     remediation="Remove function URLs and apigatewayv2 APIs; grant lambda:InvokeFunction only to "
                 "apigateway.amazonaws.com with source_arn built from the REST API's execution_arn "
-                "(program/ml_edge/backends.py does this for the models and the consumer authorizer).",
+                "(program/ml_edge/backends.py does this for the models and the consumer authorizer), or to "
+                "events.amazonaws.com with source_arn = the arn of an EventRule of this stack (origin_domain.py's "
+                "region canary).",
     config={},
     enforcement=EnforcementLevel.MANDATORY,
     scan_stack=scan_stack,

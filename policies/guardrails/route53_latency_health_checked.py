@@ -1,6 +1,11 @@
 """A region that cannot predict stops receiving traffic: every latency-routed Route 53 record has a health check
 of its own region, and (an alias) evaluates its target's health.
 
+The record's check may be alarm-based (CLOUDWATCH_METRIC: its alarm in the record's region) or CALCULATED from such
+checks (the 5XX check and the region canary's, program/ml_edge/origin_domain.py): then every child must be of the
+record's region, and the calculated check healthy only while all are (child_health_threshold = number of children;
+a lower threshold would keep a region in while one of its signals fails).
+
 Route 53 answers a latency query with the nearest region's record among the healthy ones. A record without a health
 check is always healthy, so an outage of its region's backend stays a global outage for the edge locations nearest
 to it. An alias's "evaluate target health" is required too (a free extra signal where AWS gives one; for an API
@@ -17,6 +22,7 @@ from .aws import DNS_RECORD, HEALTH_CHECK
 from .rule import UNKNOWN, Finding, Resource, Rule, mapping, shown
 
 ALARM_CHECK = "CLOUDWATCH_METRIC"
+CALCULATED_CHECK = "CALCULATED"
 
 
 def scan_stack(resources: list[Resource], config: dict):
@@ -63,12 +69,34 @@ def record_findings(record: Resource, checks: dict[str, Resource]):
                           f"{named(region)})", "true: the record also fails over when its target (API Gateway in "
                           "the region) is unhealthy", resource=record)
     for check in (checks[u] for u in record.property_dependencies.get("healthCheckId", []) if u in checks):
-        alarm_region = check.props.get("cloudwatchAlarmRegion")
-        if check.props.get("type") == ALARM_CHECK and isinstance(alarm_region, str) and isinstance(region, str) \
-                and alarm_region != region:
-            yield Finding("healthCheckId", f"health check {check.name}, on an alarm in {named(alarm_region)} "
-                          f"(the latency record of {named(region)})",
-                          f"a health check on {named(region)}'s own alarm", resource=record)
+        if check.props.get("type") == CALCULATED_CHECK:
+            yield from calculated_findings(record, region, check, checks)
+        else:
+            yield from alarm_region_findings(record, region, check)
+
+
+def alarm_region_findings(record: Resource, region, check: Resource, via: str = ""):
+    alarm_region = check.props.get("cloudwatchAlarmRegion")
+    if check.props.get("type") == ALARM_CHECK and isinstance(alarm_region, str) and isinstance(region, str) \
+            and alarm_region != region:
+        yield Finding("healthCheckId", f"health check {check.name}{via}, on an alarm in {named(alarm_region)} "
+                      f"(the latency record of {named(region)})",
+                      f"a health check on {named(region)}'s own alarm", resource=record)
+
+
+def calculated_findings(record: Resource, region, check: Resource, checks: dict[str, Resource]):
+    """A calculated check: each child of the record's region, and all of them needed."""
+    children = sorted((checks[u] for u in check.property_dependencies.get("childHealthchecks", []) if u in checks),
+                      key=lambda child: child.name)
+    for child in children:
+        yield from alarm_region_findings(record, region, child, f" (a child of {check.name})")
+    listed, threshold = check.props.get("childHealthchecks"), check.props.get("childHealthThreshold")
+    count = len(listed) if isinstance(listed, list) else len(children)
+    if threshold is not UNKNOWN and threshold != count:
+        yield Finding("healthCheckId", f"health check {check.name}, healthy with {shown(threshold)} of its {count} "
+                      f"children (the latency record of {named(region)})",
+                      f"child_health_threshold = {count}: the region is out as soon as one of its checks fails",
+                      resource=record)
 
 
 def set_findings(records: list[Resource]):
@@ -109,7 +137,8 @@ RULE = Rule(
     description="Every latency-routed Route 53 record has a health check of its own region and evaluates its "
                 "alias target's health; a latency set has one record per region, each with its own health check.",
     remediation="Keep the LatencyOrigin of program/ml_edge/origin_domain.py: per region one latency record with "
-                "set_identifier = region, health_check_id = that region's health check (on its own 5XX alarm) and "
+                "set_identifier = region, health_check_id = that region's CALCULATED check (children: its 5XX and "
+                "canary checks, on alarms in that region; child_health_threshold = 2) and "
                 "evaluate_target_health=True on the alias.",
     config={},
     enforcement=EnforcementLevel.MANDATORY,

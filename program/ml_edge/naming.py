@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .resource_types import (
     CACHE_POLICY,
+    EVENT_RULE,
     FUNCTION,
     IAM_ROLE,
     IAM_ROLE_POLICY,
@@ -54,6 +55,7 @@ NAME_LIMITS: dict[str, NameLimit] = {
                                                                      "up to 128 characters"),
     METRIC_ALARM: NameLimit("name", 255, "CloudWatch PutMetricAlarm: AlarmName, "
                                                                      "1-255 characters"),
+    EVENT_RULE: NameLimit("name", 64, "EventBridge PutRule: Name, 1-64 characters"),
     LOG_DELIVERY_SOURCE: NameLimit(
         "name", 60, "CloudWatch Logs PutDeliverySource: name, 1-60 characters, [\\w-]*"),
     LOG_DELIVERY_DESTINATION: NameLimit(

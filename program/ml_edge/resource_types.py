@@ -44,6 +44,9 @@ LOG_DELIVERY_DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDes
 LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
 LOG_RESOURCE_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+# EventBridge (the region canary's schedule)
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 # pulumi_random
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 

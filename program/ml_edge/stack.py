@@ -50,7 +50,7 @@ def build(cfg: EnvConfig) -> dict[str, pulumi.Output]:
     secret = OriginSecret(f"{prefix}-origin-secret", cfg.origin_secret)
     parts = regional_parts(cfg, secret)
     consumers, api, usage = parts[0].consumers, parts[0].api, parts[0].usage
-    origin = (LatencyOrigin(f"{prefix}-origin-domain", cfg.origin_domain, cfg.environment, parts).origin
+    origin = (LatencyOrigin(f"{prefix}-origin-domain", cfg.origin_domain, function_settings(cfg), parts).origin
               if len(parts) > 1 else api.origin)
     edge = Edge(f"{prefix}-edge", [origin], edge_settings(cfg), secret)
     outputs = {
