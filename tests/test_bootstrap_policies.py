@@ -828,7 +828,11 @@ def creating_calls(plan, resource) -> list[tuple[str, str, dict]]:
         case types.CERTIFICATE_VALIDATION:
             return [("acm:DescribeCertificate", inputs["certificateArn"], existing)]
         case types.FUNCTION:
-            return [("lambda:CreateFunction", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}", creating)]
+            function = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+            # the provider sets reserved concurrency with its own call after CreateFunction (PutFunctionConcurrency)
+            reserved = [("lambda:PutFunctionConcurrency", function, existing)] \
+                if "reservedConcurrentExecutions" in inputs else []
+            return [("lambda:CreateFunction", function, creating), *reserved]
         case types.LAMBDA_PERMISSION:
             return [("lambda:AddPermission", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{inputs['function']}",
                      {"lambda:Principal": inputs["principal"]})]
