@@ -772,7 +772,7 @@ IN_REGION_TYPES = {types.REST_API, types.DEPLOYMENT, types.STAGE, types.METHOD_S
                    types.API_KEY, types.API_DOMAIN_NAME, types.BASE_PATH_MAPPING, types.USAGE_PLAN,
                    types.USAGE_PLAN_KEY, types.WEB_ACL, types.WEB_ACL_ASSOCIATION, types.CERTIFICATE,
                    types.CERTIFICATE_VALIDATION, types.FUNCTION, types.LAMBDA_PERMISSION, types.LOG_GROUP,
-                   types.METRIC_ALARM, types.EVENT_RULE, types.EVENT_TARGET}
+                   types.METRIC_ALARM, types.EVENT_RULE, types.EVENT_TARGET, types.FUNCTION_EVENT_INVOKE_CONFIG}
 # what lives in us-east-1 whatever the regions (the edge: deploy-edge-iam.json), or in no region (IAM, Route 53)
 EDGE_OR_GLOBAL_TYPES = {types.DISTRIBUTION, types.CACHE_POLICY, types.LOG_DELIVERY_SOURCE,
                         types.LOG_DELIVERY_DESTINATION, types.LOG_DELIVERY, types.LOG_RESOURCE_POLICY, types.IAM_ROLE,
@@ -845,6 +845,10 @@ def creating_calls(plan, resource) -> list[tuple[str, str, dict]]:
             rule = f"arn:aws:events:{region}:{ACCOUNT}:rule/{name}"
             return [("events:PutRule", rule, creating), ("events:TagResource", rule, creating),
                     ("events:DescribeRule", rule, existing), ("events:ListTagsForResource", rule, existing)]
+        case types.FUNCTION_EVENT_INVOKE_CONFIG:
+            function = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{inputs['functionName']}"
+            return [("lambda:PutFunctionEventInvokeConfig", function, {}),
+                    ("lambda:GetFunctionEventInvokeConfig", function, {})]
         case types.EVENT_TARGET:
             rule = f"arn:aws:events:{region}:{ACCOUNT}:rule/{inputs['rule']}"
             return [("events:PutTargets", rule, {}), ("events:ListTargetsByRule", rule, {})]

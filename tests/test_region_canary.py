@@ -21,6 +21,7 @@ from ml_edge.resource_types import (
     EVENT_RULE,
     EVENT_TARGET,
     FUNCTION,
+    FUNCTION_EVENT_INVOKE_CONFIG,
     HEALTH_CHECK,
     IAM_ROLE,
     IAM_ROLE_POLICY,
@@ -86,6 +87,15 @@ def test_each_region_runs_its_canary_every_minute_against_its_own_custom_domain(
                              "CANARY_STAGE": stage.inputs["stageName"], "CANARY_REGION": region}
         assert f".execute-api.{region}." in variables["CANARY_TARGET"]
         assert not re.search(r"secret|verify", str(function.inputs).lower())  # it proves the guard refuses without
+
+
+def test_each_scheduled_run_is_one_probe_never_retried_or_queued(several):
+    plan, regions = several
+    for region in regions:
+        function = canary_of(plan, region)
+        (config,) = [c for c in plan.of_type(FUNCTION_EVENT_INVOKE_CONFIG) if region_of(c) == region]
+        assert config.inputs["functionName"] == function_name(function)
+        assert (config.inputs["maximumRetryAttempts"], config.inputs["maximumEventAgeInSeconds"]) == (0, 60)
 
 
 def test_only_its_own_rule_may_invoke_the_canary(several):

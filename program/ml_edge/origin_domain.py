@@ -166,6 +166,12 @@ class LatencyOrigin(pulumi.ComponentResource):
         aws.lambda_.Permission(
             f"{canary}-invoke", action="lambda:InvokeFunction", function=function.name,
             principal="events.amazonaws.com", source_arn=rule.arn, region=region, opts=child)
+        # one probe per scheduled run: Lambda would retry a failed asynchronous run twice (1 and 2 minutes later) and
+        # keep throttled runs queued for hours ("Error handling and automatic retries in Lambda", asynchronous
+        # invocation), so Errors in a minute would stop being that minute's probe
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{canary}-once", function_name=function.name, maximum_retry_attempts=0,
+            maximum_event_age_in_seconds=CANARY_PERIOD_SECONDS, region=region, opts=child)
         # not before the mapping exists: an earlier run would count errors for a region still being built
         aws.cloudwatch.EventTarget(canary, rule=rule.name, arn=function.arn, region=region,
                                    opts=pulumi.ResourceOptions(parent=self, depends_on=[mapping]))

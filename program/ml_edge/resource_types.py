@@ -47,6 +47,7 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 # EventBridge (the region canary's schedule)
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+FUNCTION_EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 # pulumi_random
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 
