@@ -265,6 +265,40 @@ def test_a_canary_permission_not_from_a_rule_of_the_stack_is_found(stack):
     assert message.startswith(f'{CANARY_PERMISSION}: sourceArn is "arn:aws:events:eu-west-1:')
 
 
+def canary_rule(stack: list[Resource], region: str) -> Resource:
+    (rule,) = [r for r in stack if r.type == "aws:cloudwatch/eventRule:EventRule" and region_of(r) == region]
+    return rule
+
+
+def test_a_canary_permission_from_an_event_pattern_rule_is_found(stack):
+    # anyone allowed to put events on the bus could match a pattern, and so invoke the function
+    rule = canary_rule(stack, "eu-west-1")
+    rule.props.pop("scheduleExpression")
+    rule.props["eventPattern"] = '{"source": ["my.app"]}'
+    assert findings(backends_only_via_api.RULE, stack) == [
+        f"{CANARY_PERMISSION}: sourceArn is the rule {rule.name}, which is not a schedule on the default event bus; "
+        "allowed: a rule with a scheduleExpression and no eventPattern (anyone allowed to put events on a bus could "
+        "match a pattern)"]
+
+
+def test_a_canary_permission_from_a_rule_in_another_region_is_found(stack):
+    rule = canary_rule(stack, "eu-west-1")
+    rule.props["region"] = "us-east-1"
+    assert findings(backends_only_via_api.RULE, stack) == [
+        f'{CANARY_PERMISSION}: sourceArn is the rule {rule.name} in "us-east-1"; allowed: a rule in the permission\'s '
+        'region "eu-west-1"']
+
+
+def test_a_permission_for_a_function_the_rule_does_not_target_is_found(stack):
+    # the canary's rule, granted on a model backend: a schedule could then call the model past WAF and keys
+    permission = canary_permission(stack, "eu-west-1")
+    model = named(stack, "aws:lambda/function:Function", "ml-edge-prod-api-eu-west-1-iris")
+    permission.property_dependencies["function"] = [model.urn]
+    assert findings(backends_only_via_api.RULE, stack) == [
+        f"{CANARY_PERMISSION}: function is a function the rule {canary_rule(stack, 'eu-west-1').name} does not "
+        "target; allowed: the function the rule's own target invokes"]
+
+
 def test_a_canary_permission_for_another_principal_is_found(stack):
     canary_permission(stack, "eu-west-1").props["principal"] = "sns.amazonaws.com"
     assert findings(backends_only_via_api.RULE, stack) == [
