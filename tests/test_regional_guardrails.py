@@ -229,6 +229,17 @@ def test_a_calculated_check_healthy_with_fewer_than_all_its_children_is_found(st
         "ap-southeast-1); allowed: child_health_threshold = 2: the region is out as soon as one of its checks fails"]
 
 
+@pytest.mark.parametrize("child", ["", "-canary", "-region"], ids=["5xx-check", "canary-check", "calculated-check"])
+def test_a_disabled_health_check_on_a_latency_record_is_found(stack, child):
+    # Route 53 counts a disabled check as always healthy: the region would never be taken out
+    health_check(stack, f"ml-edge-prod-origin-domain-eu-west-1{child}").props["disabled"] = True
+    (message,) = findings(route53_latency_health_checked.RULE, stack)
+    assert message.startswith(f"ml-edge-prod-origin-domain-eu-west-1 {RECORD_TYPE}: healthCheckId is health check "
+                              f"ml-edge-prod-origin-domain-eu-west-1{child}")
+    assert message.endswith("disabled: always healthy (the latency record of eu-west-1); allowed: an enabled health "
+                            "check")
+
+
 # --- the region canary: EventBridge may invoke it, from a rule of this stack only --------------------------------
 
 def canary_permission(stack: list[Resource], region: str) -> Resource:

@@ -69,10 +69,18 @@ def record_findings(record: Resource, checks: dict[str, Resource]):
                           f"{named(region)})", "true: the record also fails over when its target (API Gateway in "
                           "the region) is unhealthy", resource=record)
     for check in (checks[u] for u in record.property_dependencies.get("healthCheckId", []) if u in checks):
+        yield from disabled_findings(record, region, check)
         if check.props.get("type") == CALCULATED_CHECK:
             yield from calculated_findings(record, region, check, checks)
         else:
             yield from alarm_region_findings(record, region, check)
+
+
+def disabled_findings(record: Resource, region, check: Resource, via: str = ""):
+    """A disabled health check is always healthy (Route 53 HealthCheckConfig `Disabled`): no failover at all."""
+    if check.props.get("disabled") is True:
+        yield Finding("healthCheckId", f"health check {check.name}{via}, disabled: always healthy (the latency record "
+                      f"of {named(region)})", "an enabled health check", resource=record)
 
 
 def alarm_region_findings(record: Resource, region, check: Resource, via: str = ""):
@@ -89,6 +97,7 @@ def calculated_findings(record: Resource, region, check: Resource, checks: dict[
     children = sorted((checks[u] for u in check.property_dependencies.get("childHealthchecks", []) if u in checks),
                       key=lambda child: child.name)
     for child in children:
+        yield from disabled_findings(record, region, child, f" (a child of {check.name})")
         yield from alarm_region_findings(record, region, child, f" (a child of {check.name})")
     listed, threshold = check.props.get("childHealthchecks"), check.props.get("childHealthThreshold")
     count = len(listed) if isinstance(listed, list) else len(children)
