@@ -463,7 +463,7 @@ def test_a_message_that_would_quote_a_secret_is_redacted(distribution):
 
 def test_every_rule_has_a_name_description_remediation_and_config_defaults():
     names = [rule.name for rule in POLICIES]
-    assert len(names) == len(set(names)) == 29
+    assert len(names) == len(set(names)) == 31
     for rule in POLICIES:
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
         assert rule.description and rule.remediation

@@ -36,9 +36,10 @@ MANDATORY = {"cloudfront-https-redirect", "cloudfront-origin-https", "cloudfront
              "cloudfront-access-logs", "cloudfront-waf-managed-rules", "apigateway-request-validation",
              "apigateway-execution-logging", "lambda-reserved-concurrency", "log-group-retention",
              "route53-latency-health-checked", "cloudfront-no-origin-group-on-post", "regions-serve-same-models",
-             "apigateway-domain-tls"}
+             "apigateway-domain-tls", "aws-quotas"}
 ADVISORY = {"cloudfront-waf-attached", "cloudfront-viewer-tls", "cloudfront-security-headers",
-            "apigateway-stage-observability", "lambda-tracing", "cloudfront-no-legacy-forwarding"}
+            "apigateway-stage-observability", "lambda-tracing", "cloudfront-no-legacy-forwarding",
+            "aws-quotas-headroom"}
 
 
 def report_for(plan, pack, config_file=None):
@@ -74,9 +75,12 @@ def test_dev_warns_about_the_missing_waf(plans, pack):
                               "allowed: a WAF web ACL (ml-edge:waf.enabled: true)"]
 
 
-def test_prod_makes_every_advisory_policy_mandatory(plans, pack):
+def test_prod_makes_every_advisory_policy_mandatory_but_the_quota_headroom(plans, pack):
+    """aws-quotas-headroom is the warning before aws-quotas blocks: mandatory, it would block at 80 %."""
     report = report_for(plans["prod"], pack)
-    assert {o.name for o in report.outcomes if o.level == "mandatory"} == MANDATORY | ADVISORY
+    levels = {o.name: o.level for o in report.outcomes}
+    assert {n for n, level in levels.items() if level == "mandatory"} == MANDATORY | ADVISORY - {"aws-quotas-headroom"}
+    assert levels["aws-quotas-headroom"] == "advisory"
 
 
 def broken(plan, kind, change):

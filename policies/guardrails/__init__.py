@@ -11,6 +11,7 @@ from . import (
     apigateway_request_validation,
     apigateway_stage_observability,
     apigateway_usage_plan_throttled,
+    aws_quotas,
     backends_only_via_api,
     cloudfront_access_logs,
     cloudfront_https_redirect,
@@ -66,4 +67,6 @@ POLICIES: list[Rule] = [
     cloudfront_no_origin_group_on_post.RULE,
     regions_serve_same_models.RULE,
     apigateway_domain_tls.RULE,
+    aws_quotas.RULE,
+    aws_quotas.HEADROOM_RULE,
 ]
