@@ -9,7 +9,7 @@ PolicyPack(
     name=PACK_NAME,
     description="Blocks an ml-edge plan that would serve plain HTTP, cache too long, expose the origin or a "
                 "backend (in any region), leak a key or the secret, skip the consumer authorizer, deploy an "
-                "edge-optimized API, keep routing to a region that cannot predict or serve other models in one "
-                "region. Limits come from environments/<env>/policy.json.",
+                "edge-optimized API, keep routing to a region that cannot predict, serve other models in one "
+                "region or cross an AWS quota. Limits come from environments/<env>/policy.json.",
     policies=[rule.to_policy() for rule in POLICIES],
 )

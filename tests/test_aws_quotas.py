@@ -12,7 +12,8 @@ from test_regional_guardrails import engine_view
 from gitops.policy.policy_check import evaluate
 from gitops.stacks.environments import policy_config_file
 from guardrails import aws_quotas
-from guardrails.aws_quotas import API_KEY, HEADROOM_RULE, RULE, api_resources
+from guardrails.aws_quotas import API_KEY, RULE, api_resources
+from guardrails.aws_quotas_headroom import RULE as HEADROOM_RULE
 from guardrails.rule import Resource
 from ml_edge.resource_types import DISTRIBUTION, FUNCTION, HEALTH_CHECK, REST_API, USAGE_PLAN
 

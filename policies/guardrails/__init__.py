@@ -12,6 +12,7 @@ from . import (
     apigateway_stage_observability,
     apigateway_usage_plan_throttled,
     aws_quotas,
+    aws_quotas_headroom,
     backends_only_via_api,
     cloudfront_access_logs,
     cloudfront_https_redirect,
@@ -68,5 +69,5 @@ POLICIES: list[Rule] = [
     regions_serve_same_models.RULE,
     apigateway_domain_tls.RULE,
     aws_quotas.RULE,
-    aws_quotas.HEADROOM_RULE,
+    aws_quotas_headroom.RULE,
 ]

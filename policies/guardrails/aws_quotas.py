@@ -1,8 +1,8 @@
 """The plan stays within AWS's quotas: what it uses, counted per region (per account where the quota is global),
 against each quota's default from AWS's documentation, or the raised value an environment's policy.json gives.
 
-Two rules share the counting: `aws-quotas` (mandatory) finds a quota exceeded, `aws-quotas-headroom` (advisory)
-one used above 80 % (a CrossGuard policy has one enforcement level, so one rule cannot both warn and block).
+This rule (mandatory) finds a quota exceeded; aws_quotas_headroom.py (advisory) reuses its counting to warn above
+80 % (a CrossGuard policy has one enforcement level, so one rule cannot both warn and block).
 The pack sees one stack: quotas per account or per account and region are shared with every other stack and
 resource of the account, so a plan within them can still fail when the account already uses its share.
 
@@ -20,7 +20,6 @@ from .openapi import document
 from .rule import UNKNOWN, Finding, Resource, Rule, behaviours, region_of
 
 API_KEY = "aws:apigateway/apiKey:ApiKey"
-HEADROOM = 0.8
 SERVICE_QUOTAS = "the Service Quotas console or `aws service-quotas request-service-quota-increase`"
 
 
@@ -99,7 +98,7 @@ QUOTAS = (
     Quota("cache-behaviors-per-distribution", "CloudFront cache behaviors per distribution", 75,
           '"Quotas" (CloudFront Developer Guide)', f"{SERVICE_QUOTAS} (service cloudfront)", _cache_behaviours),
     Quota("lambda-concurrency-per-region", "Lambda reserved concurrency per account per Region (concurrent "
-          "executions 1,000, less the 100 Lambda keeps unreserved)", 1_000, '"Lambda quotas" and "Configuring '
+          "executions 1,000, less the 100 Lambda keeps unreserved)", 1_000, '"Lambda quotas" and "Managing Lambda '
           'reserved concurrency" (Lambda Developer Guide)', f"{SERVICE_QUOTAS} (service lambda, Concurrent "
           "executions); give the raised account concurrency", _reserved_concurrency, reserved=100),
     Quota("health-checks-per-account", "Route 53 health checks per account", 200,
@@ -123,7 +122,7 @@ def usage(resources: list[Resource], config: dict) -> Iterator[tuple[Quota, str,
             yield quota, scope, resource, count, limit
 
 
-def _finding(quota: Quota, scope: str, resource: Resource, count: int, limit: int, what: str) -> Finding:
+def finding(quota: Quota, scope: str, resource: Resource, count: int, limit: int, what: str) -> Finding:
     return Finding(f"{quota.title} in {scope}", f"{count} of {limit} ({count * 100 // max(limit, 1)} %, {what})",
                    f"at most {limit} (AWS default {quota.default}"
                    f"{f' less {quota.reserved}' if quota.reserved else ''}, from {quota.document}; "
@@ -134,13 +133,7 @@ def _finding(quota: Quota, scope: str, resource: Resource, count: int, limit: in
 def over_quota(resources: list[Resource], config: dict):
     for quota, scope, resource, count, limit in usage(resources, config):
         if count > limit:
-            yield _finding(quota, scope, resource, count, limit, "over the quota: AWS refuses the deploy")
-
-
-def near_quota(resources: list[Resource], config: dict):
-    for quota, scope, resource, count, limit in usage(resources, config):
-        if HEADROOM * limit < count <= limit:
-            yield _finding(quota, scope, resource, count, limit, "above 80 %: raise the quota before it blocks")
+            yield finding(quota, scope, resource, count, limit, "over the quota: AWS refuses the deploy")
 
 
 REMEDIATION = ("Use fewer (models, consumers, behaviours, functions' reserved concurrency), or raise the quota "
@@ -155,12 +148,4 @@ RULE = Rule(
     config={"raised": RAISED_SETTING},
     enforcement=EnforcementLevel.MANDATORY,
     scan_stack=over_quota,
-)
-HEADROOM_RULE = Rule(
-    name="aws-quotas-headroom",
-    description="Warns when the plan uses more than 80 % of an AWS quota (the quotas of aws-quotas), per region.",
-    remediation=REMEDIATION,
-    config={"raised": RAISED_SETTING},
-    enforcement=EnforcementLevel.ADVISORY,
-    scan_stack=near_quota,
 )
