@@ -77,7 +77,7 @@ def test_at_exactly_the_quota_it_is_not_blocked_but_warned(stack):
 def test_above_80_percent_warns_and_at_80_percent_does_not(stack):
     assert messages(HEADROOM_RULE, with_copies(stack, USAGE_PLAN, "us-east-1", 240)) == []
     (warning,) = messages(HEADROOM_RULE, with_copies(stack, USAGE_PLAN, "us-east-1", 241))
-    assert "usage plans per account per Region in us-east-1" in warning and "241 of 300 (80 %" in warning
+    assert "usage plans per account per Region in us-east-1" in warning and "241 of 300 (80.3 %" in warning
     assert messages(RULE, with_copies(stack, USAGE_PLAN, "us-east-1", 241)) == []
 
 

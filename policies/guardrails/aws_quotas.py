@@ -123,7 +123,7 @@ def usage(resources: list[Resource], config: dict) -> Iterator[tuple[Quota, str,
 
 
 def finding(quota: Quota, scope: str, resource: Resource, count: int, limit: int, what: str) -> Finding:
-    return Finding(f"{quota.title} in {scope}", f"{count} of {limit} ({count * 100 // max(limit, 1)} %, {what})",
+    return Finding(f"{quota.title} in {scope}", f"{count} of {limit} ({count * 100 / max(limit, 1):.1f} %, {what})",
                    f"at most {limit} (AWS default {quota.default}"
                    f"{f' less {quota.reserved}' if quota.reserved else ''}, from {quota.document}; "
                    f"raised with {quota.raise_how}, then `raised.{quota.key}` in environments/<env>/policy.json)",
