@@ -204,6 +204,10 @@ MUTANTS = [
     Mutant("bootstrap: no service-linked role for API Gateway", "tools/bootstrap/aws.sh",
            '  if aws iam create-service-linked-role --aws-service-name "$service" >/dev/null 2>"$work/error"; then',
            "  if true; then", "tests/test_deploy_bootstrap.py"),
+    Mutant("guardrail: a quota may be exceeded", "policies/guardrails/aws_quotas.py", "        if count > limit:",
+           "        if count > limit + 1:", "tests/test_aws_quotas.py"),
+    Mutant("guardrail: no warning near a quota", "policies/guardrails/aws_quotas_headroom.py",
+           "HEADROOM = 0.8", "HEADROOM = 0.95", "tests/test_aws_quotas.py"),
 ]
 
 
