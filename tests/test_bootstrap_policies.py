@@ -27,9 +27,8 @@ from test_deploy_bootstrap import (
     option,
 )
 
-from gitops.stacks.bootstrap_inputs import MAX_REGIONS
 from ml_edge import resource_types as types
-from ml_edge.regions import REGIONS
+from ml_edge.regions import MAX_REGIONS, REGIONS
 from ml_edge.resource_types import LOG_GROUP
 
 ENVS = ("dev", "staging", "prod")

@@ -787,7 +787,7 @@ def test_the_custom_and_origin_domains_are_read_from_their_own_keys_in_flow_or_b
     ("  ml-edge:regions: [us-east-2, eu-west-1]\n  ml-edge:originDomain: {name: o.example.net, hostedZoneId: Z1}\n",
      "environments/qa/Pulumi.qa.yaml: ml-edge:regions: the first region must be aws:region (eu-west-1), got us-east-2"),
     ("  ml-edge:regions: [eu-west-1, cn-north-1]\n  ml-edge:originDomain: {name: o.example.net, hostedZoneId: Z1}\n",
-     "environments/qa/Pulumi.qa.yaml: ml-edge:regions: not regions of the commercial partition: cn-north-1"),
+     "environments/qa/Pulumi.qa.yaml: ml-edge:regions: 'cn-north-1' is not a region of the AWS commercial partition"),
     ("  ml-edge:regions: [eu-west-1, us-east-2]\n  ml-edge:originDomain: {name: o.example.net}\n",
      "environments/qa/Pulumi.qa.yaml: ml-edge:originDomain.hostedZoneId: expected a Route 53 hosted zone id"),
     ("  ml-edge:customDomain:\n    domainName: API.example.com\n",

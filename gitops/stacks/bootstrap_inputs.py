@@ -25,7 +25,7 @@ from . import program_path  # noqa: F401  (makes the program's ml_edge package i
 from .environments import ENVIRONMENTS_DIR, EnvironmentNotFound, read_stack_config, stack_file
 
 from ml_edge.patterns import DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, SAGEMAKER_ENDPOINT_PATTERN  # isort: skip
-from ml_edge.regions import MAX_REGIONS, REGIONS  # isort: skip
+from ml_edge.regions import REGIONS, region_list_problem  # isort: skip
 
 UNUSABLE = 2
 REGION_KEY, REGIONS_KEY = "aws:region", "ml-edge:regions"
@@ -99,18 +99,11 @@ def _regions(value: Any, region: str, fail) -> tuple[str, ...]:
         return (region,)
     if not isinstance(value, list) or not value or not all(isinstance(r, str) for r in value):
         raise fail(REGIONS_KEY, f"expected a list of regions ([{region}, …]), got {value!r}")
-    unknown = [r for r in value if r not in REGIONS]
-    if unknown:
-        raise fail(REGIONS_KEY, f"not regions of the commercial partition: {', '.join(unknown)}")
+    problem = region_list_problem(value)
+    if problem:
+        raise fail(REGIONS_KEY, problem)
     if value[0] != region:
         raise fail(REGIONS_KEY, f"the first region must be {REGION_KEY} ({region}), got {value[0]}")
-    repeated = sorted({r for r in value if value.count(r) > 1})
-    if repeated:
-        raise fail(REGIONS_KEY, f"named more than once: {', '.join(repeated)}")
-    if len(value) > MAX_REGIONS:
-        raise fail(REGIONS_KEY, f"at most {MAX_REGIONS} regions, got {len(value)}: the deploy role's policies and the "
-                                "permissions boundary name each region, and IAM limits a managed policy to 6,144 "
-                                "characters")
     return tuple(value)
 
 

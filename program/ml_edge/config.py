@@ -15,7 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from . import naming
 from .patterns import DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, SAGEMAKER_ENDPOINT_PATTERN
-from .regions import MAX_REGIONS, REGIONS
+from .regions import REGIONS, region_list_problem
 
 NAMESPACE = "ml-edge"
 REGION_KEY = "aws:region"
@@ -437,16 +437,9 @@ class EnvConfig(_Strict):
     def _known_regions_once(cls, regions: list[str] | None) -> list[str] | None:
         if regions is None:
             return regions
-        unknown = [r for r in regions if r not in REGIONS]
-        if unknown:
-            raise ValueError(f"{unknown[0]!r} is not a region of the AWS commercial partition, the only one this "
-                             f"program deploys to; allowed: {', '.join(REGIONS)}")
-        repeated = sorted({r for r in regions if regions.count(r) > 1})
-        if repeated:
-            raise ValueError(f"list each region once; repeated: {', '.join(repeated)}")
-        if len(regions) > MAX_REGIONS:
-            raise ValueError(f"at most {MAX_REGIONS} regions, got {len(regions)}: the deploy role's policies name each "
-                             "region, and IAM limits a managed policy to 6,144 characters")
+        problem = region_list_problem(regions)
+        if problem:
+            raise ValueError(problem)
         return regions
 
     @model_validator(mode="after")

@@ -19,3 +19,19 @@ REGIONS = (
     "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1",
     "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 )
+
+
+def region_list_problem(regions: list[str]) -> str | None:
+    """What is wrong with a list of regions (`ml-edge:regions`), or None: the one check the program's config and the
+    bootstrap's stack-file reader share (a region outside the partition, one listed twice, more than MAX_REGIONS)."""
+    unknown = [r for r in regions if r not in REGIONS]
+    if unknown:
+        return (f"{unknown[0]!r} is not a region of the AWS commercial partition, the only one this program deploys "
+                f"to; allowed: {', '.join(REGIONS)}")
+    repeated = sorted({r for r in regions if regions.count(r) > 1})
+    if repeated:
+        return f"list each region once; repeated: {', '.join(repeated)}"
+    if len(regions) > MAX_REGIONS:
+        return (f"at most {MAX_REGIONS} regions, got {len(regions)}: the deploy role's policies name each region, and "
+                "IAM limits a managed policy to 6,144 characters")
+    return None
